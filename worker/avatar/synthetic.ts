@@ -197,10 +197,10 @@ function backgroundImage(): Uint8Array {
 }
 
 /** Gains of the hand-made network (see the header comment). */
-const OPEN_GAIN = 12; // first conditioning layer: u_y difference (opening / 2) -> opening in [0, ~1]
+const OPEN_GAIN = 18; // first conditioning layer: u_y difference (opening / 2) -> opening in [0, ~1]
 const FILM_GAIN = 1; // K: FiLM scale per unit opening
-const MOUTH_THRESHOLD = 0.12; // T
-const DARKEN = [7, 8, 8]; // D per channel (logits)
+const MOUTH_THRESHOLD = 0.3; // T
+const DARKEN = [9, 10, 10]; // D per channel (logits)
 
 function sigmaWeights(inDim: number): [Float32Array, Float32Array, Float32Array] {
   const W0 = new Float32Array(HIDDEN * inDim);

@@ -4,7 +4,8 @@
  */
 import { unzipSync } from 'fflate';
 import { defaultOffsets, expectedTensors, type CameraConfig, type GridConfig, type GridType, type ModelConfig } from '../../worker/avatar/config.ts';
-import { crc32, HEADER_ENTRY, type AvatarHeader } from '../../worker/avatar/format.ts';
+import { HEADER_ENTRY, type AvatarHeader } from '../../worker/avatar/format.ts';
+import { crc32 } from '../../worker/io/zip.ts';
 import type { Avatar, Tensor } from '../../worker/avatar/types.ts';
 
 export interface TinyAvatarOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../worker/errors.ts';
 import { LIMITS } from '../../worker/avatar/config.ts';
-import { crc32 } from '../../worker/avatar/format.ts';
+import { crc32 } from '../../worker/io/zip.ts';
 import { firstNonFinite, float16BitsToFloat32, float32ToFloat16Bits, tensorByteLength, toFloat32, typedArrayFromBytes } from '../../worker/avatar/tensor.ts';
 
 describe('tensor dtype helpers', () => {

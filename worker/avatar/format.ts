@@ -250,22 +250,3 @@ export function checkTensorValues(name: string, dtype: DType, data: TensorData):
 export function asciiString(bytes: Uint8Array): string {
   return strFromU8(bytes, true);
 }
-
-let crcTable: Int32Array | null = null;
-
-/** CRC-32 (zip polynomial) so corrupted entries are reported instead of silently loaded. */
-export function crc32(bytes: Uint8Array, seed = 0): number {
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[i] = c;
-    }
-  }
-  const t = crcTable;
-  let c = ~seed;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
-

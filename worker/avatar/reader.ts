@@ -1,10 +1,25 @@
 /**
- * readAvatar: .r2t file -> Avatar. The zip central directory is parsed by hand (fflate has
- * no random-access reader) so that entries are read in place, one tensor at a time, and no
- * allocation is larger than a size that was declared, bounded and checked first.
+ * readAvatar: .r2t file -> Avatar. Only the zip's tail and central directory are read to find
+ * the entries (parsed by io/zip.ts), so that entries are read in place, one tensor at a time,
+ * and no allocation is larger than a size that was declared, bounded and checked first.
  */
 import { FormatError, R2TalkerError } from '../errors.ts';
-import { FORMAT_LIMITS, GENERATOR_ENTRY, HEADER_ENTRY, MIMETYPE, MIMETYPE_ENTRY, checkTensorValues, crc32, asciiString, parseHeader, type AvatarHeader } from './format.ts';
+import { FORMAT_LIMITS, GENERATOR_ENTRY, HEADER_ENTRY, MIMETYPE, MIMETYPE_ENTRY, checkTensorValues, asciiString, parseHeader, type AvatarHeader } from './format.ts';
+import {
+  ZIP_END_RECORD_BYTES,
+  ZIP_END_SEARCH_BYTES,
+  ZIP_END_SIG,
+  ZIP_FLAG_UTF8,
+  ZIP_LOCAL_HEADER_BYTES as LOCAL_HEADER,
+  ZIP_LOCAL_SIG,
+  crc32,
+  findEndRecord,
+  parseCentralDirectory,
+  u16,
+  u32,
+  type ZipDirectoryEntry,
+  type ZipEndRecord,
+} from '../io/zip.ts';
 import { toByteSource, type ByteSource } from './source.ts';
 import { float16BitsToFloat32, formatShape, tensorByteLength, typedArrayFromBytes } from './tensor.ts';
 import type { Avatar, LandmarkStats, Tensor } from './types.ts';
@@ -17,17 +32,10 @@ export interface ReadAvatarOptions {
   keepFloat16?: boolean;
 }
 
-const LOCAL_SIG = 0x04034b50;
-const CENTRAL_SIG = 0x02014b50;
-const EOCD_SIG = 0x06054b50;
-const LOCAL_HEADER = 30;
-const CENTRAL_HEADER = 46;
-const EOCD_SIZE = 22;
-const MAX_COMMENT = 0xffff;
 /** Generous for maxEntries records of maxEntryNameBytes plus extra fields; fflate writes far less. */
 const MAX_CENTRAL_DIRECTORY_BYTES = 1 << 20;
 /** The only zip flag allowed is bit 11 (UTF-8 names): no encryption, no data descriptors (sizes must be known up front). */
-const ALLOWED_FLAGS = 0x0800;
+const ALLOWED_FLAGS = ZIP_FLAG_UTF8;
 
 interface ZipEntry {
   name: string;
@@ -40,9 +48,6 @@ interface ZipEntry {
 function fail(field: string, message: string, cause?: unknown): never {
   throw FormatError.avatar(field, message, cause);
 }
-
-const u16 = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
-const u32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new R2TalkerError('ABORTED', 'avatar loading was aborted', { cause: signal.reason });
@@ -70,7 +75,7 @@ async function checkMagic(src: ByteSource): Promise<void> {
   if (src.size < want) fail('mimetype', `${notAvatar}, got a ${src.size}-byte file`);
   const b = await readRange(src, 0, want, 'mimetype');
   const ok =
-    u32(b, 0) === LOCAL_SIG &&
+    u32(b, 0) === ZIP_LOCAL_SIG &&
     u16(b, 8) === 0 &&
     u32(b, 18) === MIMETYPE.length &&
     u16(b, 26) === MIMETYPE_ENTRY.length &&
@@ -80,68 +85,50 @@ async function checkMagic(src: ByteSource): Promise<void> {
   if (!ok) fail('mimetype', `${notAvatar}; this is not an avatar file`);
 }
 
-async function findEndOfCentralDirectory(src: ByteSource): Promise<{ entries: number; cdOffset: number; cdSize: number }> {
-  if (src.size < EOCD_SIZE) fail('zip', `expected at least ${EOCD_SIZE} bytes, got ${src.size}`);
+async function findEndOfCentralDirectory(src: ByteSource): Promise<ZipEndRecord> {
   // Archives without a comment (all that writeAvatar makes) need only the last 22 bytes.
-  let tailLen = EOCD_SIZE;
+  let tailLen = Math.min(src.size, ZIP_END_RECORD_BYTES);
   let tail = await readRange(src, src.size - tailLen, tailLen, 'zip');
-  if (u32(tail, 0) !== EOCD_SIG || u16(tail, 20) !== 0) {
-    tailLen = Math.min(src.size, EOCD_SIZE + MAX_COMMENT);
+  if (tailLen < ZIP_END_RECORD_BYTES || u32(tail, 0) !== ZIP_END_SIG || u16(tail, 20) !== 0) {
+    tailLen = Math.min(src.size, ZIP_END_SEARCH_BYTES);
     tail = await readRange(src, src.size - tailLen, tailLen, 'zip');
   }
-  for (let i = tailLen - EOCD_SIZE; i >= 0; i--) {
-    if (u32(tail, i) !== EOCD_SIG || i + EOCD_SIZE + u16(tail, i + 20) !== tailLen) continue;
-    const eocdPos = src.size - tailLen + i;
-    const entries = u16(tail, i + 10);
-    const cdSize = u32(tail, i + 12);
-    const cdOffset = u32(tail, i + 16);
-    if (u16(tail, i + 4) !== 0 || u16(tail, i + 6) !== 0 || u16(tail, i + 8) !== entries) fail('zip', 'multi-disk archives are not supported');
-    if (entries === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) fail('zip', 'zip64 archives are not supported');
-    if (entries < 2 || entries > FORMAT_LIMITS.maxEntries) fail('zip.entries', `expected 2 to ${FORMAT_LIMITS.maxEntries} entries, got ${entries}`);
-    if (cdSize > MAX_CENTRAL_DIRECTORY_BYTES) fail('zip.centralDirectory', `expected at most ${MAX_CENTRAL_DIRECTORY_BYTES} bytes, got ${cdSize}`);
-    if (cdOffset + cdSize !== eocdPos) fail('zip.centralDirectory', `expected to end at ${eocdPos}, got offset ${cdOffset} + size ${cdSize}`);
-    return { entries, cdOffset, cdSize };
-  }
-  return fail('zip', 'no end-of-central-directory record (file truncated or not a zip)');
+  const end = findEndRecord(tail, src.size - tailLen, src.size, fail);
+  const { count, cdOffset, cdSize, endOffset } = end;
+  if (count < 2 || count > FORMAT_LIMITS.maxEntries) fail('zip.entries', `expected 2 to ${FORMAT_LIMITS.maxEntries} entries, got ${count}`);
+  if (cdSize > MAX_CENTRAL_DIRECTORY_BYTES) fail('zip.centralDirectory', `expected at most ${MAX_CENTRAL_DIRECTORY_BYTES} bytes, got ${cdSize}`);
+  if (cdOffset + cdSize !== endOffset) fail('zip.centralDirectory', `expected to end at ${endOffset}, got offset ${cdOffset} + size ${cdSize}`);
+  return end;
 }
 
-function entryName(b: Uint8Array, at: number, len: number): string {
-  if (len < 1 || len > FORMAT_LIMITS.maxEntryNameBytes) fail('zip.entry', `expected a name of 1 to ${FORMAT_LIMITS.maxEntryNameBytes} bytes, got ${len}`);
-  for (let i = at; i < at + len; i++) {
-    if (b[i] < 0x21 || b[i] > 0x7e) fail('zip.entry', `name contains byte 0x${b[i].toString(16)}; expected printable ASCII`);
+/** The avatar's policy for one central directory record: stored, printable ASCII name, single disk, header before the directory. */
+function checkRecord(e: ZipDirectoryEntry, cdOffset: number): void {
+  for (const byte of e.nameBytes) {
+    if (byte < 0x21 || byte > 0x7e) fail('zip.entry', `name contains byte 0x${byte.toString(16)}; expected printable ASCII`);
   }
-  return asciiString(b.subarray(at, at + len));
+  const { name, flags, method, size } = e;
+  if (flags & ~ALLOWED_FLAGS) fail(name, `zip flags 0x${flags.toString(16)} (encryption or data descriptor) are not supported`);
+  if (method !== 0) fail(name, `compression method ${method}, expected 0 (stored)`);
+  if (e.compressedSize !== size) fail(name, `stored size ${e.compressedSize} differs from uncompressed size ${size}`);
+  if (e.diskStart !== 0) fail(name, 'multi-disk archives are not supported');
+  const headerOffset = e.localHeaderOffset;
+  if (headerOffset + LOCAL_HEADER + e.nameBytes.length > cdOffset) fail(name, `local header offset ${headerOffset} is past the end of the entry data (${cdOffset})`);
 }
 
 /** Every entry of the archive, validated: stored, unique, inside the file, not overlapping. */
 async function readDirectory(src: ByteSource): Promise<Map<string, ZipEntry>> {
-  const { entries, cdOffset, cdSize } = await findEndOfCentralDirectory(src);
+  const { count, cdOffset, cdSize } = await findEndOfCentralDirectory(src);
   const cd = await readRange(src, cdOffset, cdSize, 'zip.centralDirectory');
   const list: ZipEntry[] = [];
   const byName = new Map<string, ZipEntry>();
-  let pos = 0;
-  for (let k = 0; k < entries; k++) {
-    if (pos + CENTRAL_HEADER > cdSize || u32(cd, pos) !== CENTRAL_SIG) fail('zip.centralDirectory', `record ${k} is missing or malformed`);
-    const nameLen = u16(cd, pos + 28);
-    const next = pos + CENTRAL_HEADER + nameLen + u16(cd, pos + 30) + u16(cd, pos + 32);
-    if (next > cdSize) fail('zip.centralDirectory', `record ${k} runs past the directory end`);
-    const name = entryName(cd, pos + CENTRAL_HEADER, nameLen);
-    const flags = u16(cd, pos + 8);
-    const method = u16(cd, pos + 10);
-    const size = u32(cd, pos + 24);
-    const headerOffset = u32(cd, pos + 42);
-    if (flags & ~ALLOWED_FLAGS) fail(name, `zip flags 0x${flags.toString(16)} (encryption or data descriptor) are not supported`);
-    if (method !== 0) fail(name, `compression method ${method}, expected 0 (stored)`);
-    if (u32(cd, pos + 20) !== size) fail(name, `stored size ${u32(cd, pos + 20)} differs from uncompressed size ${size}`);
-    if (u16(cd, pos + 34) !== 0) fail(name, 'multi-disk archives are not supported');
-    if (headerOffset + LOCAL_HEADER + nameLen > cdOffset) fail(name, `local header offset ${headerOffset} is past the end of the entry data (${cdOffset})`);
-    if (byName.has(name)) fail(name, 'appears more than once in the archive');
-    const entry: ZipEntry = { name, headerOffset, dataOffset: 0, size, crc: u32(cd, pos + 16) };
-    byName.set(name, entry);
+  const check = (e: ZipDirectoryEntry): void => {
+    checkRecord(e, cdOffset);
+    if (byName.has(e.name)) fail(e.name, 'appears more than once in the archive');
+    const entry: ZipEntry = { name: e.name, headerOffset: e.localHeaderOffset, dataOffset: 0, size: e.size, crc: e.crc };
+    byName.set(e.name, entry);
     list.push(entry);
-    pos = next;
-  }
-  if (pos !== cdSize) fail('zip.centralDirectory', `holds ${cdSize - pos} bytes after its ${entries} records`);
+  };
+  parseCentralDirectory(cd, count, fail, { maxNameBytes: FORMAT_LIMITS.maxEntryNameBytes, check });
   if (list[0].name !== MIMETYPE_ENTRY || list[0].headerOffset !== 0) fail('mimetype', 'expected as the first entry of the archive');
   list.sort((a, b) => a.headerOffset - b.headerOffset);
   let end = 0;
@@ -150,7 +137,7 @@ async function readDirectory(src: ByteSource): Promise<Map<string, ZipEntry>> {
     if (e.headerOffset < end) fail(e.name, `overlaps entry ${prev}`);
     const nameLen = e.name.length;
     const h = await readRange(src, e.headerOffset, LOCAL_HEADER + nameLen, e.name);
-    if (u32(h, 0) !== LOCAL_SIG) fail(e.name, `no local header at offset ${e.headerOffset}`);
+    if (u32(h, 0) !== ZIP_LOCAL_SIG) fail(e.name, `no local header at offset ${e.headerOffset}`);
     if ((u16(h, 6) & ~ALLOWED_FLAGS) !== 0 || u16(h, 8) !== 0 || u32(h, 14) !== e.crc || u32(h, 18) !== e.size || u32(h, 22) !== e.size) {
       fail(e.name, 'local header disagrees with the central directory');
     }

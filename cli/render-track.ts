@@ -6,7 +6,9 @@
 import path from 'node:path';
 import type { Avatar } from '../worker/avatar/types.ts';
 import { toFloat32 } from '../worker/avatar/tensor.ts';
-import { FormatError } from '../worker/errors.ts';
+import { LIMITS } from '../worker/avatar/config.ts';
+import { ConfigError, FormatError } from '../worker/errors.ts';
+import { resizeArea } from '../worker/io/resize.ts';
 import { CpuRenderer, toRgba8, type FrameInput } from '../worker/model/cpu-renderer.ts';
 import { prepareFrames } from '../worker/model/track.ts';
 import { loadModelWeights } from '../worker/model/weights.ts';
@@ -61,8 +63,22 @@ export function cpuBackend(avatar: Avatar): FrameBackend {
   };
 }
 
-export async function renderTrack(opts: RenderTrackOptions): Promise<RenderTrackSummary> {
-  const { avatar, track, frames, outDir, backend, progress } = opts;
+export interface RenderFramesOptions {
+  avatar: Avatar;
+  /** [T, numLandmarks, 3] float32 */
+  track: Float32Array;
+  frames: number;
+  /** how many frames to render (from the start of the track) */
+  limit: number;
+  backend: FrameBackend;
+  progress: Progress;
+  /** receives frame i (RGBA, camera size) before frame i+1 is rendered */
+  onFrame(index: number, rgba: Uint8ClampedArray): Promise<void>;
+}
+
+/** Renders frames 0..limit-1 of a track in order, handing each to `onFrame` as it is done. */
+export async function renderFrames(opts: RenderFramesOptions): Promise<{ frames: number; seconds: number }> {
+  const { avatar, track, frames, backend, progress } = opts;
   const weights = loadModelWeights(avatar);
   const poses = avatar.tensors.get('poses');
   if (!poses) throw FormatError.avatar('tensors/poses', 'missing');
@@ -70,21 +86,60 @@ export async function renderTrack(opts: RenderTrackOptions): Promise<RenderTrack
   const inputs = prepareFrames(weights, toFloat32(poses), poses.shape[0], track, frames, {
     eye: eye ? toFloat32(eye) : undefined,
   });
-  const { width, height } = avatar.camera;
-  const files: string[] = [];
   const start = performance.now();
   let i = 0;
-  for (const frame of inputs) {
-    if (i >= opts.limit) break;
-    const rgba = await backend.render(frame);
-    const file = path.join(outDir, `frame_${String(i).padStart(4, '0')}.png`);
-    await writeFileAtomic(file, encodePng({ width, height, rgb: rgbaToRgb(rgba) }));
-    files.push(file);
-    i++;
-    progress.update(i, opts.limit, `frame ${i}/${opts.limit}`);
+  try {
+    for (const frame of inputs) {
+      if (i >= opts.limit) break;
+      await opts.onFrame(i, await backend.render(frame));
+      i++;
+      progress.update(i, opts.limit, `frame ${i}/${opts.limit}`);
+    }
+  } finally {
+    progress.stop();
   }
-  progress.stop();
-  return { frames: i, seconds: (performance.now() - start) / 1000, files };
+  return { frames: i, seconds: (performance.now() - start) / 1000 };
+}
+
+export async function renderTrack(opts: RenderTrackOptions): Promise<RenderTrackSummary> {
+  const { width, height } = opts.avatar.camera;
+  const files: string[] = [];
+  const r = await renderFrames({
+    ...opts,
+    async onFrame(i, rgba) {
+      const file = path.join(opts.outDir, `frame_${String(i).padStart(4, '0')}.png`);
+      await writeFileAtomic(file, encodePng({ width, height, rgb: rgbaToRgb(rgba) }));
+      files.push(file);
+    },
+  });
+  return { ...r, files };
+}
+
+/** Parses --size WxH. */
+export function parseSize(value: string): { width: number; height: number } {
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(value.trim());
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2]) : NaN;
+  if (!m || width < 2 || height < 2 || width > LIMITS.maxImageSide || height > LIMITS.maxImageSide) {
+    throw new ConfigError(`--size: expected WxH with sides in [2, ${LIMITS.maxImageSide}] (e.g. 256x256), got ${JSON.stringify(value)}`);
+  }
+  return { width, height };
+}
+
+/**
+ * The avatar seen by a camera of another resolution: intrinsics scaled per axis and the
+ * background resampled, so the renderer draws at that size (not an upscaled picture).
+ */
+export function scaleAvatar(avatar: Avatar, width: number, height: number): Avatar {
+  const cam = avatar.camera;
+  if (cam.width === width && cam.height === height) return avatar;
+  const bg = avatar.tensors.get('background');
+  if (!bg || bg.dtype !== 'uint8') throw FormatError.avatar('tensors/background', `expected a uint8 [H,W,3] image, got ${bg ? bg.dtype : 'none'}`);
+  const sx = width / cam.width;
+  const sy = height / cam.height;
+  const tensors = new Map(avatar.tensors);
+  tensors.set('background', { ...bg, shape: [height, width, 3], data: resizeArea(bg.data as Uint8Array, cam.width, cam.height, width, height, 3) });
+  return { ...avatar, camera: { fx: cam.fx * sx, fy: cam.fy * sy, cx: cam.cx * sx, cy: cam.cy * sy, width, height }, tensors };
 }
 
 function rgbaToRgb(rgba: Uint8ClampedArray): Uint8Array {

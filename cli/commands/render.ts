@@ -1,50 +1,143 @@
+/**
+ * `r2talker render`: an avatar driven by a landmark track (PNG frames into a directory) or by
+ * speech (a WebM with the audio muxed in, landmarks predicted by the avatar's own generator
+ * or the default one). Video frame t shows landmark frame t, stamped t*40 ms.
+ */
 import type { Command } from 'commander';
 import { readAvatar } from '../../worker/avatar/reader.ts';
 import { openFileSource } from '../../worker/avatar/source.node.ts';
-import { FormatError } from '../../worker/errors.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { ConfigError, FormatError } from '../../worker/errors.ts';
 import { readNpy } from '../../worker/io/npy.ts';
-import { readInputFile } from '../files.ts';
+import { readWav } from '../../worker/io/wav.ts';
+import { LANDMARK_DIM, LANDMARK_FPS, NUM_LANDMARKS } from '../../worker/landmarks/model.ts';
+import { generatorFromOnnx } from '../../worker/landmarks/onnx-export.ts';
+import { readInputFile, writeFileAtomic } from '../files.ts';
 import { progressBar } from '../progress.ts';
 import { createBackend } from '../backends.ts';
-import { renderTrack, trackFrames, type BackendName } from '../render-track.ts';
+import { parseSize, renderFrames, renderTrack, scaleAvatar, trackFrames, type BackendName } from '../render-track.ts';
+import { WebmEncoder } from '../video/webm-encoder.ts';
+import type { VideoCodec } from '../video/encoder-protocol.ts';
+import { predictTrack, resolveGeneratorBytes } from './landmarks.ts';
 
 interface RenderOptions {
   avatar: string;
-  landmarks: string;
+  landmarks?: string;
+  audio?: string;
+  generator?: string;
   out: string;
   frames?: string;
   backend: BackendName;
+  size?: string;
+  codec: string;
 }
 
 export function register(program: Command): void {
   program
     .command('render')
-    .description('render frames frame_0000.png ... from a landmark track with an avatar')
+    .description('render an avatar: PNG frames from a landmark track (--landmarks), or a WebM talking-head video from speech (--audio)')
     .requiredOption('--avatar <file>', 'avatar file (.r2t)')
-    .requiredOption('--landmarks <file>', 'landmark track .npy, [T,68,3] or [T,204]')
-    .requiredOption('--out <dir>', 'output directory')
+    .option('--landmarks <file>', 'landmark track .npy, [T,68,3] or [T,204]: writes frame_0000.png ... into --out')
+    .option('--audio <wav>', 'speech .wav: predicts the landmarks (25 fps) and writes a .webm with the audio to --out')
+    .option('--generator <onnx>', 'with --audio: use this landmark generator instead of the avatar\'s own or the default one')
+    .requiredOption('--out <path>', 'output directory (--landmarks) or .webm file (--audio)')
     .option('--frames <n>', 'render only the first N frames')
     .option('--backend <name>', 'cpu (reference) or webgpu', 'cpu')
+    .option('--size <WxH>', 'render at this resolution instead of the avatar camera\'s (intrinsics and background scaled)')
+    .option('--codec <name>', 'with --audio: vp9 or vp8', 'vp9')
     .action(async (opts: RenderOptions) => {
-      const source = await openFileSource(opts.avatar);
-      const bar = progressBar('loading');
-      const avatar = await readAvatar(source, { onProgress: (d, t) => bar.update(d, t, 'avatar') }).finally(() => source.close());
-      bar.stop();
-      const npy = readNpy(await readInputFile(opts.landmarks, 'landmarks'));
-      const frames = trackFrames(npy.shape, avatar.config.condition.numLandmarks);
-      const track = npy.data instanceof Float32Array ? npy.data : npy.data instanceof BigInt64Array ? Float32Array.from(npy.data, Number) : Float32Array.from(npy.data);
-      const limit = parseLimit(opts.frames, frames);
-      const backend = await createBackend(opts.backend, avatar);
-      try {
-        const summary = await renderTrack({ avatar, track, frames, limit, outDir: opts.out, backend, progress: progressBar('render') });
-        process.stdout.write(
-          `rendered ${summary.frames} frames (${avatar.camera.width}x${avatar.camera.height}) with ${backend.name} in ${summary.seconds.toFixed(2)} s ` +
-            `(${(summary.frames / summary.seconds).toFixed(2)} fps) to ${opts.out}\n`,
-        );
-      } finally {
-        backend.destroy();
-      }
+      checkModes(opts);
+      if (opts.audio) await renderVideo(opts, opts.audio);
+      else await renderPngs(opts, opts.landmarks as string);
     });
+}
+
+function checkModes(opts: RenderOptions): void {
+  if (opts.audio && opts.landmarks) throw new ConfigError('--audio and --landmarks: expected one of them (speech -> video, or a landmark track -> PNG frames), got both');
+  if (!opts.audio && !opts.landmarks) throw new ConfigError('render: expected --audio <speech.wav> (video) or --landmarks <track.npy> (PNG frames), got neither');
+  const webm = /\.webm$/i.test(opts.out);
+  if (opts.audio && !webm) throw new ConfigError(`--out: with --audio expected a .webm file, got ${JSON.stringify(opts.out)}`);
+  if (opts.landmarks && webm) throw new ConfigError(`--out: with --landmarks expected a directory for PNG frames, got the video file ${JSON.stringify(opts.out)} (use --audio for video)`);
+  if (opts.landmarks && opts.generator) throw new ConfigError('--generator: only used with --audio');
+  if (opts.codec !== 'vp9' && opts.codec !== 'vp8') throw new ConfigError(`--codec: expected vp9 or vp8, got ${JSON.stringify(opts.codec)}`);
+}
+
+async function loadAvatar(opts: RenderOptions): Promise<Avatar> {
+  const source = await openFileSource(opts.avatar);
+  const bar = progressBar('loading');
+  const avatar = await readAvatar(source, { onProgress: (d, t) => bar.update(d, t, 'avatar') }).finally(() => {
+    bar.stop();
+    return source.close();
+  });
+  if (!opts.size) return avatar;
+  const { width, height } = parseSize(opts.size);
+  return scaleAvatar(avatar, width, height);
+}
+
+async function renderPngs(opts: RenderOptions, landmarks: string): Promise<void> {
+  if (opts.size) parseSize(opts.size);
+  const avatar = await loadAvatar(opts);
+  const npy = readNpy(await readInputFile(landmarks, 'landmarks'));
+  const frames = trackFrames(npy.shape, avatar.config.condition.numLandmarks);
+  const track = npy.data instanceof Float32Array ? npy.data : npy.data instanceof BigInt64Array ? Float32Array.from(npy.data, Number) : Float32Array.from(npy.data);
+  const limit = parseLimit(opts.frames, frames);
+  const backend = await createBackend(opts.backend, avatar);
+  try {
+    const summary = await renderTrack({ avatar, track, frames, limit, outDir: opts.out, backend, progress: progressBar('render') });
+    process.stdout.write(
+      `rendered ${summary.frames} frames (${avatar.camera.width}x${avatar.camera.height}) with ${backend.name} in ${summary.seconds.toFixed(2)} s ` +
+        `(${(summary.frames / summary.seconds).toFixed(2)} fps) to ${opts.out}\n`,
+    );
+  } finally {
+    backend.destroy();
+  }
+}
+
+async function renderVideo(opts: RenderOptions, audioFile: string): Promise<void> {
+  if (opts.size) parseSize(opts.size);
+  if (opts.frames !== undefined) parseLimit(opts.frames, 1);
+  // The cheap checks first: a bad wav or a missing generator fails before Chromium starts.
+  const wav = readWav(await readInputFile(audioFile, 'audio'));
+  const avatar = await loadAvatar(opts);
+  if (avatar.config.condition.numLandmarks !== NUM_LANDMARKS) {
+    throw new ConfigError(`avatar: the generator predicts ${NUM_LANDMARKS} landmarks, the avatar expects ${avatar.config.condition.numLandmarks}`);
+  }
+  const { bytes, origin } = await resolveGeneratorBytes(avatar, opts.generator);
+  const g = generatorFromOnnx(bytes, `generator (${origin})`);
+  const predicted = await predictTrack(g, bytes, wav.samples, wav.sampleRate, avatar, 'onnx');
+  if (predicted.landmarks.length !== predicted.frames * LANDMARK_DIM) {
+    throw FormatError.input('generator.output', `expected ${predicted.frames * LANDMARK_DIM} values, got ${predicted.landmarks.length}`);
+  }
+  if (predicted.frames < 1) throw FormatError.input('audio', `expected at least ${1000 / LANDMARK_FPS} ms of speech, got ${wav.samples.length} samples`);
+  const limit = parseLimit(opts.frames, predicted.frames);
+  const { width, height } = avatar.camera;
+  const backend = await createBackend(opts.backend, avatar);
+  try {
+    const encoder = await WebmEncoder.open({ width, height, fps: LANDMARK_FPS, codec: opts.codec as VideoCodec, audio: { channels: wav.channelData, sampleRate: wav.sampleRate } });
+    try {
+      const summary = await renderFrames({
+        avatar,
+        track: predicted.landmarks,
+        frames: predicted.frames,
+        limit,
+        backend,
+        progress: progressBar('render'),
+        onFrame: (_i, rgba) => encoder.addFrame(rgba),
+      });
+      const result = await encoder.finish();
+      await writeFileAtomic(opts.out, result.bytes);
+      const seconds = summary.frames / LANDMARK_FPS;
+      process.stdout.write(
+        `rendered ${summary.frames} frames (${width}x${height}, ${seconds.toFixed(2)} s at ${LANDMARK_FPS} fps, landmarks from the ${origin} generator) ` +
+          `with ${backend.name} in ${summary.seconds.toFixed(2)} s (${(summary.frames / summary.seconds).toFixed(2)} fps) to ${opts.out} ` +
+          `(${opts.codec} + opus, ${result.bytes.length} bytes)\n`,
+      );
+    } finally {
+      await encoder.close();
+    }
+  } finally {
+    backend.destroy();
+  }
 }
 
 export function parseLimit(value: string | undefined, frames: number): number {

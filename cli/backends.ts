@@ -7,6 +7,11 @@ export async function createBackend(name: string, avatar: Avatar): Promise<Frame
   switch (name) {
     case 'cpu':
       return cpuBackend(avatar);
+    case 'webgpu': {
+      // Loaded on demand: the Dawn bindings are only needed (and only present) for this backend.
+      const { webgpuBackend } = await import('./webgpu-backend.ts');
+      return webgpuBackend(avatar);
+    }
     default:
       throw new ConfigError(`--backend: expected "cpu" or "webgpu", got ${JSON.stringify(name)}`);
   }

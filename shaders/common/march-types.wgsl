@@ -1,0 +1,33 @@
+// Per-ray state and the wavefront control block shared by the marching and field kernels.
+struct Ray {
+  dir: vec3f,
+  t: f32,
+  rgb: vec3f,
+  wsum: f32,
+  near: f32,
+  far: f32,
+  nsamp: u32,
+  _pad: u32,
+}
+
+// Written by the schedule kernel, read by the pass's march/field/composite kernels.
+struct Ctrl {
+  count: array<atomic<u32>, 2>, // alive rays in list 0 / list 1
+  cur: u32,                     // which list the running pass reads
+  step: u32,                    // global step counter of the image-wide schedule
+  n_alive: u32,
+  n_step: u32,
+  pass_index: u32,
+  total_samples: atomic<u32>,
+  n_samples: atomic<u32>,       // occupied samples the running pass appended to sample_list
+  n_steps: array<u32, MAX_PASSES>, // n_step of every pass, for parity checks
+}
+
+struct Indirect {
+  march: vec3u,
+  _p0: u32,
+  field: vec3u, // one invocation per sample slot (loop kernels)
+  _p1: u32,
+  fused: vec3u, // one invocation per occupied sample (fused kernel)
+  _p2: u32,
+}

@@ -1,0 +1,62 @@
+/** Small helpers shared by the passes: labelled buffers, explicit bind group layouts, pipelines. */
+import { alignedSize, checkBindingSize } from '../gpu/scope.ts';
+
+export type BindingKind = 'uniform' | 'storage' | 'read-only-storage' | 'storage-texture-rgba8';
+
+export function makeBuffer(device: GPUDevice, label: string, bytes: number, usage: GPUBufferUsageFlags, data?: ArrayBufferView | ArrayBuffer): GPUBuffer {
+  const size = alignedSize(bytes);
+  if (usage & GPUBufferUsage.STORAGE) checkBindingSize(device, label, size);
+  const buffer = device.createBuffer({ label, size, usage: usage | (data ? GPUBufferUsage.COPY_DST : 0) });
+  if (data) {
+    const view = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const len = view.byteLength & ~3;
+    if (len > 0) writeData(device.queue, buffer, view.subarray(0, len));
+    if (len < view.byteLength) {
+      const tail = new Uint8Array(4);
+      tail.set(view.subarray(len));
+      device.queue.writeBuffer(buffer, len, tail);
+    }
+  }
+  return buffer;
+}
+
+export const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+export const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+
+export function makeLayout(device: GPUDevice, label: string, kinds: BindingKind[]): GPUBindGroupLayout {
+  return device.createBindGroupLayout({
+    label,
+    entries: kinds.map((kind, binding): GPUBindGroupLayoutEntry => {
+      const visibility = GPUShaderStage.COMPUTE;
+      if (kind === 'storage-texture-rgba8') return { binding, visibility, storageTexture: { access: 'write-only', format: 'rgba8unorm' } };
+      return { binding, visibility, buffer: { type: kind } };
+    }),
+  });
+}
+
+export function makeBindGroup(device: GPUDevice, label: string, layout: GPUBindGroupLayout, resources: (GPUBuffer | GPUTextureView)[]): GPUBindGroup {
+  return device.createBindGroup({
+    label,
+    layout,
+    entries: resources.map((r, binding) => ({ binding, resource: 'getMappedRange' in r ? { buffer: r } : r })),
+  });
+}
+
+export function makePipeline(device: GPUDevice, label: string, module: GPUShaderModule, entryPoint: string, layouts: GPUBindGroupLayout[], constants: Record<string, number> = {}): GPUComputePipeline {
+  return device.createComputePipeline({
+    label,
+    layout: device.createPipelineLayout({ label: `${label}.layout`, bindGroupLayouts: layouts }),
+    compute: { module, entryPoint, constants },
+  });
+}
+
+/** Destroys each buffer/texture once; safe to call repeatedly. */
+export function destroyAll(items: (GPUBuffer | GPUTexture | null | undefined)[]): void {
+  for (const b of items) b?.destroy();
+}
+
+/** queue.writeBuffer for any typed array (the typings reject SharedArrayBuffer-backed views). */
+export function writeData(queue: GPUQueue, buffer: GPUBuffer, data: ArrayBufferView | ArrayBuffer, offset = 0): void {
+  if (data instanceof ArrayBuffer) queue.writeBuffer(buffer, offset, data);
+  else queue.writeBuffer(buffer, offset, data as ArrayBufferView<ArrayBuffer>);
+}

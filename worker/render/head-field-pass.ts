@@ -1,0 +1,81 @@
+/**
+ * Head field evaluation for one wavefront pass, recorded inside the wavefront's compute pass.
+ * 'fused' (default where the config allows): one invocation per occupied sample, generated
+ * straight-line MLP over packed 4x4 weight blocks. 'loop': one invocation per sample slot,
+ * scalar loops over the packed weight buffer; the fallback for very wide configs and the
+ * straightforward baseline the bench compares against.
+ */
+import type { FrameBuffers } from './frame-buffers.ts';
+import { gridConsts } from './frame-buffers.ts';
+import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM } from './gpu-util.ts';
+import { buildHeadFused } from './head-codegen.ts';
+import { buildModule } from './wgsl.ts';
+
+export const FIELD_WORKGROUP = 64;
+export type KernelKind = 'fused' | 'loop';
+
+export class HeadFieldPass {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly group: GPUBindGroup;
+  readonly params: GPUBuffer;
+  readonly kind: KernelKind;
+  private readonly blocks: GPUBuffer | null = null;
+  private destroyed = false;
+
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
+    const head = fb.avatar.config.head;
+    const consts = { ...gridConsts(head.grid), ...pick(fb.consts, ['MAX_PASSES', 'SIG_IN', 'EYE_INPUT', 'HID', 'GEO', 'CHID', 'IND', 'SH_DIM', 'COL_IN', 'FILM_OUT', 'W_SIG0', 'W_SIG1', 'W_SIG2', 'W_COL0', 'W_COL1', 'W_IND']) };
+    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision) : null;
+    this.kind = fused ? 'fused' : 'loop';
+    this.params = makeBuffer(device, 'r2t.headField.params', 16, UNIFORM());
+    if (fused) {
+      const module = device.createShaderModule({
+        label: 'r2t.headField.fused',
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
+      });
+      const layout = makeLayout(device, 'r2t.headField.fused.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage']);
+      this.pipeline = makePipeline(device, 'r2t.headField.fused', module, 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP });
+      this.blocks = makeBuffer(device, 'r2t.headField.blocks', fused.blocks.byteLength, STORAGE(), fused.blocks);
+      this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, [fb.headGrid, fb.headLevels, this.blocks, fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params, fb.sampleList]);
+    } else {
+      const module = device.createShaderModule({
+        label: 'r2t.headField',
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head.wgsl'], consts, weightType: fb.precision }),
+      });
+      const layout = makeLayout(device, 'r2t.headField.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform']);
+      this.pipeline = makePipeline(device, 'r2t.headField.head', module, 'head', [layout], { WG_FIELD: FIELD_WORKGROUP });
+      this.group = makeBindGroup(device, 'r2t.headField.bg', layout, [fb.headGrid, fb.headLevels, fb.weights, fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params]);
+    }
+  }
+
+  get blockBytes(): number {
+    return this.blocks?.size ?? 0;
+  }
+
+  setEye(eye: number): void {
+    const buf = new ArrayBuffer(16);
+    new Float32Array(buf)[0] = eye;
+    new Uint32Array(buf)[1] = this.fb.numRays;
+    this.device.queue.writeBuffer(this.params, 0, buf);
+  }
+
+  /** Records the indirect field dispatch into an open compute pass. */
+  record(pass: GPUComputePassEncoder): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.group);
+    pass.dispatchWorkgroupsIndirect(this.fb.indirect, this.kind === 'fused' ? 32 : 16);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.params.destroy();
+    this.blocks?.destroy();
+  }
+}
+
+export function pick<T>(obj: Record<string, T>, keys: string[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of keys) if (k in obj) out[k] = obj[k];
+  return out;
+}

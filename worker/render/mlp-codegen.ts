@@ -1,0 +1,143 @@
+/**
+ * Fused-MLP code generation for the field kernels. Every bias-free linear layer becomes
+ * straight-line WGSL over vec4 blocks: output block j = sum_k W_jk * x_k with W_jk a mat4x4
+ * read at a constant index, so activations live in registers (no dynamically indexed private
+ * arrays, whose spills and per-lane bounds checks made the first kernels ~50x slower on
+ * SwiftShader) and every weight read is a uniform, statically in-bounds broadcast load.
+ * The host packs the weights in the same block order (column-major 4x4 blocks, zero padded).
+ */
+import type { WeightPrecision } from './weights-pack.ts';
+import { float32ToFloat16Bits } from '../avatar/tensor.ts';
+
+/** Largest total of 4x4 blocks we unroll; bigger configs use the loop kernels. */
+export const UNROLL_BLOCK_BUDGET = 6144;
+
+const LANES = ['x', 'y', 'z', 'w'];
+
+export interface LayerSource {
+  /** Row-major [rows, cols] weights (PyTorch [out, in]). */
+  weights: Float32Array;
+  rows: number;
+  cols: number;
+  /** Columns used, in input order (default 0..cols-1); the rest are folded into a bias elsewhere. */
+  columns?: number[];
+  /** Rows produced, in output order (default 0..rows-1). */
+  order?: number[];
+}
+
+/** FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1). */
+export type Activation = 'none' | 'relu' | { film: { array: string; shift: number; scale: number; last: number } } | { biasRelu: { array: string; offset: number } };
+
+/** Collects the packed blocks of several layers and the WGSL that evaluates them. */
+export class MlpBuilder {
+  private readonly blocks: number[] = [];
+  private readonly lines: string[] = [];
+  private count = 0;
+
+  constructor(private readonly matArray: string, private readonly weightType: WeightPrecision) {}
+
+  get blockCount(): number {
+    return this.count;
+  }
+
+  /** Appends a raw line of WGSL to the generated body. */
+  line(code: string): void {
+    this.lines.push(`  ${code}`);
+  }
+
+  /**
+   * Emits `let <name>_j = ...` for every output block; `inputs` are scalar WGSL expressions,
+   * one per used column. Returns one scalar expression per produced row.
+   */
+  layer(name: string, src: LayerSource, inputs: string[], act: Activation = 'none'): string[] {
+    const cols = src.columns ?? range(src.cols);
+    const order = src.order ?? range(src.rows);
+    if (inputs.length !== cols.length) throw new Error(`mlp layer ${name}: ${inputs.length} inputs for ${cols.length} columns`);
+    const K = Math.ceil(cols.length / 4);
+    const J = Math.ceil(order.length / 4);
+    const inVecs = blockVectors(name, inputs, this.lines);
+    const base = this.count;
+    for (let j = 0; j < J; j++) {
+      for (let k = 0; k < K; k++) {
+        // Column-major: column c of the block holds W[row r][col c] for r = 0..3.
+        for (let c = 0; c < 4; c++) {
+          for (let r = 0; r < 4; r++) {
+            const row = order[4 * j + r];
+            const col = cols[4 * k + c];
+            this.blocks.push(row === undefined || col === undefined ? 0 : src.weights[row * src.cols + col]);
+          }
+        }
+      }
+    }
+    this.count += J * K;
+    const load = (i: string) => (this.weightType === 'f16' ? `mat4x4f(${this.matArray}[${i}])` : `${this.matArray}[${i}]`);
+    // Output blocks in a loop (inputs at constant indices, one dynamic store per block): fully
+    // unrolled layers compile for minutes or crash SwiftShader's JIT, and this keeps code small.
+    this.lines.push(`  var ${name}: array<vec4f, ${J}>;`);
+    this.lines.push(`  for (var j = 0u; j < ${J}u; j++) {`);
+    this.lines.push(`    let b = ${base}u + j * ${K}u;`);
+    this.lines.push(`    var acc = ${inVecs.map((v, k) => `${load(k === 0 ? 'b' : `b + ${k}u`)} * ${v}`).join(' + ')};`);
+    if (act === 'relu') this.lines.push('    acc = max(acc, vec4f(0.0));');
+    else if (typeof act === 'object' && 'biasRelu' in act) {
+      const bias = act.biasRelu;
+      this.lines.push(`    acc = max(acc + ${bias.array}[${bias.offset / 4}u + j], vec4f(0.0));`);
+    } else if (typeof act === 'object') {
+      const f = act.film;
+      const lanes = (base0: number) => [0, 1, 2, 3].map((r) => `${f.array}[min(${base0}u + 4u * j + ${r}u, ${f.last}u)]`).join(', ');
+      this.lines.push(`    acc = max(acc * (vec4f(1.0) + vec4f(${lanes(f.scale)})) + vec4f(${lanes(f.shift)}), vec4f(0.0));`);
+    }
+    this.lines.push(`    ${name}[j] = acc;`);
+    this.lines.push('  }');
+    const out: string[] = [];
+    for (let j = 0; j < J; j++) for (let r = 0; r < 4 && 4 * j + r < order.length; r++) out.push(`${name}[${j}].${LANES[r]}`);
+    return out;
+  }
+
+  body(): string {
+    return this.lines.join('\n');
+  }
+
+  /** The packed blocks as buffer bytes for `array<mat4x4<WT>, blockCount>`. */
+  packed(): Uint8Array {
+    const f = Float32Array.from(this.blocks);
+    if (this.weightType === 'f32') return new Uint8Array(f.buffer);
+    return new Uint8Array(float32ToFloat16Bits(f).buffer);
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function vecOf(scalars: string[]): string {
+  const parts = [0, 1, 2, 3].map((i) => scalars[i] ?? '0.0');
+  const m = /^(.+)\.x$/.exec(parts[0]);
+  if (m && parts.every((p, i) => p === `${m[1]}.${LANES[i]}`)) return m[1];
+  return `vec4f(${parts.join(', ')})`;
+}
+
+/** Groups scalar inputs into vec4 `let`s (a whole existing vec4 is reused as is). */
+function blockVectors(name: string, inputs: string[], lines: string[]): string[] {
+  const out: string[] = [];
+  for (let k = 0; 4 * k < inputs.length; k++) {
+    const v = vecOf(inputs.slice(4 * k, 4 * k + 4));
+    if (!v.startsWith('vec4f(')) out.push(v);
+    else {
+      lines.push(`  let ${name}_in${k} = ${v};`);
+      out.push(`${name}_in${k}`);
+    }
+  }
+  return out;
+}
+
+/** Scalar expressions v.x, v.y, ... of a vec4 list, truncated to n. */
+export function lanesOf(vecs: string[], n: number): string[] {
+  const out: string[] = [];
+  for (const v of vecs) for (const l of LANES) out.push(`${v}.${l}`);
+  return out.slice(0, n);
+}
+
+export function wgslFloat(v: number): string {
+  const s = Math.fround(v).toString();
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}

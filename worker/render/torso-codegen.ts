@@ -1,0 +1,68 @@
+/**
+ * Generates the fused torso WGSL (shaders/fields/torso-fused.wgsl) and its packed weights.
+ * The frame-constant part of both first layers (freq(pose) ++ torso code columns) is folded on
+ * the host into per-frame biases (`torsoBiases`), so the shader only multiplies the per-pixel
+ * columns. Null for configs the fused kernel does not cover.
+ */
+import type { Avatar } from '../avatar/types.ts';
+import { MlpBuilder, UNROLL_BLOCK_BUDGET } from './mlp-codegen.ts';
+import { gridVecDecl, type FusedSource } from './head-codegen.ts';
+import { tensorF32, type WeightPrecision } from './weights-pack.ts';
+
+const pad4 = (n: number) => 4 * Math.ceil(n / 4);
+
+export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision): (FusedSource & { biasLength: number }) | null {
+  const t = avatar.config.torso;
+  if (!t || t.grid.featuresPerLevel > 4 || t.grid.inputDim !== 2) return null;
+  const posLen = 2 + 4 * t.positionDegree;
+  const tin = posLen + 6 + 12 * t.poseDegree + t.individualDim;
+  const gridOut = t.grid.levels * t.grid.featuresPerLevel;
+  const b = new MlpBuilder('wm', precision);
+  const pos = ['x.x', 'x.y'];
+  for (let k = 0; k < t.positionDegree; k++) {
+    b.line(`let e${k} = sin(vec4f(x * ${1 << k}.0, x * ${1 << k}.0 + HALF_PI));`);
+    pos.push(`e${k}.x`, `e${k}.y`, `e${k}.z`, `e${k}.w`);
+  }
+  const cols = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+  const W = (name: string, rows: number, colsN: number, columns?: number[]) => ({ weights: tensorF32(avatar, name), rows, cols: colsN, columns });
+  const d0 = b.layer('d0', W('torso_deform_net.net.0.weight', t.deformHiddenDim, tin, cols(posLen)), pos, { biasRelu: { array: 'tbias', offset: 0 } });
+  const d1 = b.layer('d1', W('torso_deform_net.net.1.weight', t.deformHiddenDim, t.deformHiddenDim), d0, 'relu');
+  const d2 = b.layer('d2', W('torso_deform_net.net.2.weight', 2, t.deformHiddenDim), d1);
+  b.line(`let xd = clamp(x + vec2f(${d2[0]}, ${d2[1]}), vec2f(-1.0), vec2f(1.0));`);
+  b.line('let u = vec3f((xd + 1.0) * 0.5, 0.0);');
+  const gin: string[] = [];
+  for (let l = 0; l < t.grid.levels; l++) {
+    b.line(`let g${l} = grid_feat(u, ${l}u);`);
+    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(`g${l}.${'xyzw'[c]}`);
+  }
+  const netIn = gridOut + tin;
+  const a0 = b.layer('a0', W('torso_net.net.0.weight', t.netHiddenDim, netIn, cols(gridOut + posLen)), [...gin, ...pos], { biasRelu: { array: 'tbias', offset: pad4(t.deformHiddenDim) } });
+  const a1 = b.layer('a1', W('torso_net.net.1.weight', t.netHiddenDim, t.netHiddenDim), a0, 'relu');
+  const a2 = b.layer('a2', W('torso_net.net.2.weight', 4, t.netHiddenDim), a1);
+  b.line(`return vec4f(1.0) / (vec4f(1.0) + exp(-vec4f(${a2.join(', ')})));`);
+  if (b.blockCount > UNROLL_BLOCK_BUDGET) return null;
+  const biasLength = pad4(t.deformHiddenDim) + pad4(t.netHiddenDim);
+  const code = [gridVecDecl(t.grid.featuresPerLevel, precision), `const TORSO_BLOCKS: u32 = ${b.blockCount}u;`, `const TBIAS_LEN: u32 = ${biasLength / 4}u;`, `fn torso_mlp(x: vec2f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
+  return { code, blocks: b.packed(), blockCount: b.blockCount, biasLength };
+}
+
+/** Per-frame biases: W[:, per-pixel columns..] . tail for the deform and torso first layers. */
+export function torsoBiases(avatar: Avatar, w: { wd: Float32Array; wn: Float32Array }, tail: Float32Array, out: Float32Array): void {
+  const t = avatar.config.torso!;
+  const { wd, wn } = w;
+  const posLen = 2 + 4 * t.positionDegree;
+  const tin = posLen + tail.length;
+  const gridOut = t.grid.levels * t.grid.featuresPerLevel;
+  out.fill(0);
+  for (let o = 0; o < t.deformHiddenDim; o++) {
+    let s = 0;
+    for (let i = 0; i < tail.length; i++) s += wd[o * tin + posLen + i] * tail[i];
+    out[o] = s;
+  }
+  const at = pad4(t.deformHiddenDim);
+  for (let o = 0; o < t.netHiddenDim; o++) {
+    let s = 0;
+    for (let i = 0; i < tail.length; i++) s += wn[o * (gridOut + tin) + gridOut + posLen + i] * tail[i];
+    out[at + o] = s;
+  }
+}

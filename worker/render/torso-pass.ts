@@ -1,0 +1,94 @@
+/** Per pixel: the 2-D torso over the background -> bg' (only for avatars with a torso). */
+import type { FrameBuffers } from './frame-buffers.ts';
+import { gridConsts } from './frame-buffers.ts';
+import { pick, type KernelKind } from './head-field-pass.ts';
+import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM, writeData } from './gpu-util.ts';
+import { buildTorsoFused, torsoBiases } from './torso-codegen.ts';
+import { buildModule, splitGroups } from './wgsl.ts';
+import { tensorF32 } from './weights-pack.ts';
+import { torsoFrameTail } from './frame-data.ts';
+
+/** Torso shrink of the reference (opt.torso_shrink). */
+export const TORSO_SHRINK = 0.8;
+/** opt.density_thresh_torso of the reference. */
+export const TORSO_DENSITY_THRESHOLD = 0.01;
+
+export class TorsoPass {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly group: GPUBindGroup;
+  private readonly params: GPUBuffer;
+  private readonly torsoCode: Float32Array;
+  readonly kind: KernelKind;
+  private readonly blocks: GPUBuffer | null = null;
+  private readonly bias: GPUBuffer | null = null;
+  private readonly biasValues: Float32Array | null = null;
+  private readonly biasWeights: { wd: Float32Array; wn: Float32Array } | null = null;
+  private destroyed = false;
+
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
+    const t = fb.avatar.config.torso;
+    if (!t || !fb.torsoGrid || !fb.torsoLevels || !fb.torsoDensity) throw new Error('TorsoPass needs an avatar with a torso');
+    const consts = { ...gridConsts(t.grid), ...pick(fb.consts, ['T_IN', 'T_POS_DEG', 'T_DEF', 'T_HID', 'T_NET_IN', 'W_TD0', 'W_TD1', 'W_TD2', 'W_TN0', 'W_TN1', 'W_TN2']) };
+    this.params = makeBuffer(device, 'r2t.torso.params', 32, UNIFORM());
+    const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision) : null;
+    this.kind = fused ? 'fused' : 'loop';
+    const layout = makeLayout(device, 'r2t.torso.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform']);
+    if (fused) {
+      const module = device.createShaderModule({
+        label: 'r2t.torso.fused',
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
+      });
+      this.pipeline = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout]);
+      this.blocks = makeBuffer(device, 'r2t.torso.blocks', fused.blocks.byteLength, STORAGE(), fused.blocks);
+      this.biasValues = new Float32Array(fused.biasLength);
+      this.bias = makeBuffer(device, 'r2t.torso.bias', fused.biasLength * 4, STORAGE());
+      this.biasWeights = { wd: tensorF32(fb.avatar, 'torso_deform_net.net.0.weight'), wn: tensorF32(fb.avatar, 'torso_net.net.0.weight') };
+      this.group = makeBindGroup(device, 'r2t.torso.fused.bg', layout, [fb.torsoGrid, fb.torsoLevels, this.blocks, fb.torsoDensity, fb.background, this.bias, fb.bgFinal, this.params]);
+    } else {
+      const module = device.createShaderModule({
+        label: 'r2t.torso',
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'fields/torso.wgsl'], consts, weightType: fb.precision }),
+      });
+      this.pipeline = makePipeline(device, 'r2t.torso.torso', module, 'torso', [layout]);
+      this.group = makeBindGroup(device, 'r2t.torso.bg', layout, [fb.torsoGrid, fb.torsoLevels, fb.weights, fb.torsoDensity, fb.background, fb.frameTail, fb.bgFinal, this.params]);
+    }
+    this.torsoCode = tensorF32(fb.avatar, 'individual_code_torso');
+    const density = tensorF32(fb.avatar, 'density_grid_torso');
+    let mean = 0;
+    for (let i = 0; i < density.length; i++) mean += density[i];
+    mean /= density.length;
+    const buf = new ArrayBuffer(32);
+    const u = new Uint32Array(buf);
+    const f = new Float32Array(buf);
+    u.set([fb.avatar.camera.width, fb.avatar.camera.height, t.densityResolution, 0]);
+    f.set([Math.min(TORSO_DENSITY_THRESHOLD, mean), TORSO_SHRINK], 4);
+    device.queue.writeBuffer(this.params, 0, buf);
+  }
+
+  prepare(pose: Float32Array): void {
+    const tail = torsoFrameTail(pose, this.fb.avatar.config, this.torsoCode);
+    if (this.bias && this.biasValues && this.biasWeights) {
+      torsoBiases(this.fb.avatar, this.biasWeights, tail, this.biasValues);
+      writeData(this.device.queue, this.bias, this.biasValues);
+    } else {
+      writeData(this.device.queue, this.fb.frameTail, tail);
+    }
+  }
+
+  run(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const pass = encoder.beginComputePass({ label: 'r2t.torso', timestampWrites });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.group);
+    const [x, y] = splitGroups(Math.ceil(this.fb.numRays / 64));
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.params.destroy();
+    this.blocks?.destroy();
+    this.bias?.destroy();
+  }
+}

@@ -5,7 +5,8 @@
  * stage of the renderer, and gives tests a face whose mouth region measurably changes with
  * speech.
  *
- * How the hand-made network works (one grid level, features f0..f5 per vertex):
+ * How the hand-made network works (two dense grid levels of 4 features at the same resolution,
+ * so the encoded features f0..f7 are level 0 then level 1):
  *   f0 density logit, f1..f3 albedo logits (lighting baked in), f4 mouth mask m, f5 constant 1.
  *   sigma net layer 1 passes signed values through ReLU as (+x, -x) pairs and forms
  *   u8 = m * (1 + b) where FiLM's b = K * opening (from the landmark code), u9 = m, u10 = 1;
@@ -19,7 +20,8 @@ import { type CameraConfig, type GridConfig, type ModelConfig, expectedTensors }
 import type { Avatar, Tensor } from './types.ts';
 
 const HEAD_RES = 64; // level-0 resolution of the head grid (R)
-const HEAD_F = 6;
+const HEAD_F = 4;
+const HEAD_LEVELS = 2;
 const LM_RES = 16;
 const HIDDEN = 64;
 const COND_HIDDEN = 32;
@@ -29,14 +31,16 @@ const SIZE = 256;
 export const UPPER_INNER_LIP = 62;
 export const LOWER_INNER_LIP = 66;
 
-function denseGrid(inputDim: 2 | 3, res: number, features: number): GridConfig {
+/** `levels` dense levels of the same resolution (per-level scale 1), no hashing or wrap-around. */
+function denseGrid(inputDim: 2 | 3, res: number, features: number, levels = 1): GridConfig {
   const rows = Math.ceil((res + 1) ** inputDim / 8) * 8;
-  return { inputDim, levels: 1, featuresPerLevel: features, baseResolution: res, finestResolution: res, gridType: 'tiled', offsets: [0, rows] };
+  const offsets = Array.from({ length: levels + 1 }, (_, l) => l * rows);
+  return { inputDim, levels, featuresPerLevel: features, baseResolution: res, finestResolution: res, gridType: 'tiled', offsets };
 }
 
 export function demoConfig(): ModelConfig {
   return {
-    head: { grid: denseGrid(3, HEAD_RES, HEAD_F), eyeInput: true, hiddenDim: HIDDEN, geoFeatDim: HIDDEN, colorHiddenDim: HIDDEN, individualDim: 4, shDegree: 4 },
+    head: { grid: denseGrid(3, HEAD_RES, HEAD_F, HEAD_LEVELS), eyeInput: true, hiddenDim: HIDDEN, geoFeatDim: HIDDEN, colorHiddenDim: HIDDEN, individualDim: 4, shDegree: 4 },
     condition: { grid: denseGrid(3, LM_RES, 2), numLandmarks: 68, window: 5, hiddenDim: COND_HIDDEN, lipSmoothing: 0.35 },
     torso: null,
     march: { gridResolution: 128, maxSteps: 16, dtGamma: 1 / 256, minNear: 0.05, tThreshold: 1e-4, maxStepsPerPass: 8 },
@@ -107,8 +111,9 @@ function mouthMask(x: number, y: number, z: number): number {
 
 function headTable(): Float32Array {
   const R1 = HEAD_RES + 1;
-  const rows = demoConfig().head.grid.offsets[1];
-  const t = new Float32Array(rows * HEAD_F);
+  const offsets = demoConfig().head.grid.offsets;
+  const level1 = offsets[1] * HEAD_F;
+  const t = new Float32Array(offsets[HEAD_LEVELS] * HEAD_F);
   for (let k = 0; k < R1; k++)
     for (let j = 0; j < R1; j++)
       for (let i = 0; i < R1; i++) {
@@ -120,8 +125,8 @@ function headTable(): Float32Array {
         t[row + 1] = logit(a[0]);
         t[row + 2] = logit(a[1]);
         t[row + 3] = logit(a[2]);
-        t[row + 4] = mouthMask(x, y, z);
-        t[row + 5] = 1;
+        t[level1 + row] = mouthMask(x, y, z);
+        t[level1 + row + 1] = 1;
       }
   return t;
 }

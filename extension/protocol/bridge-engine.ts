@@ -1,0 +1,49 @@
+/**
+ * ISOLATED bridge <-> engine iframe (chrome-extension://.../engine.html). After the iframe's
+ * `load` event the bridge posts one `connect` message with a control MessagePort in
+ * `ports[0]`; everything else flows over that port, so the page's window never sees it.
+ */
+import type { SessionRequest } from './shim-bridge.ts';
+
+export interface EngineOptions {
+  avatarId: string | null;
+  idleBlinks: boolean;
+  idleHeadMotion: boolean;
+}
+
+export type BridgeToEngine =
+  | { kind: 'connect' }
+  | { kind: 'options'; options: EngineOptions }
+  /** `ports[0]` is the session port whose other end the shim holds. */
+  | { kind: 'open-session'; sessionId: string; request: SessionRequest }
+  | { kind: 'close-session'; sessionId: string };
+
+export type EngineToBridge =
+  | { kind: 'ready' }
+  | { kind: 'session-error'; sessionId: string; message: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+export function isBridgeToEngine(v: unknown): v is BridgeToEngine {
+  if (!isRecord(v)) return false;
+  switch (v.kind) {
+    case 'connect':
+      return true;
+    case 'options':
+      return isRecord(v.options);
+    case 'open-session':
+      return typeof v.sessionId === 'string' && isRecord(v.request);
+    case 'close-session':
+      return typeof v.sessionId === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isEngineToBridge(v: unknown): v is EngineToBridge {
+  if (!isRecord(v)) return false;
+  if (v.kind === 'ready') return true;
+  return v.kind === 'session-error' && typeof v.sessionId === 'string' && typeof v.message === 'string';
+}

@@ -1,0 +1,86 @@
+/**
+ * Shim <-> engine worker, over the per-session MessagePort the bridge hands out. The engine
+ * paces: one message per output frame tick. A `frame` carries new pixels; a `repeat` asks the
+ * shim to write the previous pixels again (rendering slower than the advertised rate).
+ * The shim acks every frame/repeat after writing it; the engine keeps at most
+ * `MAX_FRAMES_IN_FLIGHT` unacknowledged and drops ticks beyond that (never queues).
+ */
+
+export const MAX_FRAMES_IN_FLIGHT = 2;
+
+/** Pixel payloads the shim can turn into a VideoFrame. */
+export type FramePixels =
+  | { type: 'bitmap'; bitmap: ImageBitmap }
+  | { type: 'rgba'; width: number; height: number; data: ArrayBuffer };
+
+export interface SessionStats {
+  /** Frames per second the renderer actually produced over the last window. */
+  renderFps: number;
+  /** Frames per second sent (new + repeated). */
+  sentFps: number;
+  /** Ticks dropped because 2 frames were in flight. */
+  dropped: number;
+  /** Name of the frame source, e.g. "placeholder" or "cpu-reference". */
+  source: string;
+  /** Seconds of mic audio the engine has received from this session's tap. */
+  audioSeconds: number;
+}
+
+export type EngineToShim =
+  | { kind: 'frame'; seq: number; timestampUs: number; pixels: FramePixels }
+  | { kind: 'repeat'; seq: number; timestampUs: number }
+  | { kind: 'stats'; stats: SessionStats }
+  | { kind: 'error'; code: string; message: string };
+
+export type ShimToEngine =
+  | { kind: 'ack'; seq: number }
+  | { kind: 'configure'; width: number; height: number; frameRate: number }
+  | { kind: 'audio'; samples: Float32Array; sampleRate: number; timeSec: number }
+  | { kind: 'close' };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export function isEngineToShim(v: unknown): v is EngineToShim {
+  if (!isRecord(v)) return false;
+  switch (v.kind) {
+    case 'frame': {
+      if (!isSeq(v.seq) || typeof v.timestampUs !== 'number' || !isRecord(v.pixels)) return false;
+      const p = v.pixels;
+      if (p.type === 'bitmap') return p.bitmap instanceof ImageBitmap;
+      if (p.type === 'rgba') {
+        return isSeq(p.width) && isSeq(p.height) && p.data instanceof ArrayBuffer && p.data.byteLength === (p.width as number) * (p.height as number) * 4;
+      }
+      return false;
+    }
+    case 'repeat':
+      return isSeq(v.seq) && typeof v.timestampUs === 'number';
+    case 'stats':
+      return isRecord(v.stats);
+    case 'error':
+      return typeof v.code === 'string' && typeof v.message === 'string';
+    default:
+      return false;
+  }
+}
+
+export function isShimToEngine(v: unknown): v is ShimToEngine {
+  if (!isRecord(v)) return false;
+  switch (v.kind) {
+    case 'ack':
+      return isSeq(v.seq);
+    case 'configure': {
+      const ok = (x: unknown, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= hi;
+      return ok(v.width, 4096) && ok(v.height, 4096) && ok(v.frameRate, 120);
+    }
+    case 'audio':
+      return v.samples instanceof Float32Array && v.samples.length <= 48000 && typeof v.sampleRate === 'number' && typeof v.timeSec === 'number';
+    case 'close':
+      return true;
+    default:
+      return false;
+  }
+}

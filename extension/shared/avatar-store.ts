@@ -1,0 +1,77 @@
+/**
+ * Imported avatars in IndexedDB of the extension origin. Metadata and bytes live in two
+ * stores written in one transaction, so an import either lands completely or not at all
+ * and listing never loads the (large) files.
+ */
+
+const DB_NAME = 'r2talker';
+const DB_VERSION = 1;
+const META = 'avatar-meta';
+const DATA = 'avatar-data';
+export const MAX_AVATAR_BYTES = 2 * 1024 * 1024 * 1024;
+
+export interface AvatarMeta {
+  id: string;
+  name: string;
+  bytes: number;
+  addedAt: number;
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
+}
+
+export function openAvatarDb(): Promise<IDBDatabase> {
+  const req = indexedDB.open(DB_NAME, DB_VERSION);
+  req.onupgradeneeded = () => {
+    const db = req.result;
+    if (!db.objectStoreNames.contains(META)) db.createObjectStore(META, { keyPath: 'id' });
+    if (!db.objectStoreNames.contains(DATA)) db.createObjectStore(DATA);
+  };
+  return request(req);
+}
+
+function isMeta(v: unknown): v is AvatarMeta {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return typeof m.id === 'string' && typeof m.name === 'string' && typeof m.bytes === 'number' && typeof m.addedAt === 'number';
+}
+
+export async function listAvatars(db: IDBDatabase): Promise<AvatarMeta[]> {
+  const all = await request(db.transaction(META, 'readonly').objectStore(META).getAll());
+  return all.filter(isMeta).sort((a, b) => a.addedAt - b.addedAt);
+}
+
+/** Stores a validated avatar file atomically and returns its metadata. */
+export async function putAvatar(db: IDBDatabase, name: string, file: Blob): Promise<AvatarMeta> {
+  if (file.size > MAX_AVATAR_BYTES) throw new RangeError(`avatar: expected at most ${MAX_AVATAR_BYTES} bytes, got ${file.size}`);
+  const meta: AvatarMeta = { id: crypto.randomUUID(), name: name.slice(0, 200), bytes: file.size, addedAt: Date.now() };
+  const tx = db.transaction([META, DATA], 'readwrite');
+  tx.objectStore(META).add(meta);
+  tx.objectStore(DATA).add(file, meta.id);
+  await done(tx);
+  return meta;
+}
+
+export async function getAvatarFile(db: IDBDatabase, id: string): Promise<Blob | null> {
+  const v = await request(db.transaction(DATA, 'readonly').objectStore(DATA).get(id));
+  return v instanceof Blob ? v : null;
+}
+
+export async function deleteAvatar(db: IDBDatabase, id: string): Promise<void> {
+  const tx = db.transaction([META, DATA], 'readwrite');
+  tx.objectStore(META).delete(id);
+  tx.objectStore(DATA).delete(id);
+  await done(tx);
+}

@@ -1,0 +1,5 @@
+import { bindSettings, byId } from './controls.ts';
+
+void bindSettings(() => {
+  byId('saved').textContent = 'Saved.';
+});

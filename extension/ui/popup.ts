@@ -1,0 +1,81 @@
+/**
+ * Popup: camera on/off, avatar list and import, output settings.
+ * TODO(issue 5): live preview driven by the mic (needs the engine in the popup).
+ */
+import type { BackgroundRequest, BackgroundResponse } from '../protocol/background.ts';
+import { listAvatars, openAvatarDb, type AvatarMeta } from '../shared/avatar-store.ts';
+import { saveSettings, type Settings } from '../shared/settings.ts';
+import { bindSettings, byId } from './controls.ts';
+import { importAvatar } from './import-avatar.ts';
+
+const BUILT_IN = { id: null, name: 'Built-in demo head' } as const;
+
+async function main(): Promise<void> {
+  let settings: Settings = await bindSettings((s) => {
+    settings = s;
+  });
+  const db = await openAvatarDb();
+  const list = byId<HTMLUListElement>('avatars');
+  const fileInput = byId<HTMLInputElement>('import-file');
+  const progress = byId<HTMLProgressElement>('import-progress');
+  const message = byId<HTMLParagraphElement>('import-message');
+
+  const render = async (): Promise<void> => {
+    const avatars: (AvatarMeta | typeof BUILT_IN)[] = [BUILT_IN, ...(await listAvatars(db))];
+    list.replaceChildren(
+      ...avatars.map((a) => {
+        const li = document.createElement('li');
+        const radio = document.createElement('input');
+        radio.type = 'radio';
+        radio.name = 'avatar';
+        radio.checked = settings.avatarId === a.id;
+        radio.addEventListener('change', async () => {
+          settings = await saveSettings({ avatarId: a.id });
+        });
+        const label = document.createElement('span');
+        label.textContent = a.name;
+        li.append(radio, label);
+        if (a.id !== null) {
+          const del = document.createElement('button');
+          del.textContent = 'Delete';
+          const id = a.id;
+          del.addEventListener('click', async () => {
+            const r = await chrome.runtime.sendMessage<BackgroundResponse>({ kind: 'delete-avatar', id } satisfies BackgroundRequest);
+            if (r?.kind === 'error') message.textContent = r.message;
+            settings = { ...settings, avatarId: settings.avatarId === id ? null : settings.avatarId };
+            await render();
+          });
+          li.append(del);
+        }
+        li.dataset.avatarId = a.id ?? 'built-in';
+        return li;
+      }),
+    );
+  };
+
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = '';
+    if (!file) return;
+    message.textContent = '';
+    progress.hidden = false;
+    progress.value = 0;
+    try {
+      const meta = await importAvatar(db, file, (f) => {
+        progress.value = f;
+      });
+      settings = await saveSettings({ avatarId: meta.id });
+      await render();
+    } catch (e) {
+      message.textContent = e instanceof Error ? e.message : String(e);
+    } finally {
+      progress.hidden = true;
+    }
+  });
+
+  await render();
+}
+
+main().catch((e: unknown) => {
+  byId('status').textContent = `R2 Talker could not start: ${e instanceof Error ? e.message : String(e)}`;
+});

@@ -1,0 +1,88 @@
+/** Typed wrappers around the fixture app's window.r2t API (tests/fixtures/pages/app.js). */
+import type { Page } from 'playwright-core';
+
+export interface TrackInfo {
+  index: number;
+  kind: string;
+  label: string;
+  readyState: string;
+  enabled: boolean;
+  settings: MediaTrackSettings & { resizeMode?: string };
+  capabilities: MediaTrackCapabilities;
+  constraints: MediaTrackConstraints;
+  isGenerator: boolean;
+}
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  constraint?: string;
+}
+
+export type OpenResult = { tracks: TrackInfo[]; error?: undefined } | { error: ErrorInfo; tracks?: undefined };
+
+export interface DeviceInfo {
+  deviceId: string;
+  groupId: string;
+  kind: string;
+  label: string;
+  isInputDeviceInfo: boolean;
+  capabilities: MediaTrackCapabilities | null;
+}
+
+export interface CameraStats {
+  renderFps: number;
+  sentFps: number;
+  dropped: number;
+  source: string;
+  audioSeconds: number;
+  framesWritten: number;
+  framesRepeated: number;
+  problem: string | null;
+}
+
+export type R2t = {
+  devices(): Promise<DeviceInfo[]>;
+  fakeDeviceId(): Promise<string | null>;
+  open(c: MediaStreamConstraints): Promise<OpenResult>;
+  openFake(v: MediaTrackConstraints, audio?: boolean | MediaTrackConstraints): Promise<OpenResult>;
+  legacyOpen(c: MediaStreamConstraints): Promise<OpenResult>;
+  info(i: number): TrackInfo;
+  apply(i: number, c: MediaTrackConstraints): Promise<{ ok: true; info: TrackInfo; error?: undefined } | { error: ErrorInfo; ok?: undefined; info?: undefined }>;
+  clone(i: number): number;
+  stop(i: number): TrackInfo;
+  setEnabled(i: number, enabled: boolean): void;
+  stats(i: number): CameraStats | null;
+  watch(i: number, ms: number): Promise<{ fps: number; width: number; height: number }>;
+  offerWith(i: number): Promise<RTCSessionDescriptionInit>;
+  acceptAnswer(a: RTCSessionDescriptionInit): Promise<void>;
+  events: { devicechange: number };
+};
+
+type Methods = { [K in keyof R2t as R2t[K] extends (...a: never[]) => unknown ? K : never]: R2t[K] };
+
+/** Calls window.r2t[name](...args) in the page (no eval in the page: works under strict CSP). */
+export function call<K extends keyof Methods>(page: Page, name: K, ...args: Parameters<Methods[K]>): Promise<Awaited<ReturnType<Methods[K]>>> {
+  return page.evaluate(
+    ([n, a]) => {
+      const o = (window as unknown as { r2t: Record<string, (...x: unknown[]) => unknown> }).r2t;
+      return o[n](...a);
+    },
+    [name as string, args as unknown[]] as const,
+  ) as Promise<Awaited<ReturnType<Methods[K]>>>;
+}
+
+export function openFake(page: Page, video: MediaTrackConstraints, audio: boolean | MediaTrackConstraints = false): Promise<OpenResult> {
+  return call(page, 'openFake', video, audio);
+}
+
+/** Polls until `check` passes or `ms` elapse; returns the last value. */
+export async function eventually<T>(get: () => Promise<T>, check: (v: T) => boolean, ms = 10_000, every = 200): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await get();
+  while (!check(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, every));
+    v = await get();
+  }
+  return v;
+}

@@ -1,0 +1,95 @@
+/**
+ * Launches headless Chromium (/usr/bin/chromium) with the built extension, fake media
+ * devices and a recording proxy, driven by playwright-core.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+import { startPageServer, startRecordingProxy, type Recorder, type Running } from './servers.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const EXTENSION_DIR = path.join(ROOT, 'dist', 'extension');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Chromium keeps only the LAST --enable-features/--disable-features, and ours come after
+ * Playwright's, so each list is merged into one flag. Playwright's enabled features are kept;
+ * from its disabled ones we drop ThirdPartyStoragePartitioning so the engine iframe sees the
+ * storage partitioning real users have.
+ */
+const ENABLED_FEATURES = ['CDPScreenshotNewSurface', 'SkipListAccountsWithoutGaiaCookies', 'Vulkan'];
+const DISABLED_FEATURES = ['HttpsUpgrades', 'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding', 'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch'];
+
+/** Builds the extension when dist/ is missing (the e2e global setup normally builds first). */
+export function ensureBuilt(): void {
+  if (existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) return;
+  execFileSync('npx', ['webpack', '--config', 'webpack.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export interface Harness {
+  context: BrowserContext;
+  pages: Running;
+  proxy: Recorder;
+  serviceWorker: Worker;
+  extensionId: string;
+  /** Sets extension settings through the service worker (as the popup would). */
+  setSettings(patch: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function launch(opts: { fakeAudioWav?: string } = {}): Promise<Harness> {
+  ensureBuilt();
+  const [pages, proxy] = await Promise.all([startPageServer(), startRecordingProxy()]);
+  const userDir = mkdtempSync(path.join(os.tmpdir(), 'r2t-e2e-'));
+  const args = [
+    '--no-sandbox',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--enable-unsafe-webgpu',
+    `--enable-features=${ENABLED_FEATURES.join(',')}`,
+    `--disable-features=${DISABLED_FEATURES.join(',')}`,
+    '--use-vulkan=swiftshader',
+    '--use-angle=swiftshader',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    '--allow-loopback-in-peer-connection',
+    `--proxy-server=${proxy.hostPort}`,
+    `--disable-extensions-except=${EXTENSION_DIR}`,
+    `--load-extension=${EXTENSION_DIR}`,
+  ];
+  if (opts.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`);
+  const context = await chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    args,
+  });
+  const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+  const extensionId = new URL(serviceWorker.url()).host;
+  const h: Harness = {
+    context,
+    pages,
+    proxy,
+    serviceWorker,
+    extensionId,
+    async setSettings(patch) {
+      await serviceWorker.evaluate(async (p) => {
+        const key = 'r2talker.settings';
+        const cur = ((await chrome.storage.local.get(key)) as Record<string, unknown>)[key] ?? {};
+        await chrome.storage.local.set({ [key]: { ...(cur as object), ...p } });
+      }, patch);
+    },
+    async close() {
+      await context.close();
+      await Promise.all([pages.close(), proxy.close()]);
+      rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}

@@ -1,0 +1,118 @@
+/**
+ * Builds the extension: one bundle per context into dist/extension (loadable unpacked), the
+ * static files beside them, and dist/r2talker-extension.zip for a store upload.
+ * Loaded by webpack-cli through tsx.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+import webpack from 'webpack';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.join(root, 'dist', 'extension');
+const zipPath = path.join(root, 'dist', 'r2talker-extension.zip');
+
+/** Files copied verbatim: [source relative to root, name in the extension]. */
+const STATIC_FILES: [string, string][] = [
+  ['manifest.json', 'manifest.json'],
+  ['extension/engine/engine.html', 'engine.html'],
+  ['extension/ui/popup.html', 'popup.html'],
+  ['extension/ui/options.html', 'options.html'],
+  ['extension/ui/ui.css', 'ui.css'],
+];
+
+class StaticFilesPlugin {
+  apply(compiler: webpack.Compiler): void {
+    compiler.hooks.thisCompilation.tap('StaticFiles', (compilation) => {
+      compilation.hooks.processAssets.tap({ name: 'StaticFiles', stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
+        for (const [src, dest] of STATIC_FILES) {
+          const abs = path.join(root, src);
+          compilation.fileDependencies.add(abs);
+          let content = readFileSync(abs);
+          if (dest === 'manifest.json') {
+            // The version lives in package.json only.
+            const manifest = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
+            const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+            manifest.version = pkg.version;
+            content = Buffer.from(JSON.stringify(manifest, null, 2));
+          }
+          compilation.emitAsset(dest, new webpack.sources.RawSource(content));
+        }
+      });
+    });
+  }
+}
+
+/** Zips the emitted extension (no source maps) with fixed timestamps, so builds are reproducible. */
+class ZipPlugin {
+  apply(compiler: webpack.Compiler): void {
+    compiler.hooks.afterEmit.tap('Zip', (compilation) => {
+      const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
+      const names = Object.keys(compilation.assets).filter((n) => !n.endsWith('.map')).sort();
+      // Emitted sources are released after emit; read the files back from disk.
+      for (const name of names) files[name] = [new Uint8Array(readFileSync(path.join(outDir, name))), { mtime: new Date('2020-01-01T00:00:00Z') }];
+      mkdirSync(path.dirname(zipPath), { recursive: true });
+      writeFileSync(zipPath, zipSync(files, { level: 9 }));
+    });
+  }
+}
+
+export default (_env: unknown, argv: { mode?: 'production' | 'development' }): webpack.Configuration => {
+  const mode = argv.mode ?? 'production';
+  return {
+    mode,
+    context: root,
+    target: 'web',
+    entry: {
+      shim: './extension/shim/main.ts',
+      bridge: './extension/bridge/content.ts',
+      engine: './extension/engine/engine-page.ts',
+      'engine-worker': './extension/engine/engine-worker.ts',
+      'render-worker': './extension/engine/render-worker.ts',
+      'mic-tap': './extension/shim/mic-tap.worklet.ts',
+      'service-worker': './extension/background/service-worker.ts',
+      popup: './extension/ui/popup.ts',
+      options: './extension/ui/options.ts',
+    },
+    output: {
+      path: outDir,
+      filename: '[name].js',
+      // No automatic publicPath detection: it reads document.currentScript, absent in the
+      // worklet and service worker.
+      publicPath: '',
+      clean: true,
+      iife: true,
+    },
+    // Never eval: extension pages and strict-CSP meeting pages forbid it.
+    devtool: mode === 'development' ? 'inline-source-map' : false,
+    resolve: {
+      extensions: ['.ts', '.js'],
+      // Our imports name the .ts file; ts-loader rewrites them to .js (rewriteRelativeImportExtensions,
+      // since allowImportingTsExtensions forbids emitting), and this maps them back to the .ts source.
+      extensionAlias: { '.js': ['.ts', '.js'] },
+    },
+    module: {
+      rules: [
+        {
+          test: /\.ts$/,
+          exclude: /node_modules/,
+          use: {
+            loader: 'ts-loader',
+            options: {
+              transpileOnly: true,
+              compilerOptions: { allowImportingTsExtensions: false, rewriteRelativeImportExtensions: true, noEmit: false, module: 'esnext', target: 'es2022', sourceMap: mode === 'development' },
+            },
+          },
+        },
+      ],
+    },
+    optimization: {
+      splitChunks: false,
+      runtimeChunk: false,
+      minimize: mode === 'production',
+    },
+    performance: { hints: false },
+    plugins: [new StaticFilesPlugin(), new ZipPlugin()],
+  };
+};

@@ -13,7 +13,7 @@ struct FieldParams {
 }
 
 @group(0) @binding(1) var<uniform> grid_levels: array<GridLevel, GRID_LEVELS>;
-@group(0) @binding(2) var<storage, read> wm: array<mat4x4<WT>, HEAD_BLOCKS>;
+// binding 2 (and more banks): the generated weight arrays wm0.. (mlp-codegen.ts)
 @group(0) @binding(3) var<storage, read> film: array<f32, FILM_LEN>;
 @group(0) @binding(4) var<storage, read> samples: array<vec4f>;
 @group(0) @binding(5) var<storage, read> rays: array<Ray>;

@@ -15,7 +15,7 @@ struct TorsoParams {
 }
 
 @group(0) @binding(1) var<uniform> grid_levels: array<GridLevel, GRID_LEVELS>;
-@group(0) @binding(2) var<storage, read> wm: array<mat4x4<WT>, TORSO_BLOCKS>;
+// binding 2 (and more banks): the generated weight arrays wm0.. (mlp-codegen.ts)
 @group(0) @binding(3) var<storage, read> density: array<f32>;
 @group(0) @binding(4) var<storage, read> background: array<f32>;
 @group(0) @binding(5) var<storage, read> tbias: array<vec4f, TBIAS_LEN>; // folded frame-constant columns

@@ -5,14 +5,39 @@
  */
 import type { Avatar } from '../avatar/types.ts';
 import { shDim } from '../avatar/config.ts';
-import { MlpBuilder, UNROLL_BLOCK_BUDGET, wgslFloat } from './mlp-codegen.ts';
+import { blockBytes, MlpBuilder, UNROLL_BLOCK_BUDGET, wgslFloat, type WeightHome } from './mlp-codegen.ts';
 import { tensorF32, type WeightPrecision } from './weights-pack.ts';
 
 export interface FusedSource {
   /** WGSL declarations and functions to put before the stage file. */
   code: string;
-  blocks: Uint8Array;
+  /** Packed blocks of each weight bank, bound at `bankBindings` (same order). */
+  blocks: Uint8Array[];
+  bankBindings: number[];
+  /** Where the banks live: 'uniform' or 'storage' buffers. */
+  home: WeightHome['kind'];
   blockCount: number;
+}
+
+/** Device limits that decide where the fused kernels keep their weights. */
+export interface WeightLimits {
+  maxUniformBufferBindingSize: number;
+  maxUniformBuffersPerShaderStage: number;
+}
+
+/**
+ * Builds with the weights in uniform banks where every layer fits one bank and the banks fit
+ * the free uniform bindings, else in one storage array. `build` must be pure in the builder.
+ */
+export function withWeightHome(precision: WeightPrecision, limits: WeightLimits | undefined, freeUniforms: number, build: (home: WeightHome) => { b: MlpBuilder; done: () => Omit<FusedSource, 'home'> } | null): FusedSource | null {
+  if (limits && freeUniforms > 0) {
+    const bankBlocks = Math.floor(Math.min(limits.maxUniformBufferBindingSize, 1 << 20) / blockBytes(precision));
+    const r = build({ kind: 'uniform', bankBlocks });
+    if (!r) return null;
+    if (!r.b.overflow && r.b.bankCount <= Math.min(freeUniforms, limits.maxUniformBuffersPerShaderStage)) return { ...r.done(), home: 'uniform' };
+  }
+  const r = build({ kind: 'storage' });
+  return r ? { ...r.done(), home: 'storage' } : null;
 }
 
 /** Declares `grid_emb` at binding 0 and `grid_vec(row) -> vec4f` for F features per row. */
@@ -24,7 +49,15 @@ export function gridVecDecl(features: number, precision: WeightPrecision): strin
   return `@group(0) @binding(0) var<storage, read> grid_emb: array<${wt}>;\nfn grid_vec(row: u32) -> vec4f {\n  let b = row * ${features}u;\n  return vec4f(${lanes.join(', ')});\n}`;
 }
 
-export function buildHeadFused(avatar: Avatar, precision: WeightPrecision): FusedSource | null {
+/** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..10). */
+const HEAD_BANK_BINDINGS = [2, 11, 12, 13, 14, 15, 16, 17];
+
+export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits): FusedSource | null {
+  // The stage file has two uniforms of its own.
+  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 2, (home) => buildHead(avatar, precision, home));
+}
+
+function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
   const h = avatar.config.head;
   const F = h.grid.featuresPerLevel;
   if (F > 4 || h.grid.inputDim !== 3) return null;
@@ -36,7 +69,7 @@ export function buildHeadFused(avatar: Avatar, precision: WeightPrecision): Fuse
   const q = (n: number) => Math.ceil(n / 4);
   const estimate = q(HID) * q(sigIn) + q(HID) * q(HID) + q(h.geoFeatDim + 1) * q(HID) + q(h.colorHiddenDim) * q(colIn) + q(h.colorHiddenDim);
   if (estimate > UNROLL_BLOCK_BUDGET) return null;
-  const b = new MlpBuilder('wm', precision);
+  const b = new MlpBuilder('wm', precision, home);
   b.line('let u = (x + 1.0) * 0.5;');
   b.line('let inr = all(u >= vec3f(0.0)) && all(u <= vec3f(1.0));');
   const inputs: string[] = [];
@@ -59,6 +92,10 @@ export function buildHeadFused(avatar: Avatar, precision: WeightPrecision): Fuse
   const c0 = b.layer('c0', src('color_net.net.0.weight', h.colorHiddenDim, colIn), cin, 'relu');
   const c1 = b.layer('c1', src('color_net.net.1.weight', 3, h.colorHiddenDim), c0);
   b.line(`return vec4f(vec3f(1.0) / (vec3f(1.0) + exp(-vec3f(${c1.join(', ')}))), exp(${s2[h.geoFeatDim]}));`);
-  const code = [gridVecDecl(F, precision), `const HEAD_BLOCKS: u32 = ${b.blockCount}u;`, `const FILM_LEN: u32 = ${4 * HID}u;`, `fn head_mlp(x: vec3f, d: vec3f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
-  return { code, blocks: b.packed(), blockCount: b.blockCount };
+  const bankBindings = HEAD_BANK_BINDINGS.slice(0, b.bankCount);
+  const done = () => {
+    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_LEN: u32 = ${4 * HID}u;`, `fn head_mlp(x: vec3f, d: vec3f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
+    return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
+  };
+  return { b, done };
 }

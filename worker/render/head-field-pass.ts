@@ -7,7 +7,7 @@
  */
 import type { FrameBuffers } from './frame-buffers.ts';
 import { gridConsts } from './frame-buffers.ts';
-import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM } from './gpu-util.ts';
+import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM, type BindingKind } from './gpu-util.ts';
 import { buildHeadFused } from './head-codegen.ts';
 import { buildModule } from './wgsl.ts';
 
@@ -19,12 +19,16 @@ export class HeadFieldPass {
   private readonly group: GPUBindGroup;
   readonly params: GPUBuffer;
   readonly kind: KernelKind;
-  private readonly blocks: GPUBuffer | null = null;
+  private readonly blocks: GPUBuffer[] = [];
+  /** Where the fused kernel keeps its weights ('uniform' banks or one 'storage' array). */
+  readonly weightHome: 'uniform' | 'storage' | null = null;
   private destroyed = false;
 
   constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
     const head = fb.avatar.config.head;
     const consts = { ...gridConsts(head.grid), ...pick(fb.consts, ['MAX_PASSES', 'SIG_IN', 'EYE_INPUT', 'HID', 'GEO', 'CHID', 'IND', 'SH_DIM', 'COL_IN', 'FILM_OUT', 'W_SIG0', 'W_SIG1', 'W_SIG2', 'W_COL0', 'W_COL1', 'W_IND']) };
+    // Weights stay in storage: uniform banks measured no faster in CPU time on SwiftShader
+    // (bench/probe-mlp.ts: 229 vs 261 CPU ms); pass device.limits to buildHeadFused to use them.
     const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision) : null;
     this.kind = fused ? 'fused' : 'loop';
     this.params = makeBuffer(device, 'r2t.headField.params', 16, UNIFORM());
@@ -33,10 +37,17 @@ export class HeadFieldPass {
         label: 'r2t.headField.fused',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
-      const layout = makeLayout(device, 'r2t.headField.fused.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage']);
+      const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage'];
+      this.weightHome = fused.home;
+      this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.headField.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
+      const resources: GPUBuffer[] = [fb.headGrid, fb.headLevels, this.blocks[0], fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params, fb.sampleList];
+      fused.bankBindings.forEach((binding, i) => {
+        kinds[binding] = fused.home === 'uniform' ? 'uniform' : 'read-only-storage';
+        resources[binding] = this.blocks[i];
+      });
+      const layout = makeLayout(device, 'r2t.headField.fused.bgl', kinds);
       this.pipeline = makePipeline(device, 'r2t.headField.fused', module, 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP });
-      this.blocks = makeBuffer(device, 'r2t.headField.blocks', fused.blocks.byteLength, STORAGE(), fused.blocks);
-      this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, [fb.headGrid, fb.headLevels, this.blocks, fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params, fb.sampleList]);
+      this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, resources);
     } else {
       const module = device.createShaderModule({
         label: 'r2t.headField',
@@ -49,7 +60,7 @@ export class HeadFieldPass {
   }
 
   get blockBytes(): number {
-    return this.blocks?.size ?? 0;
+    return this.blocks.reduce((a, b) => a + b.size, 0);
   }
 
   setEye(eye: number): void {
@@ -70,7 +81,7 @@ export class HeadFieldPass {
     if (this.destroyed) return;
     this.destroyed = true;
     this.params.destroy();
-    this.blocks?.destroy();
+    for (const b of this.blocks) b.destroy();
   }
 }
 

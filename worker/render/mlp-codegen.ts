@@ -28,16 +28,44 @@ export interface LayerSource {
 /** FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1). */
 export type Activation = 'none' | 'relu' | { film: { array: string; shift: number; scale: number; last: number } } | { biasRelu: { array: string; offset: number } };
 
+/**
+ * Where the packed weights live. 'uniform' banks (each at most `bankBlocks` blocks, one binding
+ * each): a layer's loop reads its blocks at a dynamic but lane-uniform index, which SwiftShader
+ * serves ~2.4x faster from a uniform buffer than from a storage buffer (no per-lane robustness
+ * gather; bench/probe-mlp.ts). 'storage': one array, for configs whose layers exceed a bank.
+ */
+export type WeightHome = { kind: 'uniform'; bankBlocks: number } | { kind: 'storage' };
+
+/** Bytes of one packed 4x4 block. */
+export const blockBytes = (t: WeightPrecision) => (t === 'f16' ? 32 : 64);
+
 /** Collects the packed blocks of several layers and the WGSL that evaluates them. */
 export class MlpBuilder {
-  private readonly blocks: number[] = [];
+  private readonly banks: number[][] = [[]];
   private readonly lines: string[] = [];
   private count = 0;
+  /** A layer did not fit one uniform bank: rebuild with { kind: 'storage' }. */
+  overflow = false;
 
-  constructor(private readonly matArray: string, private readonly weightType: WeightPrecision) {}
+  constructor(private readonly matArray: string, private readonly weightType: WeightPrecision, private readonly home: WeightHome = { kind: 'storage' }) {}
 
   get blockCount(): number {
     return this.count;
+  }
+
+  get bankCount(): number {
+    return this.banks.length;
+  }
+
+  private bankName(i: number): string {
+    return this.home.kind === 'storage' ? this.matArray : `${this.matArray}${i}`;
+  }
+
+  /** WGSL declarations of the weight arrays; `bindings[i]` is bank i's binding in group 0. */
+  declarations(bindings: number[]): string {
+    if (bindings.length < this.banks.length) throw new Error(`mlp: ${this.banks.length} weight banks but ${bindings.length} bindings`);
+    const space = this.home.kind === 'uniform' ? 'uniform' : 'storage, read';
+    return this.banks.map((b, i) => `@group(0) @binding(${bindings[i]}) var<${space}> ${this.bankName(i)}: array<mat4x4<WT>, ${Math.max(1, b.length / 16)}>;`).join('\n');
   }
 
   /** Appends a raw line of WGSL to the generated body. */
@@ -56,7 +84,13 @@ export class MlpBuilder {
     const K = Math.ceil(cols.length / 4);
     const J = Math.ceil(order.length / 4);
     const inVecs = blockVectors(name, inputs, this.lines);
-    const base = this.count;
+    if (this.home.kind === 'uniform') {
+      if (J * K > this.home.bankBlocks) this.overflow = true;
+      if (this.banks[this.banks.length - 1].length / 16 + J * K > this.home.bankBlocks && this.banks[this.banks.length - 1].length > 0) this.banks.push([]);
+    }
+    const blocks = this.banks[this.banks.length - 1];
+    const arr = this.bankName(this.banks.length - 1);
+    const base = blocks.length / 16;
     for (let j = 0; j < J; j++) {
       for (let k = 0; k < K; k++) {
         // Column-major: column c of the block holds W[row r][col c] for r = 0..3.
@@ -64,13 +98,13 @@ export class MlpBuilder {
           for (let r = 0; r < 4; r++) {
             const row = order[4 * j + r];
             const col = cols[4 * k + c];
-            this.blocks.push(row === undefined || col === undefined ? 0 : src.weights[row * src.cols + col]);
+            blocks.push(row === undefined || col === undefined ? 0 : src.weights[row * src.cols + col]);
           }
         }
       }
     }
     this.count += J * K;
-    const load = (i: string) => (this.weightType === 'f16' ? `mat4x4f(${this.matArray}[${i}])` : `${this.matArray}[${i}]`);
+    const load = (i: string) => (this.weightType === 'f16' ? `mat4x4f(${arr}[${i}])` : `${arr}[${i}]`);
     // Output blocks in a loop (inputs at constant indices, one dynamic store per block): fully
     // unrolled layers compile for minutes or crash SwiftShader's JIT, and this keeps code small.
     this.lines.push(`  var ${name}: array<vec4f, ${J}>;`);
@@ -97,11 +131,13 @@ export class MlpBuilder {
     return this.lines.join('\n');
   }
 
-  /** The packed blocks as buffer bytes for `array<mat4x4<WT>, blockCount>`. */
-  packed(): Uint8Array {
-    const f = Float32Array.from(this.blocks);
-    if (this.weightType === 'f32') return new Uint8Array(f.buffer);
-    return new Uint8Array(float32ToFloat16Bits(f).buffer);
+  /** Each bank's packed blocks as buffer bytes for `array<mat4x4<WT>, n>`. */
+  packed(): Uint8Array[] {
+    return this.banks.map((b) => {
+      const f = Float32Array.from(b.length ? b : new Array<number>(16).fill(0));
+      if (this.weightType === 'f32') return new Uint8Array(f.buffer);
+      return new Uint8Array(float32ToFloat16Bits(f).buffer);
+    });
   }
 }
 

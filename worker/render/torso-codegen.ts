@@ -5,19 +5,28 @@
  * columns. Null for configs the fused kernel does not cover.
  */
 import type { Avatar } from '../avatar/types.ts';
-import { MlpBuilder, UNROLL_BLOCK_BUDGET } from './mlp-codegen.ts';
-import { gridVecDecl, type FusedSource } from './head-codegen.ts';
+import { MlpBuilder, UNROLL_BLOCK_BUDGET, type WeightHome } from './mlp-codegen.ts';
+import { gridVecDecl, withWeightHome, type FusedSource, type WeightLimits } from './head-codegen.ts';
 import { tensorF32, type WeightPrecision } from './weights-pack.ts';
 
 const pad4 = (n: number) => 4 * Math.ceil(n / 4);
 
-export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision): (FusedSource & { biasLength: number }) | null {
+/** Bindings of the torso kernel's weight banks: 2, then after the stage file's own (0..7). */
+const TORSO_BANK_BINDINGS = [2, 8, 9, 10, 11, 12, 13, 14];
+
+export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits): (FusedSource & { biasLength: number }) | null {
+  const r = withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 2, (home) => buildTorso(avatar, precision, home));
+  const t = avatar.config.torso;
+  return r && t ? { ...r, biasLength: pad4(t.deformHiddenDim) + pad4(t.netHiddenDim) } : null;
+}
+
+function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
   const t = avatar.config.torso;
   if (!t || t.grid.featuresPerLevel > 4 || t.grid.inputDim !== 2) return null;
   const posLen = 2 + 4 * t.positionDegree;
   const tin = posLen + 6 + 12 * t.poseDegree + t.individualDim;
   const gridOut = t.grid.levels * t.grid.featuresPerLevel;
-  const b = new MlpBuilder('wm', precision);
+  const b = new MlpBuilder('wm', precision, home);
   const pos = ['x.x', 'x.y'];
   for (let k = 0; k < t.positionDegree; k++) {
     b.line(`let e${k} = sin(vec4f(x * ${1 << k}.0, x * ${1 << k}.0 + HALF_PI));`);
@@ -42,8 +51,12 @@ export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision): (Fu
   b.line(`return vec4f(1.0) / (vec4f(1.0) + exp(-vec4f(${a2.join(', ')})));`);
   if (b.blockCount > UNROLL_BLOCK_BUDGET) return null;
   const biasLength = pad4(t.deformHiddenDim) + pad4(t.netHiddenDim);
-  const code = [gridVecDecl(t.grid.featuresPerLevel, precision), `const TORSO_BLOCKS: u32 = ${b.blockCount}u;`, `const TBIAS_LEN: u32 = ${biasLength / 4}u;`, `fn torso_mlp(x: vec2f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
-  return { code, blocks: b.packed(), blockCount: b.blockCount, biasLength };
+  const bankBindings = TORSO_BANK_BINDINGS.slice(0, b.bankCount);
+  const done = () => {
+    const code = [gridVecDecl(t.grid.featuresPerLevel, precision), b.declarations(bankBindings), `const TBIAS_LEN: u32 = ${biasLength / 4}u;`, `fn torso_mlp(x: vec2f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
+    return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
+  };
+  return { b, done };
 }
 
 /** Per-frame biases: W[:, per-pixel columns..] . tail for the deform and torso first layers. */

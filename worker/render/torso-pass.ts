@@ -2,7 +2,7 @@
 import type { FrameBuffers } from './frame-buffers.ts';
 import { gridConsts } from './frame-buffers.ts';
 import { pick, type KernelKind } from './head-field-pass.ts';
-import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM, writeData } from './gpu-util.ts';
+import { makeBindGroup, makeBuffer, makeLayout, makePipeline, STORAGE, UNIFORM, writeData, type BindingKind } from './gpu-util.ts';
 import { buildTorsoFused, torsoBiases } from './torso-codegen.ts';
 import { buildModule, splitGroups } from './wgsl.ts';
 import { tensorF32 } from './weights-pack.ts';
@@ -19,7 +19,8 @@ export class TorsoPass {
   private readonly params: GPUBuffer;
   private readonly torsoCode: Float32Array;
   readonly kind: KernelKind;
-  private readonly blocks: GPUBuffer | null = null;
+  private readonly blocks: GPUBuffer[] = [];
+  readonly weightHome: 'uniform' | 'storage' | null = null;
   private readonly bias: GPUBuffer | null = null;
   private readonly biasValues: Float32Array | null = null;
   private readonly biasWeights: { wd: Float32Array; wn: Float32Array } | null = null;
@@ -32,18 +33,25 @@ export class TorsoPass {
     this.params = makeBuffer(device, 'r2t.torso.params', 32, UNIFORM());
     const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision) : null;
     this.kind = fused ? 'fused' : 'loop';
-    const layout = makeLayout(device, 'r2t.torso.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform']);
+    const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'];
+    if (fused) {
+      this.weightHome = fused.home;
+      fused.bankBindings.forEach((binding) => (kinds[binding] = fused.home === 'uniform' ? 'uniform' : 'read-only-storage'));
+    }
+    const layout = makeLayout(device, 'r2t.torso.bgl', kinds);
     if (fused) {
       const module = device.createShaderModule({
         label: 'r2t.torso.fused',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
       this.pipeline = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout]);
-      this.blocks = makeBuffer(device, 'r2t.torso.blocks', fused.blocks.byteLength, STORAGE(), fused.blocks);
+      this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.torso.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
       this.biasValues = new Float32Array(fused.biasLength);
       this.bias = makeBuffer(device, 'r2t.torso.bias', fused.biasLength * 4, STORAGE());
       this.biasWeights = { wd: tensorF32(fb.avatar, 'torso_deform_net.net.0.weight'), wn: tensorF32(fb.avatar, 'torso_net.net.0.weight') };
-      this.group = makeBindGroup(device, 'r2t.torso.fused.bg', layout, [fb.torsoGrid, fb.torsoLevels, this.blocks, fb.torsoDensity, fb.background, this.bias, fb.bgFinal, this.params]);
+      const resources: GPUBuffer[] = [fb.torsoGrid, fb.torsoLevels, this.blocks[0], fb.torsoDensity, fb.background, this.bias, fb.bgFinal, this.params];
+      fused.bankBindings.forEach((binding, i) => (resources[binding] = this.blocks[i]));
+      this.group = makeBindGroup(device, 'r2t.torso.fused.bg', layout, resources);
     } else {
       const module = device.createShaderModule({
         label: 'r2t.torso',
@@ -88,7 +96,7 @@ export class TorsoPass {
     if (this.destroyed) return;
     this.destroyed = true;
     this.params.destroy();
-    this.blocks?.destroy();
+    for (const b of this.blocks) b.destroy();
     this.bias?.destroy();
   }
 }

@@ -10,7 +10,7 @@
  * Exit code 1 when a target is missed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,10 +148,12 @@ export function formatReport(r: QualityReport): string {
 
 /** Makes a held-out corpus by running the corpus recipe in its own process (eSpeak NG is GPL and never loaded here). */
 export async function makeHeldout(dir: string, count: number, seed: number): Promise<void> {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/make-corpus.ts');
-  const args = ['--import', 'tsx', script, '--split', 'heldout', '--out', dir, '--count', String(count), '--seed', String(seed)];
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const script = path.join(root, 'scripts/make-corpus.ts');
+  // Run from the repository root so that `--import tsx` resolves to its devDependency.
+  const args = ['--import', 'tsx', script, '--split', 'heldout', '--out', path.resolve(dir), '--count', String(count), '--seed', String(seed)];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', reject);

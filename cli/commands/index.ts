@@ -5,6 +5,7 @@ import { register as registerRender } from './render.ts';
 import { register as registerDemo } from './demo.ts';
 import { register as registerLandmarks } from './landmarks.ts';
 import { register as registerTrainGenerator } from './train-generator.ts';
+import { register as registerGeneratorQuality } from './generator-quality.ts';
 
 export function registerCommands(program: Command): void {
   registerImport(program);
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerLandmarks(program);
   registerTrainGenerator(program);
+  registerGeneratorQuality(program);
 }

@@ -17,7 +17,8 @@
  *   first conditioning layer reads opening = y(62) - y(66) of the centre frame.
  */
 import { type CameraConfig, type GridConfig, type ModelConfig, expectedTensors } from './config.ts';
-import type { Avatar, Tensor } from './types.ts';
+import type { Avatar, LandmarkStats, Tensor } from './types.ts';
+import { landmarkStatistics } from '../model/landmarks.ts';
 
 const HEAD_RES = 64; // level-0 resolution of the head grid (R)
 const HEAD_F = 4;
@@ -308,10 +309,20 @@ export function makeDemoAvatar(): Avatar {
     config,
     camera,
     tensors: new Map(tensors.map((t) => [t.name, t])),
-    landmarkStats: null,
+    // The statistics of the demo's own talking track: a template-space generator (the default
+    // one) is retargeted onto the demo face with them, so speech opens this mouth as far as the
+    // demo track does.
+    landmarkStats: trackStats(demoLandmarkTrack(STATS_FRAMES), STATS_FRAMES),
     generator: null,
     provenance: { source: 'synthetic', generator: 'worker/avatar/synthetic.ts', description: 'hand-constructed demo head; mouth opens with inner-lip landmarks 62/66' },
   };
+}
+
+const STATS_FRAMES = 250;
+
+function trackStats(track: Float32Array, frames: number): LandmarkStats {
+  const { mean, std } = landmarkStatistics(track, frames, 68 * 3);
+  return { mean, std, frames };
 }
 
 /**

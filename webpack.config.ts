@@ -3,11 +3,13 @@
  * static files beside them, and dist/r2talker-extension.zip for a store upload.
  * Loaded by webpack-cli through tsx.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import webpack from 'webpack';
+import { generatorFromOnnx } from './worker/landmarks/onnx-export.ts';
+import { packGenerator } from './extension/engine/generator-pack.ts';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(root, 'dist', 'extension');
@@ -22,10 +24,29 @@ const STATIC_FILES: [string, string][] = [
   ['extension/ui/ui.css', 'ui.css'],
 ];
 
+/**
+ * Bundled when present: the default landmark generator (assets/generator/default.onnx, made by
+ * the trainer). Without it the build still succeeds and the engine says, in the popup, that
+ * the mouth follows the voice level only.
+ */
+const OPTIONAL_FILES: [string, string, (b: Buffer) => Uint8Array][] = [
+  // Decoded here because the ONNX decoder needs eval, which extension pages refuse.
+  ['assets/generator/default.onnx', 'default-generator.bin', (b) => packGenerator(generatorFromOnnx(new Uint8Array(b), 'assets/generator/default.onnx'))],
+];
+
 class StaticFilesPlugin {
   apply(compiler: webpack.Compiler): void {
     compiler.hooks.thisCompilation.tap('StaticFiles', (compilation) => {
       compilation.hooks.processAssets.tap({ name: 'StaticFiles', stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
+        for (const [src, dest, convert] of OPTIONAL_FILES) {
+          const abs = path.join(root, src);
+          if (!existsSync(abs)) {
+            compilation.warnings.push(new webpack.WebpackError(`${src} is missing: the extension ships without a default landmark generator`));
+            continue;
+          }
+          compilation.fileDependencies.add(abs);
+          compilation.emitAsset(dest, new webpack.sources.RawSource(Buffer.from(convert(readFileSync(abs)))));
+        }
         for (const [src, dest] of STATIC_FILES) {
           const abs = path.join(root, src);
           compilation.fileDependencies.add(abs);

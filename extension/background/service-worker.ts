@@ -1,9 +1,10 @@
 /**
- * Service worker: writes default settings on install and deletes avatars on request from
- * the extension's own pages. No engine, no network: rendering lives in the engine iframe.
+ * Service worker: writes default settings on install, deletes avatars on request from the
+ * extension's own pages and serves avatar bytes to engine iframes that cannot open the
+ * extension's IndexedDB (credentialless iframes in COEP pages). No engine, no network.
  */
-import { deleteAvatar, openAvatarDb } from '../shared/avatar-store.ts';
-import { isBackgroundRequest, type BackgroundResponse } from '../protocol/background.ts';
+import { deleteAvatar, getAvatarFile, openAvatarDb } from '../shared/avatar-store.ts';
+import { bytesToBase64, isBackgroundRequest, type BackgroundResponse } from '../protocol/background.ts';
 import { DEFAULT_SETTINGS, SETTINGS_KEY, loadSettings, saveSettings } from '../shared/settings.ts';
 
 chrome.runtime.onInstalled.addListener(() => {
@@ -21,8 +22,17 @@ function fromExtensionPage(sender: chrome.runtime.MessageSender): boolean {
   return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
 }
 
+/**
+ * The engine iframe loads under a per-session dynamic extension URL (use_dynamic_url), so it
+ * is recognised by scheme and id; content scripts report the web page's URL and never pass.
+ */
+function fromEngineFrame(sender: chrome.runtime.MessageSender): boolean {
+  return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith('chrome-extension://');
+}
+
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
-  if (!fromExtensionPage(sender) || !isBackgroundRequest(message)) return false;
+  if (!isBackgroundRequest(message)) return false;
+  if (message.kind === 'read-avatar' ? !fromEngineFrame(sender) : !fromExtensionPage(sender)) return false;
   const reply = (r: BackgroundResponse): void => sendResponse(r);
   (async () => {
     switch (message.kind) {
@@ -36,6 +46,17 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
         const s = await loadSettings();
         if (s.avatarId === message.id) await saveSettings({ avatarId: null });
         return reply({ kind: 'ok' });
+      }
+      case 'read-avatar': {
+        const db = await openAvatarDb();
+        try {
+          const file = await getAvatarFile(db, message.id);
+          if (!file) return reply({ kind: 'not-found' });
+          const slice = new Uint8Array(await file.slice(message.offset, message.offset + message.length).arrayBuffer());
+          return reply({ kind: 'avatar-chunk', total: file.size, offset: message.offset, base64: bytesToBase64(slice) });
+        } finally {
+          db.close();
+        }
       }
     }
   })().catch((e: unknown) => reply({ kind: 'error', message: e instanceof Error ? e.message : String(e) }));

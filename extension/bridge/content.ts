@@ -4,7 +4,7 @@
  * shim and the engine iframe. Runs in every frame at document_start.
  */
 import { NAMESPACE, isShimToBridge, type BridgeToShim, type ShimConfig, type ShimToBridge } from '../protocol/shim-bridge.ts';
-import type { EngineToBridge } from '../protocol/bridge-engine.ts';
+import type { EngineOptions, EngineToBridge } from '../protocol/bridge-engine.ts';
 import { loadSettings, parseSettings, watchSettings, type Settings } from '../shared/settings.ts';
 import { EngineFrame } from './engine-frame.ts';
 
@@ -81,8 +81,8 @@ function main(): void {
   loadSettings().then(apply, () => apply(parseSettings(null)));
 }
 
-function engineOptions(s: Settings) {
-  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion };
+function engineOptions(s: Settings): EngineOptions {
+  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide };
 }
 
 if (!scope[GUARD]) {

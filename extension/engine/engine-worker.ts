@@ -1,15 +1,16 @@
 /**
- * Engine worker entry (dedicated worker of the engine iframe). Owns the frame hub and the
- * sessions; the iframe drives it through comlink (protocol/engine-worker.ts).
+ * Engine worker entry (dedicated worker of the engine iframe). Owns the frame hub, the
+ * speech path and the sessions; the iframe drives it through comlink (protocol/engine-worker.ts).
  */
 import * as Comlink from 'comlink';
-import type { EngineOptions } from '../protocol/bridge-engine.ts';
+import type { AvatarPayload, EngineOptions } from '../protocol/bridge-engine.ts';
 import type { EngineStatus, EngineWorkerApi } from '../protocol/engine-worker.ts';
 import { isSessionRequest, type SessionRequest } from '../protocol/shim-bridge.ts';
 import { FrameHub } from './frame-hub.ts';
 import type { Clock, Timers } from './pacer.ts';
+import { RemoteRenderer } from './remote-renderer.ts';
 import { Session } from './session.ts';
-import { createSources } from './sources.ts';
+import { createSources, type Sources } from './sources.ts';
 
 const MAX_SESSIONS = 8;
 
@@ -19,31 +20,53 @@ const timers: Timers = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+type Described = Omit<Sources, 'renderer' | 'landmarks'>;
+
 class Engine implements EngineWorkerApi {
-  private options: EngineOptions = { avatarId: null, idleBlinks: true, idleHeadMotion: true };
+  private options: EngineOptions = { avatarId: null, idleBlinks: true, idleHeadMotion: true, backend: 'auto', renderMaxSide: 256 };
+  private avatar: AvatarPayload = { id: null, bytes: null, problem: null };
   private hub: FrameHub | null = null;
   private hubReady: Promise<FrameHub> | null = null;
-  private problem: string | null = null;
+  private described: Described | null = null;
+  /** Bumped by every rebuild so a slow, superseded build is discarded. */
+  private generation = 0;
+  private sync: { lagMs: number; delayMs: number } | null = null;
+  private lastAudioAt = -1;
   private readonly sessions = new Map<string, Session>();
 
   async setOptions(options: EngineOptions): Promise<EngineStatus> {
-    const avatarChanged = options.avatarId !== this.options.avatarId;
+    const rebuild = options.backend !== this.options.backend || options.renderMaxSide !== this.options.renderMaxSide;
     this.options = { ...options };
-    if (this.hub) {
-      this.hub.setOptions(this.options);
-      if (avatarChanged) {
-        const sources = await createSources(this.options);
-        this.problem = sources.problem;
-        sources.landmarks.destroy();
-        this.hub.setRenderer(sources.renderer);
-      }
-    }
+    this.hub?.setOptions(this.options);
+    if (rebuild) await this.rebuild();
     return this.status();
   }
 
+  async setAvatar(avatar: AvatarPayload): Promise<EngineStatus> {
+    const changed = avatar.id !== this.avatar.id || avatar.problem !== this.avatar.problem || (avatar.bytes?.byteLength ?? -1) !== (this.avatar.bytes?.byteLength ?? -1);
+    this.avatar = { id: avatar.id, bytes: avatar.bytes, problem: avatar.problem };
+    if (changed) await this.rebuild();
+    return this.status();
+  }
+
+  /** Swaps in sources for the current avatar/options; sessions keep running on the old ones meanwhile. */
+  private async rebuild(): Promise<void> {
+    if (!this.hubReady) return; // built lazily on the first session
+    const gen = ++this.generation;
+    const sources = await createSources(this.options, this.avatar, clock);
+    const hub = await this.hubReady;
+    if (gen !== this.generation) {
+      sources.renderer.destroy();
+      sources.landmarks.destroy();
+      return;
+    }
+    this.described = describe(sources);
+    hub.setRenderer(sources.renderer, sources.landmarks);
+  }
+
   private getHub(): Promise<FrameHub> {
-    this.hubReady ??= createSources(this.options).then((s) => {
-      this.problem = s.problem;
+    this.hubReady ??= createSources(this.options, this.avatar, clock).then((s) => {
+      this.described = describe(s);
       this.hub = new FrameHub(s.renderer, s.landmarks, clock, timers, this.options);
       return this.hub;
     });
@@ -71,6 +94,10 @@ class Engine implements EngineWorkerApi {
       timers,
       (id) => this.onSessionClosed(id),
       () => this.updateHub(),
+      (lagMs, delayMs) => {
+        this.sync = { lagMs, delayMs };
+      },
+      () => ({ avatar: this.described?.avatarName ?? null, problem: this.problem() }),
     );
     this.sessions.set(sessionId, session);
     this.updateHub();
@@ -80,12 +107,33 @@ class Engine implements EngineWorkerApi {
     this.sessions.get(sessionId)?.close();
   }
 
+  private problem(): string | null {
+    const parts: string[] = [];
+    if (this.described?.problem) parts.push(this.described.problem);
+    if (this.hub?.lastError) parts.push(`Renderer failed: ${this.hub.lastError.message}`);
+    return parts.length > 0 ? parts.join(' ') : null;
+  }
+
   async status(): Promise<EngineStatus> {
+    const level = this.hub?.landmarks;
+    if (level && level.level() > 0) this.lastAudioAt = clock.now();
     return {
       source: this.hub?.sourceName ?? 'none',
-      problem: this.hub?.lastError ? `Renderer failed: ${this.hub.lastError.message}` : this.problem,
+      avatar: this.described?.avatarName ?? null,
+      adapter: this.described?.adapter ?? null,
+      gpuProblem: this.described?.gpuProblem ?? null,
+      problem: this.problem(),
       sessions: this.sessions.size,
+      renderFps: this.hub?.renderRate() ?? 0,
+      lagMs: this.sync?.lagMs ?? null,
+      micDelayMs: this.sync?.delayMs ?? null,
+      micIdleSec: this.lastAudioAt < 0 ? null : (clock.now() - this.lastAudioAt) / 1000,
     };
+  }
+
+  async loseDevice(): Promise<boolean> {
+    const r = this.hub?.rendererForTests;
+    return r instanceof RemoteRenderer ? r.loseDevice() : false;
   }
 
   private onSessionClosed(id: string): void {
@@ -105,6 +153,10 @@ class Engine implements EngineWorkerApi {
     hub.setMaxRate(rate);
     hub.start();
   }
+}
+
+function describe(s: Sources): Described {
+  return { problem: s.problem, avatarName: s.avatarName, adapter: s.adapter, gpuProblem: s.gpuProblem };
 }
 
 Comlink.expose(new Engine());

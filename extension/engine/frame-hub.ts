@@ -11,6 +11,8 @@ export interface LatestFrame {
   version: number;
   bitmap: ImageBitmap;
   timestampUs: number;
+  /** Audio-clock instant whose face this frame shows, or null when idle. */
+  audioTimeSec: number | null;
 }
 
 export interface HubOptions {
@@ -30,7 +32,7 @@ export class FrameHub {
 
   constructor(
     private renderer: FrameRenderer,
-    readonly landmarks: LandmarkSource,
+    private landmarkSource: LandmarkSource,
     private readonly clock: Clock,
     private readonly timers: Timers,
     private options: HubOptions,
@@ -38,8 +40,17 @@ export class FrameHub {
     this.meter = new RateMeter(clock);
   }
 
+  get landmarks(): LandmarkSource {
+    return this.landmarkSource;
+  }
+
   get latest(): LatestFrame | null {
     return this.latestFrame;
+  }
+
+  /** The renderer itself, for test hooks (device loss). */
+  get rendererForTests(): FrameRenderer {
+    return this.renderer;
   }
 
   get sourceName(): string {
@@ -59,10 +70,13 @@ export class FrameHub {
   }
 
   /** Replaces the renderer (avatar switch); the old one is destroyed after its last render. */
-  setRenderer(renderer: FrameRenderer): void {
+  setRenderer(renderer: FrameRenderer, landmarks: LandmarkSource): void {
     const old = this.renderer;
     this.renderer = renderer;
     if (old !== renderer) old.destroy();
+    const oldLandmarks = this.landmarkSource;
+    this.landmarkSource = landmarks;
+    if (oldLandmarks !== landmarks) oldLandmarks.destroy();
   }
 
   setMaxRate(rate: number): void {
@@ -70,16 +84,20 @@ export class FrameHub {
   }
 
   start(): void {
-    if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    // A stop() still waiting for its last render must not leave two loops rendering at
+    // once (an app re-requesting the camera stops and starts the hub back to back).
+    if (this.loop) return;
+    this.loop = this.run().finally(() => {
+      this.loop = null;
+      if (this.running) this.start();
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
-    this.loop = null;
   }
 
   destroy(): void {
@@ -88,7 +106,7 @@ export class FrameHub {
     this.latestFrame?.bitmap.close();
     this.latestFrame = null;
     this.renderer.destroy();
-    this.landmarks.destroy();
+    this.landmarkSource.destroy();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -110,13 +128,14 @@ export class FrameHub {
       const started = this.clock.now();
       const timestampUs = Math.round(started * 1000);
       const renderer = this.renderer;
+      const window = this.landmarkSource.latestWindow();
       try {
         const frame = await renderer.render({
           timestampUs,
-          landmarks: this.landmarks.landmarksAt(started / 1000),
+          landmarks: window?.frames ?? null,
           poseIndex: this.options.idleHeadMotion ? this.frameIndex : 0,
           eye: null,
-          audioLevel: this.landmarks.level(),
+          audioLevel: this.landmarkSource.level(),
         });
         this.frameIndex++;
         const bitmap = frame.kind === 'bitmap' ? frame.bitmap : await createImageBitmap(new ImageData(frame.data, frame.width, frame.height));
@@ -125,7 +144,7 @@ export class FrameHub {
           break;
         }
         const previous = this.latestFrame;
-        this.latestFrame = { version: (previous?.version ?? 0) + 1, bitmap, timestampUs };
+        this.latestFrame = { version: (previous?.version ?? 0) + 1, bitmap, timestampUs, audioTimeSec: window?.audioTimeSec ?? null };
         // Sessions draw from `latest` synchronously inside their tick, so the old bitmap is
         // no longer referenced once replaced.
         previous?.bitmap.close();

@@ -8,16 +8,16 @@
 export interface RenderInput {
   /** Presentation time of the frame on the session clock, microseconds, monotonic. */
   timestampUs: number;
-  /** Landmarks [numLandmarks * 3] for this frame, or null when idle (no speech yet). */
+  /**
+   * The conditioning window: `window` frames of numLandmarks*3 raw avatar-space landmarks,
+   * oldest first, centred on the frame to show; null when idle (no speech path yet).
+   */
   landmarks: Float32Array | null;
   /** Index into the avatar's pose track (idle head motion), or 0 when motion is off. */
   poseIndex: number;
   /** Eye-openness value for blinks, or null to use the avatar's own. */
   eye: number | null;
-  /**
-   * RMS level of the most recent mic audio in [0, 1]. Only placeholder sources use it; real
-   * renderers are driven by `landmarks`.
-   */
+  /** RMS level of the most recent mic audio in [0, 1]. Only placeholder sources use it. */
   audioLevel: number;
 }
 
@@ -36,14 +36,22 @@ export interface FrameRenderer {
   destroy(): void;
 }
 
+/** A landmark window ready to render, with the audio-clock time its centre frame shows. */
+export interface LandmarkWindow {
+  /** window * numLandmarks * 3, oldest first. */
+  frames: Float32Array;
+  /** Audio-clock (the page's AudioContext) time of the centre frame, seconds. */
+  audioTimeSec: number;
+}
+
 export interface LandmarkSource {
   readonly name: string;
-  /** How far the landmarks lag the audio they come from (look-ahead + inference), in ms. */
+  /** How far the newest landmark frame lags the audio it comes from (look-ahead + features), in ms. */
   readonly latencyMs: number;
   /** Mic samples, mono float32, with the capture time of the first sample on the audio clock. */
   pushAudio(samples: Float32Array, sampleRate: number, timeSec: number): void;
-  /** Landmarks for the frame presented at `timeSec`, or null when none are available. */
-  landmarksAt(timeSec: number): Float32Array | null;
+  /** The newest complete conditioning window, or null when idle (no recent audio). */
+  latestWindow(): LandmarkWindow | null;
   /** RMS of the most recent audio, [0, 1]. */
   level(): number;
   /** Idempotent. */

@@ -65,7 +65,7 @@ export class LevelOnlyLandmarkSource implements LandmarkSource {
     this.rms = now > this.rms ? now : this.rms * 0.8 + now * 0.2;
   }
 
-  landmarksAt(): Float32Array | null {
+  latestWindow(): null {
     return null;
   }
 

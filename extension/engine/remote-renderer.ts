@@ -1,38 +1,60 @@
 /** A FrameRenderer whose work happens in a render worker (render-worker.ts), via comlink. */
 import * as Comlink from 'comlink';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
-import type { RendererKind, RenderWorkerApi } from './render-worker.ts';
+import type { RenderInit, RenderInitResult, RenderWorkerApi } from './render-worker.ts';
+
+/** A render worker that does not answer init in this long is presumed hung (shader compile, driver). */
+const INIT_TIMEOUT_MS = 60_000;
 
 export class RemoteRenderer implements FrameRenderer {
   private worker: Worker | null;
   private readonly api: Comlink.Remote<RenderWorkerApi>;
+  readonly isPlaceholder = false;
 
   private constructor(
     worker: Worker,
-    readonly name: string,
-    readonly isPlaceholder: boolean,
+    readonly init: RenderInitResult,
     api: Comlink.Remote<RenderWorkerApi>,
   ) {
     this.worker = worker;
     this.api = api;
   }
 
-  /** Starts a render worker and initialises `kind` in it; rejects (and ends the worker) on failure. */
-  static async start(kind: RendererKind, scriptUrl: URL): Promise<RemoteRenderer> {
+  get name(): string {
+    return this.init.info.backend;
+  }
+
+  /** Starts a render worker and initialises it; rejects (and ends the worker) on failure. */
+  static async start(params: RenderInit, scriptUrl: URL): Promise<RemoteRenderer> {
     const worker = new Worker(scriptUrl);
     const api = Comlink.wrap<RenderWorkerApi>(worker);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const info = await api.init(kind);
-      return new RemoteRenderer(worker, info.name, info.isPlaceholder, api);
+      // Copied, not transferred: the engine keeps the bytes to rebuild after an option change.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the render worker did not start within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
+      });
+      const init = await Promise.race([api.init(params), timeout]);
+      return new RemoteRenderer(worker, init, api);
     } catch (e) {
       worker.terminate();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   render(input: RenderInput): Promise<RenderedFrame> {
     if (!this.worker) return Promise.reject(new Error(`${this.name}: render after destroy`));
     return this.api.render(input);
+  }
+
+  loseDevice(): Promise<boolean> {
+    return this.worker ? this.api.loseDevice() : Promise.resolve(false);
+  }
+
+  recoveries(): Promise<number> {
+    return this.worker ? this.api.recoveries() : Promise.resolve(0);
   }
 
   destroy(): void {

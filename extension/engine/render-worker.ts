@@ -1,32 +1,69 @@
 /**
- * Render worker: hosts one FrameRenderer off the engine worker's thread, so a slow render
- * never delays the pacing of the output frames. Driven through comlink by RemoteRenderer.
+ * Render worker: reads the chosen avatar and hosts its renderer (WebGPU, or the CPU
+ * reference) off the engine worker's thread, so a slow render never delays the pacing of the
+ * output frames. Driven through comlink by RemoteRenderer.
  */
 import * as Comlink from 'comlink';
-import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
-import { CpuReferenceRenderer } from './cpu-reference-renderer.ts';
+import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
+import { readAvatar } from '../../worker/avatar/reader.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { AvatarRenderer, type RendererChoice, type RendererInfo } from './avatar-renderer.ts';
+import type { RenderInput, RenderedFrame } from './interfaces.ts';
 
-export type RendererKind = 'cpu-reference';
+export interface RenderInit {
+  /** The .r2t file of the chosen avatar, or null for the built-in demo head. */
+  avatarBytes: ArrayBuffer | null;
+  choice: RendererChoice;
+}
+
+export interface RenderInitResult {
+  info: RendererInfo;
+  isDemo: boolean;
+  /** The avatar's embedded landmark generator (ONNX bytes), or null. */
+  generator: Uint8Array | null;
+  /** Why the chosen avatar is not the one rendering (corrupt file), or null. */
+  avatarProblem: string | null;
+}
 
 export interface RenderWorkerApi {
-  init(kind: RendererKind): Promise<{ name: string; isPlaceholder: boolean }>;
+  init(params: RenderInit): Promise<RenderInitResult>;
   render(input: RenderInput): Promise<RenderedFrame>;
+  /** Test hook: destroys the GPU device (as a driver reset does); false on the CPU path. */
+  loseDevice(): boolean;
+  recoveries(): number;
   destroy(): void;
 }
 
-let renderer: FrameRenderer | null = null;
+let renderer: AvatarRenderer | null = null;
+
+async function load(bytes: ArrayBuffer | null): Promise<{ avatar: Avatar; isDemo: boolean; problem: string | null }> {
+  if (!bytes) return { avatar: makeDemoAvatar(), isDemo: true, problem: null };
+  try {
+    return { avatar: await readAvatar(new Uint8Array(bytes)), isDemo: false, problem: null };
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    return { avatar: makeDemoAvatar(), isDemo: true, problem: `The chosen avatar could not be read (${detail}); showing the built-in demo head.` };
+  }
+}
 
 const api: RenderWorkerApi = {
-  async init(kind) {
-    if (kind !== 'cpu-reference') throw new TypeError(`kind: expected "cpu-reference", got ${JSON.stringify(kind)}`);
+  async init(params) {
     renderer?.destroy();
-    renderer = CpuReferenceRenderer.demo();
-    return { name: renderer.name, isPlaceholder: renderer.isPlaceholder };
+    renderer = null;
+    const { avatar, isDemo, problem } = await load(params.avatarBytes);
+    renderer = await AvatarRenderer.create(avatar, isDemo, params.choice);
+    return { info: renderer.info, isDemo, generator: avatar.generator, avatarProblem: problem };
   },
   async render(input) {
     if (!renderer) throw new Error('render worker: init() first');
     const frame = await renderer.render(input);
     return frame.kind === 'rgba' ? Comlink.transfer(frame, [frame.data.buffer]) : Comlink.transfer(frame, [frame.bitmap]);
+  },
+  loseDevice() {
+    return renderer?.loseDevice() ?? false;
+  },
+  recoveries() {
+    return renderer?.recoveries ?? 0;
   },
   destroy() {
     renderer?.destroy();

@@ -34,6 +34,8 @@ export class Session {
     timers: Timers,
     private readonly onClose: (id: string) => void,
     private readonly onRateChange: () => void = () => undefined,
+    private readonly onSync: (lagMs: number, delayMs: number) => void = () => undefined,
+    private readonly describe: () => { avatar: string | null; problem: string | null } = () => ({ avatar: null, problem: null }),
   ) {
     this.canvas = new OffscreenCanvas(request.width, request.height);
     this.ctx = Session.context(this.canvas);
@@ -81,6 +83,9 @@ export class Session {
         if (data.sampleRate > 0) this.audioSeconds += data.samples.length / data.sampleRate;
         this.hub.landmarks.pushAudio(data.samples, data.sampleRate, data.timeSec);
         break;
+      case 'sync':
+        this.onSync(data.lagMs, data.delayMs);
+        break;
       case 'close':
         this.close();
         break;
@@ -127,11 +132,11 @@ export class Session {
     this.drawCover(latest.bitmap);
     if (this.request.transport === 'bitmap') {
       const bitmap = this.canvas.transferToImageBitmap();
-      this.post({ kind: 'frame', seq, timestampUs: t.timestampUs, pixels: { type: 'bitmap', bitmap } }, [bitmap]);
+      this.post({ kind: 'frame', seq, timestampUs: t.timestampUs, pixels: { type: 'bitmap', bitmap }, audioTimeSec: latest.audioTimeSec }, [bitmap]);
     } else {
       const { width, height } = this.request;
       const data = this.ctx.getImageData(0, 0, width, height).data.buffer;
-      this.post({ kind: 'frame', seq, timestampUs: t.timestampUs, pixels: { type: 'rgba', width, height, data } }, [data]);
+      this.post({ kind: 'frame', seq, timestampUs: t.timestampUs, pixels: { type: 'rgba', width, height, data }, audioTimeSec: latest.audioTimeSec }, [data]);
     }
   }
 
@@ -153,6 +158,8 @@ export class Session {
       dropped: this.dropped,
       source: this.hub.sourceName,
       audioSeconds: this.audioSeconds,
+      landmarks: this.hub.landmarks.name,
+      ...this.describe(),
     };
     this.post({ kind: 'stats', stats });
   }

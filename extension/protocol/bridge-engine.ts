@@ -9,6 +9,19 @@ export interface EngineOptions {
   avatarId: string | null;
   idleBlinks: boolean;
   idleHeadMotion: boolean;
+  /** 'auto': WebGPU where the render worker gets an adapter, else the CPU reference. */
+  backend: 'auto' | 'cpu';
+  /** Longest side the avatar is rendered at (the session scales it to the track size). */
+  renderMaxSide: number;
+}
+
+/** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */
+export interface AvatarPayload {
+  id: string | null;
+  /** The .r2t bytes, or null for the built-in demo head. */
+  bytes: ArrayBuffer | null;
+  /** Why the chosen avatar is not available (deleted, unreadable storage), or null. */
+  problem: string | null;
 }
 
 export type BridgeToEngine =

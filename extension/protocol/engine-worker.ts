@@ -2,21 +2,37 @@
  * Engine iframe -> engine worker, called through comlink. Types only: the worker exposes an
  * object of this shape and the iframe holds a `Comlink.Remote<EngineWorkerApi>`.
  */
-import type { EngineOptions } from './bridge-engine.ts';
+import type { AvatarPayload, EngineOptions } from './bridge-engine.ts';
 import type { SessionRequest } from './shim-bridge.ts';
 
 export interface EngineStatus {
-  /** Which frame source drives sessions ("placeholder" until a real renderer is wired in). */
+  /** Which frame source drives sessions: "webgpu", "cpu-reference", "placeholder" or "none" (not started). */
   source: string;
+  /** Name of the avatar being rendered. */
+  avatar: string | null;
+  /** The WebGPU adapter in use, or null. */
+  adapter: string | null;
+  /** Why WebGPU is not used, or null. */
+  gpuProblem: string | null;
   /** Human-readable problem to show in the popup, or null. */
   problem: string | null;
   sessions: number;
+  renderFps: number;
+  /** Measured audio -> face latency (ms) and the mic delay applied (ms), from the shim; null before any. */
+  lagMs: number | null;
+  micDelayMs: number | null;
+  /** Seconds since the last mic chunk, or null when none ever arrived. */
+  micIdleSec: number | null;
 }
 
 export interface EngineWorkerApi {
   setOptions(options: EngineOptions): Promise<EngineStatus>;
+  /** The chosen avatar's bytes (copied, not transferred). */
+  setAvatar(avatar: AvatarPayload): Promise<EngineStatus>;
   /** `port` must be passed with `Comlink.transfer(port, [port])`. */
   openSession(sessionId: string, request: SessionRequest, port: MessagePort): Promise<void>;
   closeSession(sessionId: string): Promise<void>;
   status(): Promise<EngineStatus>;
+  /** Test hook: destroys the render worker's GPU device; resolves false on the CPU path. */
+  loseDevice(): Promise<boolean>;
 }

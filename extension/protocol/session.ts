@@ -24,10 +24,20 @@ export interface SessionStats {
   source: string;
   /** Seconds of mic audio the engine has received from this session's tap. */
   audioSeconds: number;
+  /** Name of the avatar rendering; null before the engine started. */
+  avatar: string | null;
+  /** Problem the user should know about (missing avatar, no GPU, no generator), or null. */
+  problem: string | null;
+  /** Landmark source ("speech" or "level-only"). */
+  landmarks: string;
 }
 
 export type EngineToShim =
-  | { kind: 'frame'; seq: number; timestampUs: number; pixels: FramePixels }
+  /**
+   * New pixels. `audioTimeSec` is the instant of the mic audio (on the page's AudioContext
+   * clock, the tap's timeSec) whose face the pixels show, or null when idle.
+   */
+  | { kind: 'frame'; seq: number; timestampUs: number; pixels: FramePixels; audioTimeSec: number | null }
   | { kind: 'repeat'; seq: number; timestampUs: number }
   | { kind: 'stats'; stats: SessionStats }
   | { kind: 'error'; code: string; message: string };
@@ -36,6 +46,8 @@ export type ShimToEngine =
   | { kind: 'ack'; seq: number }
   | { kind: 'configure'; width: number; height: number; frameRate: number }
   | { kind: 'audio'; samples: Float32Array; sampleRate: number; timeSec: number }
+  /** What the shim measured: audio -> face latency and the mic delay it applied, in ms. */
+  | { kind: 'sync'; lagMs: number; delayMs: number }
   | { kind: 'close' };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -49,6 +61,7 @@ export function isEngineToShim(v: unknown): v is EngineToShim {
   switch (v.kind) {
     case 'frame': {
       if (!isSeq(v.seq) || typeof v.timestampUs !== 'number' || !isRecord(v.pixels)) return false;
+      if (v.audioTimeSec !== null && !(typeof v.audioTimeSec === 'number' && Number.isFinite(v.audioTimeSec))) return false;
       const p = v.pixels;
       if (p.type === 'bitmap') return p.bitmap instanceof ImageBitmap;
       if (p.type === 'rgba') {
@@ -78,6 +91,8 @@ export function isShimToEngine(v: unknown): v is ShimToEngine {
     }
     case 'audio':
       return v.samples instanceof Float32Array && v.samples.length <= 48000 && typeof v.sampleRate === 'number' && typeof v.timeSec === 'number';
+    case 'sync':
+      return typeof v.lagMs === 'number' && Number.isFinite(v.lagMs) && typeof v.delayMs === 'number' && Number.isFinite(v.delayMs);
     case 'close':
       return true;
     default:

@@ -29,6 +29,10 @@ export interface Settings {
   idleHeadMotion: boolean;
   /** IndexedDB id of the chosen avatar, or null for the built-in default. */
   avatarId: string | null;
+  /** 'auto': WebGPU where available, else the CPU reference; 'cpu' forces the CPU reference. */
+  renderer: 'auto' | 'cpu';
+  /** Longest side the avatar is rendered at; the track scales it up (lower = faster). */
+  renderMaxSide: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -38,6 +42,8 @@ export const DEFAULT_SETTINGS: Settings = {
   idleBlinks: true,
   idleHeadMotion: true,
   avatarId: null,
+  renderer: 'auto',
+  renderMaxSide: 256,
 };
 
 export const LIMITS = {
@@ -47,6 +53,8 @@ export const LIMITS = {
   minFrameRate: 1,
   maxFrameRate: 30,
   maxLipSyncOffsetMs: 500,
+  minRenderSide: 32,
+  maxRenderSide: 2048,
 } as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -75,6 +83,9 @@ export function parseSettings(raw: unknown): Settings {
   if (raw.avatarId === null || (typeof raw.avatarId === 'string' && raw.avatarId.length > 0 && raw.avatarId.length <= 64)) {
     s.avatarId = raw.avatarId;
   }
+  if (raw.renderer === 'auto' || raw.renderer === 'cpu') s.renderer = raw.renderer;
+  const side = intIn(raw.renderMaxSide, LIMITS.minRenderSide, LIMITS.maxRenderSide);
+  if (side !== null) s.renderMaxSide = side;
   return s;
 }
 

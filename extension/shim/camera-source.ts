@@ -14,6 +14,18 @@ export interface CameraStats extends SessionStats {
   framesRepeated: number;
   /** Last problem reported by the engine or the link, or null. */
   problem: string | null;
+  /** Measured audio -> face latency (median, ms) and the mic delay applied (ms). */
+  lagMs: number | null;
+  micDelayMs: number | null;
+}
+
+/** What a camera source needs from the page-wide shim: one clock and the lip-sync meter. */
+export interface SourceHooks {
+  /** Timestamp for the next frame, microseconds (the audio clock where the mic runs). */
+  nowUs(): number;
+  /** A new frame shows the voice at `audioTimeSec`; returns what to report back to the engine. */
+  onContent(audioTimeSec: number): void;
+  sync(): { lagMs: number | null; delayMs: number | null };
 }
 
 type Held = { type: 'bitmap'; bitmap: ImageBitmap } | { type: 'rgba'; width: number; height: number; data: Uint8Array };
@@ -26,7 +38,7 @@ export class CameraSource {
   private lastTs = -1;
   private refs = 0;
   private ended = false;
-  private engineStats: SessionStats = { renderFps: 0, sentFps: 0, dropped: 0, source: 'none', audioSeconds: 0 };
+  private engineStats: SessionStats = { renderFps: 0, sentFps: 0, dropped: 0, source: 'none', audioSeconds: 0, avatar: null, problem: null, landmarks: 'none' };
   private framesWritten = 0;
   private framesRepeated = 0;
   private problem: string | null = null;
@@ -37,13 +49,14 @@ export class CameraSource {
     public settings: ResolvedVideo,
     private readonly link: BridgeLink,
     private readonly transport: FrameTransport,
+    private readonly hooks: SourceHooks,
   ) {
     this.writer = generator.writable.getWriter();
   }
 
   /** Creates the generator, writes a first frame (apps read width/height at once) and opens the engine session. */
-  static async create(settings: ResolvedVideo, link: BridgeLink, transport: FrameTransport): Promise<CameraSource> {
-    const source = new CameraSource(new MediaStreamTrackGenerator({ kind: 'video' }), settings, link, transport);
+  static async create(settings: ResolvedVideo, link: BridgeLink, transport: FrameTransport, hooks: SourceHooks): Promise<CameraSource> {
+    const source = new CameraSource(new MediaStreamTrackGenerator({ kind: 'video' }), settings, link, transport, hooks);
     await source.writeStill(null);
     source.open();
     return source;
@@ -64,7 +77,8 @@ export class CameraSource {
   }
 
   stats(): CameraStats {
-    return { ...this.engineStats, framesWritten: this.framesWritten, framesRepeated: this.framesRepeated, problem: this.problem };
+    const sync = this.hooks.sync();
+    return { ...this.engineStats, framesWritten: this.framesWritten, framesRepeated: this.framesRepeated, problem: this.problem ?? this.engineStats.problem, lagMs: sync.lagMs, micDelayMs: sync.delayMs };
   }
 
   configure(next: ResolvedVideo): void {
@@ -120,13 +134,17 @@ export class CameraSource {
       case 'frame': {
         const frame = this.adopt(msg.pixels);
         if (!frame) return this.ack(msg.seq);
-        this.write(this.frameFrom(frame, msg.timestampUs), msg.seq, false);
+        this.write(this.frameFrom(frame), msg.seq, false);
+        if (msg.audioTimeSec !== null) {
+          this.hooks.onContent(msg.audioTimeSec);
+          this.reportSync();
+        }
         return;
       }
       case 'repeat': {
         const held = this.held;
         if (!held || !this.fits(held)) return this.ack(msg.seq);
-        this.write(this.frameFrom(held, msg.timestampUs), msg.seq, true);
+        this.write(this.frameFrom(held), msg.seq, true);
         return;
       }
       case 'stats':
@@ -156,8 +174,19 @@ export class CameraSource {
     return held;
   }
 
-  private frameFrom(h: Held, ts: number): VideoFrame {
-    const timestamp = this.nextTimestamp(ts);
+  private lastSyncReport = -Infinity;
+
+  /** Tells the engine (for the popup) what lip sync measured, at most once a second. */
+  private reportSync(): void {
+    const now = performance.now();
+    if (now - this.lastSyncReport < 1000) return;
+    this.lastSyncReport = now;
+    const s = this.hooks.sync();
+    if (s.lagMs !== null && s.delayMs !== null) this.toEngine({ kind: 'sync', lagMs: s.lagMs, delayMs: s.delayMs });
+  }
+
+  private frameFrom(h: Held): VideoFrame {
+    const timestamp = this.nextTimestamp(this.hooks.nowUs());
     if (h.type === 'bitmap') return new VideoFrame(h.bitmap, { timestamp });
     return new VideoFrame(h.data, { format: 'RGBA', codedWidth: h.width, codedHeight: h.height, timestamp });
   }
@@ -209,7 +238,7 @@ export class CameraSource {
       ctx.fillText(`R2 Talker: ${notice}`.slice(0, 120), 8, height - Math.max(5, height / 40));
     }
     if (this.ended) return;
-    await this.write(new VideoFrame(canvas, { timestamp: this.nextTimestamp(Math.round(performance.now() * 1000)) }), null, false);
+    await this.write(new VideoFrame(canvas, { timestamp: this.nextTimestamp(this.hooks.nowUs()) }), null, false);
   }
 
   private end(): void {

@@ -11,17 +11,14 @@ import { dressCameraTrack, selectSettings } from './camera-track.ts';
 import { deviceIdsOf, isDesktopCapture, type VideoTarget } from './constraints.ts';
 import { fakeDeviceIds, makeFakeDevice } from './fake-device.ts';
 import { MicRouter } from './mic.ts';
+import { SyncMeter } from './sync.ts';
 import { captureNatives, type Natives } from './natives.ts';
 
 const GUARD = Symbol.for('r2talker.shim');
 /** How long enumerateDevices/getUserMedia wait for the bridge's first config at page load. */
 const CONFIG_WAIT_MS = 1500;
-/**
- * Render + transport latency of the video path (about two frame intervals at 30 fps) that
- * the mic delay compensates. TODO: take it from the engine's LandmarkSource.latencyMs once
- * the real audio -> landmarks path reports it.
- */
-const VIDEO_PIPELINE_LATENCY_MS = 70;
+/** How often the measured lip-sync delay may be re-applied to the mic. */
+const SYNC_EVERY_MS = 1000;
 /**
  * RGBA buffers: on SwiftShader (no GPU, the CI case) a transferred ImageBitmap costs the
  * page's main thread a GPU-process round trip per frame and halves the delivered rate.
@@ -47,9 +44,27 @@ function install(natives: Natives): void {
     return o ? { width: o.width, height: o.height, frameRate: o.frameRate } : { width: 1280, height: 720, frameRate: 30 };
   };
 
+  // The mic delay is the measured audio -> face latency (sync.ts) plus the user's offset.
+  const meter = new SyncMeter();
+  let appliedDelayMs: number | null = null;
+  let lastSyncAt = -Infinity;
   const updateDelay = (): void => {
     const offset = link.config?.lipSyncOffsetMs ?? 0;
-    mic.setDelayMs(active.size > 0 ? VIDEO_PIPELINE_LATENCY_MS + offset : 0);
+    appliedDelayMs = active.size > 0 ? Math.max(0, meter.appliedMs + offset) : 0;
+    mic.setDelayMs(appliedDelayMs);
+  };
+  const hooks = {
+    nowUs: () => mic.nowUs(),
+    onContent(audioTimeSec: number): void {
+      const now = mic.audioNowSec();
+      if (now === null) return;
+      meter.push(audioTimeSec, now);
+      const t = performance.now();
+      if (t - lastSyncAt < SYNC_EVERY_MS) return;
+      lastSyncAt = t;
+      if (meter.nextDelayMs() !== null) updateDelay();
+    },
+    sync: () => ({ lagMs: meter.lagMs(), delayMs: active.size > 0 ? appliedDelayMs : null }),
   };
 
   // Mic chunks feed one session only: all sessions of a page share one engine.
@@ -127,7 +142,7 @@ function install(natives: Natives): void {
     const settings = selectSettings(videoConstraints, ids, defaults());
     // Audio first: if the mic is denied the whole request fails, as for a real camera+mic request.
     const audioStream = constraints.audio ? await natives.getUserMedia.call(this, { audio: constraints.audio }) : null;
-    const source = await CameraSource.create(settings, link, TRANSPORT);
+    const source = await CameraSource.create(settings, link, TRANSPORT, hooks);
     active.add(source);
     const track = dressCameraTrack(source.generator, { source, ids, natives, defaults }, videoConstraints);
     source.onEnded(() => {

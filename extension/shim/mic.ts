@@ -24,6 +24,27 @@ export class MicRouter {
     private readonly workletUrl: () => string | null,
   ) {}
 
+  /** The mic AudioContext's clock (seconds; the tap stamps chunks with it), or null before it runs. */
+  audioNowSec(): number | null {
+    const ctx = this.ctx;
+    return ctx && ctx.state === 'running' ? ctx.currentTime : null;
+  }
+
+  /**
+   * Frame timestamps (microseconds): the audio clock where the mic runs, so video and voice
+   * share one time base; the page's performance clock before that. The audio clock is mapped
+   * onto the performance clock's origin once, so switching never makes time run backwards
+   * by more than the clocks drifted apart.
+   */
+  nowUs(): number {
+    const audio = this.audioNowSec();
+    if (audio === null) return performance.now() * 1000;
+    this.clockBase ??= performance.now() / 1000 - audio;
+    return Math.round((audio + this.clockBase) * 1e6);
+  }
+
+  private clockBase: number | null = null;
+
   /** How many routed mic captures are still running (their tap feeds the engine). */
   get live(): number {
     return this.liveRoutes;

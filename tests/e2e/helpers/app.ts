@@ -36,6 +36,10 @@ export interface CameraStats {
   dropped: number;
   source: string;
   audioSeconds: number;
+  avatar: string | null;
+  landmarks: string;
+  lagMs: number | null;
+  micDelayMs: number | null;
   framesWritten: number;
   framesRepeated: number;
   problem: string | null;
@@ -55,6 +59,7 @@ export type R2t = {
   stats(i: number): CameraStats | null;
   watch(i: number, ms: number): Promise<{ fps: number; width: number; height: number }>;
   offerWith(i: number): Promise<RTCSessionDescriptionInit>;
+  offerWithAll(indices: number[]): Promise<RTCSessionDescriptionInit>;
   acceptAnswer(a: RTCSessionDescriptionInit): Promise<void>;
   events: { devicechange: number };
 };

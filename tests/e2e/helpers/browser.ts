@@ -91,5 +91,11 @@ export async function launch(opts: { fakeAudioWav?: string } = {}): Promise<Harn
       rmSync(userDir, { recursive: true, force: true });
     },
   };
+  // A small, fast render for every test (the CPU reference at 64x64 renders several frames a
+  // second on these machines; SwiftShader's WebGPU about one): tests that need another
+  // renderer set it themselves.
+  await h.setSettings(E2E_RENDER_SETTINGS);
   return h;
 }
+
+export const E2E_RENDER_SETTINGS = { renderer: 'cpu', renderMaxSide: 64 } as const;

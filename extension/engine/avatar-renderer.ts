@@ -1,0 +1,215 @@
+/**
+ * Renders one avatar from landmark windows, on WebGPU (worker/render/renderer.ts) where the
+ * worker gets an adapter and on the CPU reference (worker/model/cpu-renderer.ts) otherwise.
+ * Runs inside the render worker.
+ *
+ * Normalisation statistics, in order of preference: the avatar's own landmarkStats (what it
+ * was trained with); for the built-in demo head, the statistics of its reference landmark
+ * track (its landmark convention is defined by that track); otherwise running statistics of
+ * the landmarks the generator actually produces (per-number mean and std, updated every
+ * rendered frame, std floored), so an avatar without stats still gets centred, unit-scale
+ * conditioning instead of clamped garbage.
+ */
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { demoLandmarkTrack } from '../../worker/avatar/synthetic.ts';
+import { GpuError } from '../../worker/errors.ts';
+import { computeFilm, LandmarkConditioner } from '../../worker/model/conditioning.ts';
+import { CpuRenderer, toRgba8 } from '../../worker/model/cpu-renderer.ts';
+import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../../worker/model/landmarks.ts';
+import { DEFAULT_EYE, pingPongIndex, smoothEye, smoothPoses } from '../../worker/model/poses.ts';
+import { loadModelWeights, type ModelWeights } from '../../worker/model/weights.ts';
+import { GpuRenderer } from '../../worker/render/renderer.ts';
+import { downscaleAvatar } from './cpu-reference-renderer.ts';
+import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
+
+export type Backend = 'webgpu' | 'cpu-reference';
+export type StatsSource = 'avatar' | 'demo-track' | 'running';
+
+export interface RendererChoice {
+  /** 'auto': WebGPU when an adapter exists, else the CPU reference. */
+  backend: 'auto' | 'cpu';
+  /** Render at most this many pixels on the longer side (integer downscale of the camera). */
+  maxSide: number;
+  /** The CPU reference is slow: it renders at most this side whatever maxSide says. */
+  cpuMaxSide: number;
+}
+
+export interface RendererInfo {
+  name: string;
+  backend: Backend;
+  adapter: string | null;
+  width: number;
+  height: number;
+  window: number;
+  numbers: number;
+  statsSource: StatsSource;
+  /** Statistics for retargeting a template-space generator (null when running statistics are used). */
+  stats: { mean: Float32Array; std: Float32Array; frames: number } | null;
+  /** Why WebGPU is not used (null when it is). */
+  gpuProblem: string | null;
+}
+
+/** Per-number running mean/std, updated in place so the conditioner sees every update. */
+class RunningStats implements LandmarkStatistics {
+  readonly mean: Float32Array;
+  readonly std: Float32Array;
+  private readonly m2: Float64Array;
+  private n = 0;
+
+  constructor(numbers: number) {
+    this.mean = new Float32Array(numbers);
+    this.std = new Float32Array(numbers).fill(1);
+    this.m2 = new Float64Array(numbers);
+  }
+
+  update(frame: Float32Array): void {
+    // Past the cap, old frames are forgotten geometrically so the statistics keep adapting
+    // (a new speaker, a new mic) instead of freezing.
+    const capped = this.n >= 3000;
+    if (!capped) this.n++;
+    const n = this.n;
+    for (let i = 0; i < this.mean.length; i++) {
+      const d = frame[i] - this.mean[i];
+      this.mean[i] += d / n;
+      this.m2[i] = (capped ? (this.m2[i] * (n - 1)) / n : this.m2[i]) + d * (frame[i] - this.mean[i]);
+      this.std[i] = n >= 2 ? Math.max(1e-3, Math.sqrt(this.m2[i] / (n - 1))) : 1;
+    }
+  }
+}
+
+/** The integer downscale factor that brings the camera to at most `maxSide`, or 1 when none divides it. */
+export function downscaleFactor(width: number, height: number, maxSide: number): number {
+  const need = Math.max(1, Math.ceil(Math.max(width, height) / Math.max(16, maxSide)));
+  for (let f = need; f <= 16; f++) if (width % f === 0 && height % f === 0) return f;
+  return 1;
+}
+
+export class AvatarRenderer implements FrameRenderer {
+  readonly isPlaceholder = false;
+  private readonly numbers: number;
+  private readonly window: number;
+  private readonly poses: Float32Array;
+  private readonly poseCount: number;
+  private readonly eyes: Float32Array | null;
+  private readonly points: Float32Array;
+  private readonly neutral: Float32Array;
+  private readonly scratch: Float32Array;
+  private readonly running: RunningStats | null;
+  private first = true;
+  private destroyed = false;
+
+  private constructor(
+    readonly info: RendererInfo,
+    private readonly avatar: Avatar,
+    private readonly stats: LandmarkStatistics,
+    private gpu: GpuRenderer | null,
+    private readonly cpu: { renderer: CpuRenderer; weights: ModelWeights; conditioner: LandmarkConditioner } | null,
+  ) {
+    const cond = avatar.config.condition;
+    this.numbers = cond.numLandmarks * 3;
+    this.window = cond.window;
+    const poses = avatar.tensors.get('poses');
+    if (!poses || !(poses.data instanceof Float32Array) || poses.data.length === 0 || poses.data.length % 16 !== 0) throw new RangeError('poses: expected [N,4,4] float32');
+    this.poseCount = poses.data.length / 16;
+    this.poses = smoothPoses(poses.data, this.poseCount, 3);
+    const eye = avatar.tensors.get('eye');
+    this.eyes = eye && eye.data instanceof Float32Array ? eye.data : null;
+    this.points = new Float32Array(this.window * this.numbers);
+    this.scratch = new Float32Array(this.numbers);
+    this.running = stats instanceof RunningStats ? stats : null;
+    this.neutral = new Float32Array(this.window * this.numbers);
+    for (let j = 0; j < this.window; j++) this.neutral.set(stats.mean, j * this.numbers);
+  }
+
+  get name(): string {
+    return this.info.backend;
+  }
+
+  static async create(source: Avatar, isDemo: boolean, choice: RendererChoice): Promise<AvatarRenderer> {
+    const numbers = source.config.condition.numLandmarks * 3;
+    let stats: LandmarkStatistics;
+    let statsSource: StatsSource;
+    if (source.landmarkStats) {
+      stats = source.landmarkStats;
+      statsSource = 'avatar';
+    } else if (isDemo) {
+      stats = landmarkStatistics(demoLandmarkTrack(100), 100, numbers);
+      statsSource = 'demo-track';
+    } else {
+      stats = new RunningStats(numbers);
+      statsSource = 'running';
+    }
+    const base = {
+      window: source.config.condition.window,
+      numbers,
+      statsSource,
+      stats: statsSource === 'running' ? null : { mean: stats.mean, std: stats.std, frames: 100 },
+    };
+    let gpuProblem: string | null = 'WebGPU not requested';
+    if (choice.backend === 'auto') {
+      const f = downscaleFactor(source.camera.width, source.camera.height, choice.maxSide);
+      const avatar = f > 1 ? downscaleAvatar(source, f) : source;
+      try {
+        const gpu = await GpuRenderer.create(avatar, {});
+        const caps = gpu.context.caps;
+        const info: RendererInfo = { ...base, name: avatar.name, backend: 'webgpu', adapter: caps.description + (caps.fallback ? ' (software)' : ''), width: avatar.camera.width, height: avatar.camera.height, gpuProblem: null };
+        return new AvatarRenderer(info, avatar, stats, gpu, null);
+      } catch (e) {
+        gpuProblem = e instanceof GpuError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+      }
+    }
+    const f = downscaleFactor(source.camera.width, source.camera.height, Math.min(choice.maxSide, choice.cpuMaxSide));
+    const avatar = f > 1 ? downscaleAvatar(source, f) : source;
+    const weights = loadModelWeights(avatar);
+    const cpu = { renderer: new CpuRenderer(weights, avatar.camera), weights, conditioner: new LandmarkConditioner(weights, stats) };
+    const info: RendererInfo = { ...base, name: avatar.name, backend: 'cpu-reference', adapter: null, width: avatar.camera.width, height: avatar.camera.height, gpuProblem };
+    return new AvatarRenderer(info, avatar, stats, null, cpu);
+  }
+
+  /** How many times the GPU device was recreated after a loss. */
+  get recoveries(): number {
+    return this.gpu?.recoveries ?? 0;
+  }
+
+  /** Test hook: destroys the GPU device as a driver reset would; the next render recovers. */
+  loseDevice(): boolean {
+    if (!this.gpu) return false;
+    this.gpu.device.destroy();
+    return true;
+  }
+
+  async render(input: RenderInput): Promise<RenderedFrame> {
+    if (this.destroyed) throw new Error(`${this.name}: render after destroy`);
+    const n = this.numbers;
+    const frames = input.landmarks && input.landmarks.length === this.window * n ? input.landmarks : this.neutral;
+    if (this.running && input.landmarks) this.running.update(frames.subarray(Math.floor(this.window / 2) * n, (Math.floor(this.window / 2) + 1) * n));
+    for (let j = 0; j < this.window; j++) {
+      normaliseClamp(frames.subarray(j * n, (j + 1) * n), this.stats, this.scratch);
+      this.points.set(this.scratch, j * n);
+    }
+    const p = pingPongIndex(Math.max(0, Math.floor(input.poseIndex)), this.poseCount);
+    const pose = this.poses.slice(p * 16, p * 16 + 16);
+    const eye = input.eye ?? (this.eyes ? smoothEye(this.eyes, this.poseCount, p) : DEFAULT_EYE);
+    const { width, height } = this.avatar.camera;
+    if (this.gpu) {
+      const smoothing = this.first ? 0 : this.avatar.config.condition.lipSmoothing;
+      this.first = false;
+      const r = await this.gpu.render({ pose, eye, windowPoints: this.points, smoothing }, ['rgba']);
+      if (!r.rgba) throw new Error('webgpu: no rgba readback');
+      const data = new Uint8ClampedArray(r.rgba.buffer, r.rgba.byteOffset, width * height * 4) as Uint8ClampedArray<ArrayBuffer>;
+      return { kind: 'rgba', width, height, data: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : (data.slice() as Uint8ClampedArray<ArrayBuffer>) };
+    }
+    const cpu = this.cpu!;
+    const { film1, film2 } = computeFilm(cpu.weights, cpu.conditioner.code(this.points));
+    const result = cpu.renderer.render({ film1, film2, pose, eye });
+    const data = toRgba8(result.image, result.width, result.height) as Uint8ClampedArray<ArrayBuffer>;
+    return { kind: 'rgba', width: result.width, height: result.height, data };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.gpu?.destroy();
+    this.gpu = null;
+  }
+}

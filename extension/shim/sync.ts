@@ -1,0 +1,94 @@
+/**
+ * Lip sync: measures how far the face lags the voice and derives the mic delay from it.
+ *
+ * Each new frame from the engine names the audio instant A (mic AudioContext clock) whose
+ * face it shows. When the shim writes it to the track at audio-clock time W, the face of A
+ * appears W - A after A was captured: that lag is the delay the outgoing mic needs so the
+ * voice of A leaves together with its face. A frame is then held until the next render, so
+ * on average the face is half a render interval older than when it was written; the delay
+ * adds that half to centre the error. The median over a few seconds rejects outliers (a GC
+ * pause, one slow render) without chasing them, and the delay moves only in steps larger
+ * than `STEP_MS` so the voice is not resampled constantly.
+ */
+
+export const SYNC = {
+  /** Lags outside this range (seconds) are not a measurement: idle content, a restarted stream. */
+  maxLagSec: 2,
+  windowSec: 4,
+  maxSamples: 256,
+  /** Delay changes smaller than this are ignored. */
+  stepMs: 20,
+  /** Used until the first measurements arrive: feature look-ahead + window + one slow render. */
+  initialDelayMs: 250,
+  maxDelayMs: 1000,
+  /**
+   * What the video path adds after the shim writes a frame and the audio path does not
+   * (encoder queue, receiver jitter buffer), which the shim cannot observe. 0 until a
+   * reliable far-end measurement calibrates it (tests/e2e/speech-sync.test.ts is too noisy
+   * at 3 renders a second to do so).
+   */
+  videoAfterWriteMs: 0,
+} as const;
+
+interface Sample {
+  at: number;
+  lag: number;
+}
+
+export class SyncMeter {
+  private readonly samples: Sample[] = [];
+  private lastFrameAt = -1;
+  private readonly intervals: number[] = [];
+  private applied: number = SYNC.initialDelayMs;
+
+  /** A new frame showing audio instant `audioTimeSec`, written at audio-clock time `nowSec`. */
+  push(audioTimeSec: number, nowSec: number): void {
+    if (!Number.isFinite(audioTimeSec) || !Number.isFinite(nowSec)) return;
+    const lag = nowSec - audioTimeSec;
+    if (this.lastFrameAt >= 0) {
+      const gap = nowSec - this.lastFrameAt;
+      if (gap > 0 && gap < 2) {
+        this.intervals.push(gap);
+        if (this.intervals.length > 32) this.intervals.shift();
+      }
+    }
+    this.lastFrameAt = nowSec;
+    if (lag < 0 || lag > SYNC.maxLagSec) return;
+    this.samples.push({ at: nowSec, lag });
+    while (this.samples.length > SYNC.maxSamples || (this.samples.length > 0 && nowSec - this.samples[0].at > SYNC.windowSec)) this.samples.shift();
+  }
+
+  /** Median measured lag in ms, or null before any measurement. */
+  lagMs(): number | null {
+    if (this.samples.length === 0) return null;
+    return median(this.samples.map((s) => s.lag)) * 1000;
+  }
+
+  /** Median time a rendered frame is held, ms (0 before two frames). */
+  holdMs(): number {
+    return this.intervals.length === 0 ? 0 : median(this.intervals) * 1000;
+  }
+
+  /**
+   * The mic delay to apply now (ms, without the user's offset), or null when it should stay
+   * as it is (no measurement yet, or the change is below the step).
+   */
+  nextDelayMs(): number | null {
+    const lag = this.lagMs();
+    if (lag === null) return null;
+    const target = Math.max(0, Math.min(SYNC.maxDelayMs, lag + this.holdMs() / 2 + SYNC.videoAfterWriteMs));
+    if (Math.abs(target - this.applied) < SYNC.stepMs) return null;
+    this.applied = target;
+    return target;
+  }
+
+  get appliedMs(): number {
+    return this.applied;
+  }
+}
+
+function median(values: number[]): number {
+  const v = values.slice().sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}

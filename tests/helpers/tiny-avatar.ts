@@ -23,17 +23,9 @@ export interface TinyAvatarOptions {
   eye?: boolean;
 }
 
-/** Deterministic PRNG in [0, 1) (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../worker/util/random.ts';
+
+export { mulberry32 };
 
 function tinyGrid(inputDim: 2 | 3, features: number, gridType: GridType): GridConfig {
   // Tiled grids must hold every vertex of the finest level; hash grids are capped at 256 rows.

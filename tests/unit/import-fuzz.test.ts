@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../worker/util/random.ts';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -6,17 +7,7 @@ import { readTorchCheckpoint } from '../../worker/import/checkpoint.ts';
 import { openTorchZip, readZipEntry } from '../../worker/import/torch-zip.ts';
 import { TINY_DIR, readBytes } from '../helpers/import-fixtures.ts';
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const original = readBytes(join(TINY_DIR, 'tiny.pth'));
 const zip = openTorchZip(original);

@@ -14,6 +14,7 @@
  * landmark frame t (time 40t ms) sees mel frames 4t-50 .. 4t+9, i.e. audio up to
  * 40(t+2) ms + 22.5 ms: the spec's 2 frames of look-ahead plus 22.5 ms of analysis window.
  */
+import { mulberry32 } from '../util/random.ts';
 import { ConfigError } from '../errors.ts';
 import { MEL } from '../audio/mel.ts';
 import { convForward, convOutLength, type ConvLayer } from './conv.ts';
@@ -55,17 +56,8 @@ export interface GeneratorArch {
 
 export const DEFAULT_ARCH: GeneratorArch = { channels: 128, lookAhead: 2 };
 
-/** Small deterministic PRNG (mulberry32) so initialisation is reproducible from a seed. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so initialisation is reproducible (see worker/util/random.ts). */
+export const makeRng = mulberry32;
 
 export function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);

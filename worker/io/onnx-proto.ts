@@ -1,11 +1,15 @@
 /**
- * The subset of the ONNX protobuf schema the project writes and reads, declared with
- * protobufjs reflection. Field numbers are those of the public onnx.proto (proto2); only
- * the fields we use are declared, so unknown fields of foreign models are skipped when
- * decoding.
+ * The subset of the ONNX protobuf schema the project writes and reads. The wire codec
+ * (onnx-proto-codec.ts) is hand-written over protobufjs/minimal so that it runs under a CSP
+ * without 'unsafe-eval' (extension pages); only the fields below are read, unknown fields
+ * of foreign models are skipped.
+ *
+ * Decoded models carry every repeated field as an array (empty when absent) and the
+ * fields these interfaces require with their protobuf defaults ('' / 0) when absent;
+ * optional scalars are present only when they were on the wire.
  */
-import protobuf from 'protobufjs/light.js';
 import { FormatError } from '../errors.ts';
+import { decodeModelMessage, encodeModelMessage } from './onnx-proto-codec.ts';
 
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
@@ -29,6 +33,8 @@ export interface OnnxAttribute {
   f?: number;
   i?: number;
   s?: Uint8Array;
+  t?: OnnxTensor;
+  floats?: number[];
   ints?: number[];
 }
 
@@ -38,6 +44,7 @@ export interface OnnxNode {
   name?: string;
   opType: string;
   domain?: string;
+  docString?: string;
   attribute?: OnnxAttribute[];
 }
 
@@ -49,6 +56,7 @@ export interface OnnxDim {
 export interface OnnxValueInfo {
   name: string;
   type: { tensorType: { elemType: number; shape: { dim: OnnxDim[] } } };
+  docString?: string;
 }
 
 export interface OnnxGraph {
@@ -57,116 +65,50 @@ export interface OnnxGraph {
   initializer: OnnxTensor[];
   input: OnnxValueInfo[];
   output: OnnxValueInfo[];
+  docString?: string;
 }
 
 export interface OnnxModel {
   irVersion: number;
   producerName?: string;
   producerVersion?: string;
+  domain?: string;
+  modelVersion?: number;
   docString?: string;
   opsetImport: { domain?: string; version: number }[];
   graph: OnnxGraph;
   metadataProps?: { key: string; value: string }[];
 }
 
-const f = (id: number, type: string, rule?: 'repeated') => (rule ? { id, type, rule } : { id, type });
-
-const SCHEMA = {
-  nested: {
-    onnx: {
-      nested: {
-        AttributeProto: {
-          fields: { name: f(1, 'string'), f: f(2, 'float'), i: f(3, 'int64'), s: f(4, 'bytes'), t: f(5, 'TensorProto'), floats: f(7, 'float', 'repeated'), ints: f(8, 'int64', 'repeated'), type: f(20, 'int32') },
-        },
-        ValueInfoProto: { fields: { name: f(1, 'string'), type: f(2, 'TypeProto'), docString: f(3, 'string') } },
-        NodeProto: {
-          fields: { input: f(1, 'string', 'repeated'), output: f(2, 'string', 'repeated'), name: f(3, 'string'), opType: f(4, 'string'), attribute: f(5, 'AttributeProto', 'repeated'), docString: f(6, 'string'), domain: f(7, 'string') },
-        },
-        StringStringEntryProto: { fields: { key: f(1, 'string'), value: f(2, 'string') } },
-        OperatorSetIdProto: { fields: { domain: f(1, 'string'), version: f(2, 'int64') } },
-        ModelProto: {
-          fields: {
-            irVersion: f(1, 'int64'),
-            producerName: f(2, 'string'),
-            producerVersion: f(3, 'string'),
-            domain: f(4, 'string'),
-            modelVersion: f(5, 'int64'),
-            docString: f(6, 'string'),
-            graph: f(7, 'GraphProto'),
-            opsetImport: f(8, 'OperatorSetIdProto', 'repeated'),
-            metadataProps: f(14, 'StringStringEntryProto', 'repeated'),
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: f(1, 'NodeProto', 'repeated'),
-            name: f(2, 'string'),
-            initializer: f(5, 'TensorProto', 'repeated'),
-            docString: f(10, 'string'),
-            input: f(11, 'ValueInfoProto', 'repeated'),
-            output: f(12, 'ValueInfoProto', 'repeated'),
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: f(1, 'int64', 'repeated'),
-            dataType: f(2, 'int32'),
-            floatData: { ...f(4, 'float', 'repeated'), options: { packed: true } },
-            int64Data: { ...f(7, 'int64', 'repeated'), options: { packed: true } },
-            name: f(8, 'string'),
-            rawData: f(9, 'bytes'),
-          },
-        },
-        TensorShapeProto: {
-          fields: { dim: f(1, 'Dimension', 'repeated') },
-          nested: { Dimension: { fields: { dimValue: f(1, 'int64'), dimParam: f(2, 'string') } } },
-        },
-        TypeProto: {
-          fields: { tensorType: f(1, 'Tensor') },
-          nested: { Tensor: { fields: { elemType: f(1, 'int32'), shape: f(2, 'TensorShapeProto') } } },
-        },
-      },
-    },
-  },
-};
-
-let modelType: protobuf.Type | null = null;
-
-function modelProto(): protobuf.Type {
-  if (!modelType) modelType = protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
-  return modelType;
-}
-
 /** Bound on a model this project will decode (the generator budget is 4 MB). */
 export const MAX_ONNX_BYTES = 16 * 1024 * 1024;
 
 export function encodeOnnx(model: OnnxModel): Uint8Array {
-  const T = modelProto();
-  return T.encode(T.fromObject(model)).finish();
+  return encodeModelMessage(model);
 }
 
 export function decodeOnnx(bytes: Uint8Array, field = 'onnx'): OnnxModel {
   if (bytes.length > MAX_ONNX_BYTES) throw FormatError.expected('INPUT_FORMAT', field, `at most ${MAX_ONNX_BYTES} bytes`, `${bytes.length}`);
-  const T = modelProto();
-  let msg: protobuf.Message;
+  let msg: ReturnType<typeof decodeModelMessage>;
   try {
-    msg = T.decode(bytes);
+    msg = decodeModelMessage(bytes, field);
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     throw FormatError.input(field, `not an ONNX protobuf (${e instanceof Error ? e.message : String(e)})`, e);
   }
-  const obj = T.toObject(msg, { longs: Number, arrays: true, defaults: false }) as OnnxModel;
-  if (!obj.graph) throw FormatError.input(`${field}.graph`, 'missing');
-  obj.graph.node ??= [];
-  obj.graph.initializer ??= [];
-  obj.graph.input ??= [];
-  obj.graph.output ??= [];
-  return obj;
+  const { graph } = msg;
+  if (!graph) throw FormatError.input(`${field}.graph`, 'missing');
+  return { ...msg, graph };
 }
 
 /** Little-endian float32 bytes of a tensor (raw_data or float_data). */
 export function tensorFloats(t: OnnxTensor, field: string): Float32Array {
   if (t.dataType !== ONNX_FLOAT) throw FormatError.expected('INPUT_FORMAT', `${field}.dataType`, 'FLOAT (1)', String(t.dataType));
-  const count = (t.dims ?? []).reduce((a, b) => a * b, 1);
+  const dims = t.dims ?? [];
+  const bad = dims.findIndex((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad >= 0) throw FormatError.expected('INPUT_FORMAT', `${field}.dims[${bad}]`, 'a non-negative integer', String(dims[bad]));
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > MAX_ONNX_BYTES) throw FormatError.expected('INPUT_FORMAT', `${field}.dims`, `at most ${MAX_ONNX_BYTES} elements`, String(count));
   if (t.rawData && t.rawData.length > 0) {
     if (t.rawData.length !== count * 4) throw FormatError.expected('INPUT_FORMAT', `${field}.rawData`, `${count * 4} bytes`, `${t.rawData.length}`);
     const out = new Float32Array(count);

@@ -36,7 +36,7 @@ const cpuS = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-// Construction (pipeline compilation: SwiftShader JIT-compiles at createComputePipeline) is
+// Construction (pipeline compilation: SwiftShader JIT-compiles while the pipelines are created) is
 // reported on its own and never counted in frame times; the first frame of each is warm-up.
 let tc = performance.now();
 const prod = await GpuRenderer.create(avatar, { ...shared, kernels: 'fused' });

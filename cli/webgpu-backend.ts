@@ -30,7 +30,9 @@ async function nodeGpuEntry(): Promise<GPU> {
 export async function webgpuBackend(avatar: Avatar): Promise<FrameBackend> {
   const gpu = await nodeGpuEntry();
   const ctx = await acquireGpu({ gpu });
-  const renderer = await GpuRenderer.create(avatar, { acquire: async () => ctx });
+  // Sync compilation: under Node the webgpu package polls async work with a busy loop, which
+  // made renderer construction about twice as slow as createComputePipeline here.
+  const renderer = await GpuRenderer.create(avatar, { acquire: async () => ctx, compile: 'sync' });
   const { width, height } = avatar.camera;
   const kinds = renderer.kernels.filter((k) => k).join('/');
   return {

@@ -1,66 +1,67 @@
-// The two conditioning MLPs M_k: c -> hidden ReLU -> hidden ReLU -> film (model-spec §5), once per frame.
-// Consts: COND_IN, COND_HID, FILM_OUT, W_M1_0.. offsets into `weights`.
+// The two conditioning MLPs M_k: c -> hidden ReLU -> hidden ReLU -> film (model-spec §5), once
+// per frame, one invocation per output row (of both MLPs at once) and no workgroup barriers.
+// Weights are packed by the host (worker/render/condition-pass.ts) as vec4 chunks of a row,
+// chunk-major: chunk k of row r sits at W_BASE + k * ROWS + r, so neighbouring invocations load
+// neighbouring vec4s. The 10880-wide first layer is split along its input into SLICES partial
+// sums (more invocations in flight on a wide GPU), which `film_reduce` adds up per row.
 override WG_FILM: u32 = 64u;
+// Rows of both MLPs together, and of one MLP (row r belongs to MLP r / ROWS_PER_MLP).
+override ROWS: u32 = 1u;
+override ROWS_PER_MLP: u32 = 1u;
+// vec4 chunks of the input, and per slice.
+override K: u32 = 1u;
+override K_SLICE: u32 = 1u;
+override SLICES: u32 = 1u;
+override W_BASE: u32 = 0u;
+// vec4s between the two MLPs' inputs (0: both read the same input, the code c).
+override IN_STRIDE: u32 = 0u;
+// Floats between the two MLPs' outputs (hidden layers: padded to a vec4; film: FILM_OUT).
+override OUT_STRIDE: u32 = 1u;
+override RELU: bool = true;
 
-@group(0) @binding(0) var<storage, read> weights: array<WT>;
-@group(0) @binding(1) var<storage, read> code: array<f32>;
-@group(0) @binding(2) var<storage, read_write> hidden0: array<f32>;
-@group(0) @binding(3) var<storage, read_write> film: array<f32>;
+@group(0) @binding(0) var<storage, read> cw: array<vec4<WT>>;
+@group(0) @binding(1) var<storage, read> x_in: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> y_out: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
-var<workgroup> h_a: array<f32, COND_HID>;
-var<workgroup> h_b: array<f32, COND_HID>;
-
-fn layer0_offset(k: u32) -> u32 {
-  return select(W_M2_0, W_M1_0, k == 0u);
+fn finish(r: u32, s: f32) {
+  let m = r / ROWS_PER_MLP;
+  y_out[m * OUT_STRIDE + r % ROWS_PER_MLP] = select(s, max(s, 0.0), RELU);
 }
 
-// One workgroup per (row, mlp): the 10880-long dot products dominate this stage.
+// Invocation i = slice * ROWS + row. With SLICES > 1 it writes the raw partial sum y_out[i].
 @compute @workgroup_size(WG_FILM)
-fn film_layer0(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg.x;
-  let k = wg.y;
-  let base = layer0_offset(k) + row * COND_IN;
+fn film_layer(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= ROWS * SLICES) {
+    return;
+  }
+  let r = i % ROWS;
+  let slice = i / ROWS;
+  let xb = (r / ROWS_PER_MLP) * IN_STRIDE;
+  let k1 = min(K, (slice + 1u) * K_SLICE);
+  var acc = vec4f(0.0);
+  for (var k = slice * K_SLICE; k < k1; k++) {
+    acc += vec4f(cw[W_BASE + k * ROWS + r]) * x_in[xb + k];
+  }
+  let s = (acc.x + acc.y) + (acc.z + acc.w);
+  if (SLICES > 1u) {
+    y_out[i] = s;
+  } else {
+    finish(r, s);
+  }
+}
+
+// One invocation per row: adds the SLICES partial sums of film_layer (x_in holds them as floats).
+@compute @workgroup_size(WG_FILM)
+fn film_reduce(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x;
+  if (r >= ROWS) {
+    return;
+  }
   var s = 0.0;
-  for (var i = lid; i < COND_IN; i += WG_FILM) {
-    s += f32(weights[base + i]) * code[i];
+  for (var j = 0u; j < SLICES; j++) {
+    let i = j * ROWS + r;
+    s += x_in[i / 4u][i % 4u];
   }
-  partial[lid] = s;
-  workgroupBarrier();
-  for (var stride = WG_FILM / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      partial[lid] += partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    hidden0[k * COND_HID + row] = max(partial[0], 0.0);
-  }
-}
-
-// One workgroup per mlp for the two small layers.
-@compute @workgroup_size(WG_FILM)
-fn film_tail(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let k = wg.x;
-  let w1 = select(W_M2_1, W_M1_1, k == 0u);
-  let w2 = select(W_M2_2, W_M1_2, k == 0u);
-  for (var r = lid; r < COND_HID; r += WG_FILM) {
-    h_a[r] = hidden0[k * COND_HID + r];
-  }
-  workgroupBarrier();
-  for (var r = lid; r < COND_HID; r += WG_FILM) {
-    var s = 0.0;
-    for (var i = 0u; i < COND_HID; i++) {
-      s += f32(weights[w1 + r * COND_HID + i]) * h_a[i];
-    }
-    h_b[r] = max(s, 0.0);
-  }
-  workgroupBarrier();
-  for (var r = lid; r < FILM_OUT; r += WG_FILM) {
-    var s = 0.0;
-    for (var i = 0u; i < COND_HID; i++) {
-      s += f32(weights[w2 + r * COND_HID + i]) * h_b[i];
-    }
-    film[k * FILM_OUT + r] = s;
-  }
+  finish(r, s);
 }

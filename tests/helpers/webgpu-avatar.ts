@@ -3,10 +3,10 @@
  * MLPs, torso) with seeded random weights scaled so fields stay in a useful range, a head-shaped
  * occupancy bitfield (so rays get samples) and a small camera for SwiftShader-speed tests.
  */
-import { expectedTensors, officialConfig, type CameraConfig } from '../../worker/avatar/config.ts';
+import { expectedTensors, officialConfig, type CameraConfig, type ModelConfig } from '../../worker/avatar/config.ts';
 import type { Avatar, Tensor } from '../../worker/avatar/types.ts';
 import { morton3D } from '../../worker/model/march.ts';
-import { mulberry32 } from './tiny-avatar.ts';
+import { mulberry32, tinyAvatar, type TinyAvatarOptions } from './tiny-avatar.ts';
 
 export interface OfficialAvatarOptions {
   size?: number; // square image side, default 64
@@ -81,4 +81,38 @@ export function windowPointsFor(count: number, seed: number): Float32Array {
   const pts = new Float32Array(count * 3);
   for (let i = 0; i < pts.length; i++) pts[i] = (rand() - 0.5) * 1.2;
   return pts;
+}
+
+export interface FeatureAvatarOptions extends TinyAvatarOptions {
+  /** Features per level of the head grid (1..8). */
+  headFeatures: number;
+  /** Features per level of the torso grid (default: tinyConfig's 2). */
+  torsoFeatures?: number;
+}
+
+/**
+ * tinyAvatar() with other grid widths: the tensors whose shapes change are drawn again, and
+ * the head/torso tables with values around +-1 (tinyAvatar's are ~1e-4), so that every grid
+ * feature visibly moves sigma and colour and a feature read from the wrong lane fails parity.
+ */
+export function tinyFeatureAvatar(opts: FeatureAvatarOptions): Avatar {
+  const base = tinyAvatar(opts);
+  const cfg = base.config;
+  const config: ModelConfig = {
+    ...cfg,
+    head: { ...cfg.head, grid: { ...cfg.head.grid, featuresPerLevel: opts.headFeatures } },
+    torso: cfg.torso && opts.torsoFeatures ? { ...cfg.torso, grid: { ...cfg.torso.grid, featuresPerLevel: opts.torsoFeatures } } : cfg.torso,
+  };
+  const rand = mulberry32((opts.seed ?? 1) + 1000);
+  const tensors = new Map(base.tensors);
+  for (const spec of expectedTensors(config)) {
+    const old = tensors.get(spec.name);
+    const loud = spec.name === 'encoder.embeddings' || spec.name === 'torso_encoder.embeddings';
+    if (old && !loud && old.shape.length === spec.shape.length && old.shape.every((v, i) => v === spec.shape[i])) continue;
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const scale = loud ? 1 : 0.5;
+    const data = Float32Array.from({ length: n }, () => (rand() - 0.5) * 2 * scale);
+    tensors.set(spec.name, { name: spec.name, dtype: 'float32', shape: spec.shape, data });
+  }
+  return { ...base, name: `tiny-f${opts.headFeatures}`, config, tensors };
 }

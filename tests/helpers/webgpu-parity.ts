@@ -8,7 +8,7 @@ import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { headSample, createHeadScratch } from '../../worker/model/head-field.ts';
 import { marchImage } from '../../worker/model/march.ts';
 import { loadModelWeights } from '../../worker/model/weights.ts';
-import { GpuRenderer } from '../../worker/render/renderer.ts';
+import { GpuRenderer, type GpuRendererOptions } from '../../worker/render/renderer.ts';
 import { windowPointsFor } from './webgpu-avatar.ts';
 
 export interface ParityReport {
@@ -31,6 +31,8 @@ export interface ParityReport {
   rgbaEncodingErrors: number;
   /** Rays whose traced sample count differs. */
   traceCountMismatch: number;
+  /** The field kernels that rendered: [head, torso]. */
+  kernels: [string, string | null];
 }
 
 export function psnrOf(a: Float32Array, b: Float32Array): number {
@@ -61,7 +63,7 @@ function encodingErrors(image: Float32Array, rgba: Uint8Array): number {
   return n;
 }
 
-export async function runParity(name: string, avatar: Avatar, pose: Float32Array, gpu: GPU, traceCap = 24): Promise<ParityReport> {
+export async function runParity(name: string, avatar: Avatar, pose: Float32Array, gpu: GPU, traceCap = 24, options: Pick<GpuRendererOptions, 'kernels' | 'compile'> = {}): Promise<ParityReport> {
   const w = loadModelWeights(avatar);
   const cond = avatar.config.condition;
   const count = cond.numLandmarks * cond.window;
@@ -78,7 +80,7 @@ export async function runParity(name: string, avatar: Avatar, pose: Float32Array
   const scratch = createHeadScratch(w);
   const traced = marchImage(cpu.buildRays(pose), w.bitfield, w.config.march, (x, d, out) => headSample(w, film.film1, film.film2, eye, x, d, scratch, out), { recordSamples: true });
 
-  const renderer = await GpuRenderer.create(avatar, { gpu, traceCap });
+  const renderer = await GpuRenderer.create(avatar, { gpu, traceCap, ...options });
   try {
     const g0 = await renderer.render({ windowPoints: pts0, pose, eye }, ['code']);
     const g1 = await renderer.render({ windowPoints: pts1, pose, eye, smoothing: cond.lipSmoothing }, ['image', 'rgba', 'stats', 'trace', 'code', 'film']);
@@ -124,6 +126,7 @@ export async function runParity(name: string, avatar: Avatar, pose: Float32Array
       rgbaFractionOff: fractionOff(refRgba, g1.rgba!),
       rgbaEncodingErrors: encodingErrors(g1.image!, g1.rgba!),
       traceCountMismatch,
+      kernels: renderer.kernels,
     };
   } finally {
     renderer.destroy();

@@ -39,3 +39,42 @@ export function psnr(a: Float32Array, b: Float32Array): number {
   const mse = se / a.length;
   return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
 }
+
+let nullEntry: GPU | null = null;
+
+/**
+ * Dawn's null backend from the same `webgpu` package: it executes nothing, but its adapter
+ * offers every feature, shader-f16 included, and createShaderModule runs Dawn's full WGSL front
+ * end (Tint's parser and resolver). It is how the f16 shaders get type-checked on machines
+ * whose only real adapter (SwiftShader) has no shader-f16. Its limits are WebGPU's defaults.
+ */
+export async function nullBackendGpu(): Promise<GPU> {
+  if (nullEntry) return nullEntry;
+  const webgpu = await import('webgpu');
+  Object.assign(globalThis, webgpu.globals);
+  nullEntry = webgpu.create(['backend=null']) as GPU;
+  return nullEntry;
+}
+
+export interface RecordedModule {
+  label: string;
+  code: string;
+  module: GPUShaderModule;
+}
+
+/** A GPUDevice whose createShaderModule also records every module's label and WGSL. */
+export function recordingDevice(device: GPUDevice, out: RecordedModule[]): GPUDevice {
+  return new Proxy(device, {
+    get(target, key) {
+      if (key === 'createShaderModule') {
+        return (desc: GPUShaderModuleDescriptor) => {
+          const module = target.createShaderModule(desc);
+          out.push({ label: desc.label ?? '', code: desc.code, module });
+          return module;
+        };
+      }
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

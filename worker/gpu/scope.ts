@@ -4,12 +4,12 @@
  */
 import { GpuError, R2TalkerError } from '../errors.ts';
 
-export async function withGpuErrors<T>(device: GPUDevice, what: string, fn: () => T): Promise<T> {
+export async function withGpuErrors<T>(device: GPUDevice, what: string, fn: () => T | Promise<T>): Promise<T> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   let result: T;
   try {
-    result = fn();
+    result = await fn();
   } finally {
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();

@@ -30,8 +30,9 @@ export class ComposePass {
   readonly rgba: GPUBuffer;
   readonly i420: GPUBuffer;
   readonly i420Bytes: number;
-  private readonly compose: GPUComputePipeline;
-  private readonly toI420: GPUComputePipeline;
+  private compose!: GPUComputePipeline;
+  private toI420!: GPUComputePipeline;
+  readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   private readonly params: GPUBuffer;
   private destroyed = false;
@@ -42,8 +43,10 @@ export class ComposePass {
     const { width, height } = fb.avatar.camera;
     const module = device.createShaderModule({ label: 'r2t.compose', code: buildModule({ parts: ['common/dispatch.wgsl', 'compositing/compose.wgsl'], consts: {}, weightType: 'f32' }) });
     const layout = makeLayout(device, 'r2t.compose.bgl', ['read-only-storage', 'read-only-storage', 'storage', 'storage-texture-rgba8', 'uniform', 'storage']);
-    this.compose = makePipeline(device, 'r2t.compose.compose', module, 'compose', [layout]);
-    this.toI420 = makePipeline(device, 'r2t.compose.i420', module, 'to_i420', [layout]);
+    this.ready = Promise.all([makePipeline(device, 'r2t.compose.compose', module, 'compose', [layout], {}, fb.compile), makePipeline(device, 'r2t.compose.i420', module, 'to_i420', [layout], {}, fb.compile)]).then(([c, i]) => {
+      this.compose = c;
+      this.toI420 = i;
+    });
     this.i420Bytes = i420Size(size.width, size.height);
     const words = Math.ceil(this.i420Bytes / 4);
     this.rgba = makeBuffer(device, 'r2t.out.rgba', size.width * size.height * 4, STORAGE());

@@ -6,7 +6,7 @@ import type { Avatar } from '../avatar/types.ts';
 import { gridLevelParams, shDim, type GridConfig } from '../avatar/config.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../avatar/tensor.ts';
 import { FormatError } from '../errors.ts';
-import { makeBuffer, STORAGE, UNIFORM, destroyAll } from './gpu-util.ts';
+import { makeBuffer, STORAGE, UNIFORM, destroyAll, type CompileMode } from './gpu-util.ts';
 import { encodeValues, packWeights, tensorF32, type WeightPrecision } from './weights-pack.ts';
 import type { ConstValue } from './wgsl.ts';
 
@@ -49,6 +49,8 @@ export class FrameBuffers {
   readonly numRays: number;
   readonly maxPasses: number;
   readonly traceCap: number;
+  /** How the passes built on these buffers compile their pipelines. */
+  readonly compile: CompileMode;
   readonly consts: Record<string, ConstValue>;
   readonly precision: WeightPrecision;
   readonly weightBytes: number;
@@ -67,7 +69,6 @@ export class FrameBuffers {
   readonly code: GPUBuffer;
   readonly prevCode: GPUBuffer;
   readonly points: GPUBuffer;
-  readonly hidden0: GPUBuffer;
   readonly film: GPUBuffer;
   readonly rays: GPUBuffer;
   readonly alive: GPUBuffer;
@@ -85,7 +86,7 @@ export class FrameBuffers {
   readonly texture: GPUTexture;
   private destroyed = false;
 
-  constructor(device: GPUDevice, readonly avatar: Avatar, precision: WeightPrecision, opts: { traceCap?: number } = {}) {
+  constructor(device: GPUDevice, readonly avatar: Avatar, precision: WeightPrecision, opts: { traceCap?: number; compile?: CompileMode } = {}) {
     const cfg = avatar.config;
     const { width, height } = avatar.camera;
     const h = cfg.head;
@@ -94,6 +95,7 @@ export class FrameBuffers {
     this.numRays = width * height;
     this.maxPasses = Math.min(cfg.march.maxSteps, 1024);
     this.traceCap = Math.max(0, Math.min(opts.traceCap ?? 0, 64));
+    this.compile = opts.compile ?? 'async';
     const packed = packWeights(avatar, precision);
     this.weightBytes = packed.bytes.byteLength;
     const condIn = c.numLandmarks * c.window * c.grid.levels * c.grid.featuresPerLevel;
@@ -143,10 +145,11 @@ export class FrameBuffers {
     const bg = backgroundValues(avatar);
     this.background = makeBuffer(device, 'r2t.background', bg.byteLength, S, bg);
     const N = this.numRays;
-    this.code = makeBuffer(device, 'r2t.code', condIn * 4, S);
-    this.prevCode = makeBuffer(device, 'r2t.prevCode', condIn * 4, S);
+    // Padded to whole vec4s: the conditioning MLPs read c as array<vec4f> (the tail stays 0).
+    const codeBytes = 16 * Math.ceil(condIn / 4);
+    this.code = makeBuffer(device, 'r2t.code', codeBytes, S);
+    this.prevCode = makeBuffer(device, 'r2t.prevCode', codeBytes, S);
     this.points = makeBuffer(device, 'r2t.points', c.numLandmarks * c.window * 12, S);
-    this.hidden0 = makeBuffer(device, 'r2t.hidden0', 2 * c.hiddenDim * 4, S);
     this.film = makeBuffer(device, 'r2t.film', 4 * h.hiddenDim * 4, S);
     this.rays = makeBuffer(device, 'r2t.rays', N * 48, S);
     this.alive = makeBuffer(device, 'r2t.alive', 2 * N * 4, S);

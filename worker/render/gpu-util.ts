@@ -1,5 +1,6 @@
 /** Small helpers shared by the passes: labelled buffers, explicit bind group layouts, pipelines. */
 import { alignedSize, checkBindingSize } from '../gpu/scope.ts';
+import { R2TalkerError } from '../errors.ts';
 
 export type BindingKind = 'uniform' | 'storage' | 'read-only-storage' | 'storage-texture-rgba8';
 
@@ -42,12 +43,30 @@ export function makeBindGroup(device: GPUDevice, label: string, layout: GPUBindG
   });
 }
 
-export function makePipeline(device: GPUDevice, label: string, module: GPUShaderModule, entryPoint: string, layouts: GPUBindGroupLayout[], constants: Record<string, number> = {}): GPUComputePipeline {
-  return device.createComputePipeline({
+/** How pipelines compile: 'async' (createComputePipelineAsync, the default) or 'sync'. */
+export type CompileMode = 'async' | 'sync';
+
+/**
+ * 'async': compiling never blocks the caller's thread (seconds per kernel on SwiftShader), and
+ * the passes start all their pipelines before awaiting any, so a driver with a compile pool
+ * builds them concurrently. 'sync' exists for Node's `webgpu` package, whose async completion
+ * is a setImmediate polling loop that keeps a core busy for the whole compile (measured on the
+ * 2-core machines: about 2x the CPU time, and slower wall time under load).
+ * A rejected pipeline is a bug in the generated code, not an input fault.
+ */
+export async function makePipeline(device: GPUDevice, label: string, module: GPUShaderModule, entryPoint: string, layouts: GPUBindGroupLayout[], constants: Record<string, number>, mode: CompileMode): Promise<GPUComputePipeline> {
+  const desc: GPUComputePipelineDescriptor = {
     label,
     layout: device.createPipelineLayout({ label: `${label}.layout`, bindGroupLayouts: layouts }),
     compute: { module, entryPoint, constants },
-  });
+  };
+  if (mode === 'sync') return device.createComputePipeline(desc);
+  try {
+    return await device.createComputePipelineAsync(desc);
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new R2TalkerError('INTERNAL', `${label}: compute pipeline creation failed: ${msg}`, { cause });
+  }
 }
 
 /** Destroys each buffer/texture once; safe to call repeatedly. */

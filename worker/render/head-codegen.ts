@@ -1,7 +1,8 @@
 /**
  * Generates the fused head-field WGSL for an avatar (see shaders/fields/head-fused.wgsl) and
  * packs its weights as 4x4 blocks. Returns null for configs the fused kernel does not cover
- * (more than 4 features per level, or layers too wide to unroll); those use the loop kernel.
+ * (layers too wide to unroll); those use the loop kernel. Every grid width the format allows
+ * (1..8 features per level) is covered: levels of 5..8 features are two vec4s (a mat2x4f).
  */
 import type { Avatar } from '../avatar/types.ts';
 import { shDim } from '../avatar/config.ts';
@@ -40,13 +41,32 @@ export function withWeightHome(precision: WeightPrecision, limits: WeightLimits 
   return r ? { ...r.done(), home: 'storage' } : null;
 }
 
-/** Declares `grid_emb` at binding 0 and `grid_vec(row) -> vec4f` for F features per row. */
+/** Most features per grid level the fused kernels read (two vec4 halves). */
+export const MAX_FUSED_FEATURES = 8;
+
+/**
+ * Declares `grid_emb` at binding 0, `alias GVec` (vec4f for up to 4 features per row, mat2x4f
+ * for 5..8: column 0 holds features 0..3) and `grid_vec(row) -> GVec`, zero padded. Rows of 2,
+ * 4 or 8 features are read as whole vec2/vec4 loads; other widths feature by feature.
+ */
 export function gridVecDecl(features: number, precision: WeightPrecision): string {
+  if (!Number.isInteger(features) || features < 1 || features > MAX_FUSED_FEATURES) throw new Error(`gridVecDecl: features per level must be 1..${MAX_FUSED_FEATURES}, got ${features}`);
   const wt = precision;
-  if (features === 4) return `@group(0) @binding(0) var<storage, read> grid_emb: array<vec4<${wt}>>;\nfn grid_vec(row: u32) -> vec4f {\n  return vec4f(grid_emb[row]);\n}`;
-  if (features === 2) return `@group(0) @binding(0) var<storage, read> grid_emb: array<vec2<${wt}>>;\nfn grid_vec(row: u32) -> vec4f {\n  return vec4f(vec2f(grid_emb[row]), 0.0, 0.0);\n}`;
-  const lanes = [0, 1, 2, 3].map((i) => (i < features ? `f32(grid_emb[b + ${i}u])` : '0.0'));
-  return `@group(0) @binding(0) var<storage, read> grid_emb: array<${wt}>;\nfn grid_vec(row: u32) -> vec4f {\n  let b = row * ${features}u;\n  return vec4f(${lanes.join(', ')});\n}`;
+  const decl = (elem: string) => `@group(0) @binding(0) var<storage, read> grid_emb: array<${elem}>;`;
+  const fn = (type: string, body: string) => `alias GVec = ${type};\nfn grid_vec(row: u32) -> GVec {\n${body}\n}`;
+  if (features === 4) return `${decl(`vec4<${wt}>`)}\n${fn('vec4f', '  return vec4f(grid_emb[row]);')}`;
+  if (features === 8) return `${decl(`vec4<${wt}>`)}\n${fn('mat2x4f', '  return mat2x4f(vec4f(grid_emb[2u * row]), vec4f(grid_emb[2u * row + 1u]));')}`;
+  if (features === 2) return `${decl(`vec2<${wt}>`)}\n${fn('vec4f', '  return vec4f(vec2f(grid_emb[row]), 0.0, 0.0);')}`;
+  const lane = (i: number) => (i < features ? `f32(grid_emb[b + ${i}u])` : '0.0');
+  const vec = (from: number) => `vec4f(${[0, 1, 2, 3].map((i) => lane(from + i)).join(', ')})`;
+  const value = features > 4 ? `mat2x4f(${vec(0)}, ${vec(4)})` : vec(0);
+  return `${decl(wt)}\n${fn(features > 4 ? 'mat2x4f' : 'vec4f', `  let b = row * ${features}u;\n  return ${value};`)}`;
+}
+
+/** WGSL expression of feature c of a level's GVec named v (see gridVecDecl). */
+export function gridLane(v: string, features: number, c: number): string {
+  const lane = 'xyzw'[c & 3];
+  return features > 4 ? `${v}[${c >> 2}].${lane}` : `${v}.${lane}`;
 }
 
 /** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..10). */
@@ -60,7 +80,7 @@ export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limit
 function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
   const h = avatar.config.head;
   const F = h.grid.featuresPerLevel;
-  if (F > 4 || h.grid.inputDim !== 3) return null;
+  if (F > MAX_FUSED_FEATURES || h.grid.inputDim !== 3) return null;
   const L = h.grid.levels;
   const HID = h.hiddenDim;
   const SH = shDim(h.shDegree);
@@ -71,11 +91,12 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome)
   if (estimate > UNROLL_BLOCK_BUDGET) return null;
   const b = new MlpBuilder('wm', precision, home);
   b.line('let u = (x + 1.0) * 0.5;');
-  b.line('let inr = all(u >= vec3f(0.0)) && all(u <= vec3f(1.0));');
+  b.line('let gin = select(0.0, 1.0, all(u >= vec3f(0.0)) && all(u <= vec3f(1.0)));');
   const inputs: string[] = [];
   for (let l = 0; l < L; l++) {
-    b.line(`let g${l} = select(vec4f(0.0), grid_feat(u, ${l}u), inr);`);
-    for (let c = 0; c < F; c++) inputs.push(`g${l}.${'xyzw'[c]}`);
+    // A multiply, not select(), so that the same line serves vec4f and mat2x4f levels.
+    b.line(`let g${l} = grid_feat(u, ${l}u) * gin;`);
+    for (let c = 0; c < F; c++) inputs.push(gridLane(`g${l}`, F, c));
   }
   if (h.eyeInput) inputs.push('fp.eye');
   const film = (base: number) => ({ film: { array: 'film', shift: base, scale: base + HID, last: 4 * HID - 1 } });

@@ -15,7 +15,8 @@ export const FIELD_WORKGROUP = 64;
 export type KernelKind = 'fused' | 'loop';
 
 export class HeadFieldPass {
-  private readonly pipeline: GPUComputePipeline;
+  private pipeline!: GPUComputePipeline;
+  readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   readonly params: GPUBuffer;
   readonly kind: KernelKind;
@@ -46,7 +47,9 @@ export class HeadFieldPass {
         resources[binding] = this.blocks[i];
       });
       const layout = makeLayout(device, 'r2t.headField.fused.bgl', kinds);
-      this.pipeline = makePipeline(device, 'r2t.headField.fused', module, 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP });
+      this.ready = makePipeline(device, 'r2t.headField.fused', module, 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile).then((p) => {
+        this.pipeline = p;
+      });
       this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, resources);
     } else {
       const module = device.createShaderModule({
@@ -54,7 +57,9 @@ export class HeadFieldPass {
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head.wgsl'], consts, weightType: fb.precision }),
       });
       const layout = makeLayout(device, 'r2t.headField.bgl', ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform']);
-      this.pipeline = makePipeline(device, 'r2t.headField.head', module, 'head', [layout], { WG_FIELD: FIELD_WORKGROUP });
+      this.ready = makePipeline(device, 'r2t.headField.head', module, 'head', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile).then((p) => {
+        this.pipeline = p;
+      });
       this.group = makeBindGroup(device, 'r2t.headField.bg', layout, [fb.headGrid, fb.headLevels, fb.weights, fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params]);
     }
   }

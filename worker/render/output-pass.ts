@@ -4,7 +4,8 @@ import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM } from './
 import { buildModule, splitGroups } from './wgsl.ts';
 
 export class OutputPass {
-  private readonly pipeline: GPUComputePipeline;
+  private pipeline!: GPUComputePipeline;
+  readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   private readonly params: GPUBuffer;
   private destroyed = false;
@@ -15,7 +16,9 @@ export class OutputPass {
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'compositing/final.wgsl'], consts: { MAX_PASSES: fb.maxPasses }, weightType: 'f32' }),
     });
     const layout = makeLayout(device, 'r2t.output.bgl', ['read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage-texture-rgba8', 'uniform']);
-    this.pipeline = makePipeline(device, 'r2t.output.final', module, 'final_composite', [layout]);
+    this.ready = makePipeline(device, 'r2t.output.final', module, 'final_composite', [layout], {}, fb.compile).then((p) => {
+      this.pipeline = p;
+    });
     this.params = makeBuffer(device, 'r2t.output.params', 16, UNIFORM(), new Uint32Array([fb.avatar.camera.width, fb.avatar.camera.height, 0, 0]));
     this.group = makeBindGroup(device, 'r2t.output.bg', layout, [fb.rays, fb.bgFinal, fb.image, fb.rgba8, fb.texture.createView({ label: 'r2t.frameTexture.view' }), this.params]);
   }

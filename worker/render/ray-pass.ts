@@ -4,7 +4,9 @@ import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM } from './
 import { buildModule, splitGroups } from './wgsl.ts';
 
 export class RayPass {
-  private readonly pipeline: GPUComputePipeline;
+  private pipeline!: GPUComputePipeline;
+  /** Resolves once the pipeline has compiled (see create). */
+  readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   readonly camera: GPUBuffer;
   private destroyed = false;
@@ -15,7 +17,9 @@ export class RayPass {
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'marching/rays.wgsl'], consts: { MAX_PASSES: fb.maxPasses }, weightType: 'f32' }),
     });
     const layout = makeLayout(device, 'r2t.rays.bgl', ['uniform', 'storage', 'storage']);
-    this.pipeline = makePipeline(device, 'r2t.rays.init', module, 'init_rays', [layout]);
+    this.ready = makePipeline(device, 'r2t.rays.init', module, 'init_rays', [layout], {}, fb.compile).then((p) => {
+      this.pipeline = p;
+    });
     this.camera = makeBuffer(device, 'r2t.rays.camera', 112, UNIFORM());
     this.group = makeBindGroup(device, 'r2t.rays.bg', layout, [this.camera, fb.rays, fb.alive]);
   }

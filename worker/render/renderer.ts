@@ -8,7 +8,7 @@ import { validateCamera, validateModelConfig } from '../avatar/config.ts';
 import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { withGpuErrors } from '../gpu/scope.ts';
-import { writeData } from './gpu-util.ts';
+import { writeData, type CompileMode } from './gpu-util.ts';
 import { ConditionPass, type ConditionMode } from './condition-pass.ts';
 import { CTRL_STEPS, FrameBuffers } from './frame-buffers.ts';
 import { checkPose, cameraBlock } from './frame-data.ts';
@@ -64,6 +64,12 @@ export interface GpuRendererOptions extends AcquireOptions {
    * against). Configs too wide to generate fall back to 'loop' on their own.
    */
   kernels?: KernelKind;
+  /**
+   * Pipeline compilation: 'async' (default; createComputePipelineAsync, all pipelines at once,
+   * the worker thread stays free) or 'sync' (Node's `webgpu` package polls async work in a busy
+   * loop, which doubles the CPU cost of the seconds-long SwiftShader compiles).
+   */
+  compile?: CompileMode;
   /** Supplies the device; defaults to acquireGpu(options). Called again after a device loss. */
   acquire?: () => Promise<GpuContext>;
 }
@@ -137,7 +143,8 @@ export class GpuRenderer {
   }
 
   get bytesHeld(): number {
-    return this.passes.fb.bytesHeld;
+    const p = this.passes;
+    return p.fb.bytesHeld + p.condition.bytesHeld + p.field.blockBytes + (p.torso?.blockBytes ?? 0);
   }
 
   /** The field kernels in use: [head, torso]. */
@@ -154,20 +161,29 @@ export class GpuRenderer {
     if (want === 'f16' && !ctx.caps.f16) throw GpuError.unavailable("precision 'f16' requested but the adapter has no 'shader-f16'");
     const precision: WeightPrecision = want === 'auto' ? (ctx.caps.f16 ? 'f16' : 'f32') : want;
     const device = ctx.device;
-    return withGpuErrors(device, `GpuRenderer(${avatar.name})`, () => {
-      const fb = new FrameBuffers(device, avatar, precision, { traceCap: options.traceCap });
-      const field = new HeadFieldPass(device, fb, options.kernels ?? 'fused');
-      return {
-        fb,
-        condition: new ConditionPass(device, fb),
-        rays: new RayPass(device, fb),
-        field,
-        wavefront: new WavefrontPass(device, fb, field),
-        torso: avatar.config.torso ? new TorsoPass(device, fb, options.kernels ?? 'fused') : null,
-        output: new OutputPass(device, fb),
-        composers: new Map(),
-      };
-    });
+    let made: Partial<Passes> = {};
+    try {
+      return await withGpuErrors(device, `GpuRenderer(${avatar.name})`, async () => {
+        // Every pass starts compiling its pipelines in its constructor; awaiting them together
+        // lets the driver compile them concurrently instead of one after another.
+        const fb = new FrameBuffers(device, avatar, precision, { traceCap: options.traceCap, compile: options.compile });
+        made = { fb, composers: new Map() };
+        made.field = new HeadFieldPass(device, fb, options.kernels ?? 'fused');
+        made.condition = new ConditionPass(device, fb);
+        made.rays = new RayPass(device, fb);
+        made.wavefront = new WavefrontPass(device, fb, made.field);
+        made.torso = avatar.config.torso ? new TorsoPass(device, fb, options.kernels ?? 'fused') : null;
+        made.output = new OutputPass(device, fb);
+        const passes = made as Passes;
+        await Promise.all([passes.field.ready, passes.condition.ready, passes.rays.ready, passes.wavefront.ready, passes.torso?.ready, passes.output.ready]);
+        return passes;
+      });
+    } catch (e) {
+      // Passes made before a throw may still be compiling: their outcome no longer matters.
+      for (const pass of [made.field, made.condition, made.rays, made.wavefront, made.torso, made.output]) void pass?.ready.catch(() => undefined);
+      destroyPasses(made);
+      throw e;
+    }
   }
 
   private watch(ctx: GpuContext): void {
@@ -325,7 +341,14 @@ export class GpuRenderer {
     const key = `${width}x${height}`;
     let c = this.passes.composers.get(key);
     if (!c) {
-      const made = await withGpuErrors(this.device, `output ${key}`, () => new ComposePass(this.device, this.passes.fb, { width, height }));
+      const made = await withGpuErrors(this.device, `output ${key}`, async () => {
+        const pass = new ComposePass(this.device, this.passes.fb, { width, height });
+        await pass.ready.catch((e: unknown) => {
+          pass.destroy();
+          throw e;
+        });
+        return pass;
+      });
       this.passes.composers.set(key, made);
       c = made;
     }
@@ -373,16 +396,17 @@ export class GpuRenderer {
   }
 }
 
-function destroyPasses(p: Passes): void {
-  p.condition.destroy();
-  p.rays.destroy();
-  p.field.destroy();
-  p.wavefront.destroy();
+/** Destroys whatever passes exist (a build that failed half way leaves some undefined). */
+function destroyPasses(p: Partial<Passes>): void {
+  p.condition?.destroy();
+  p.rays?.destroy();
+  p.field?.destroy();
+  p.wavefront?.destroy();
   p.torso?.destroy();
-  p.output.destroy();
-  for (const c of p.composers.values()) c.destroy();
-  p.composers.clear();
-  p.fb.destroy();
+  p.output?.destroy();
+  for (const c of p.composers?.values() ?? []) c.destroy();
+  p.composers?.clear();
+  p.fb?.destroy();
 }
 
 async function isLost(ctx: GpuContext): Promise<boolean> {

@@ -6,7 +6,7 @@
  */
 import type { Avatar } from '../avatar/types.ts';
 import { MlpBuilder, UNROLL_BLOCK_BUDGET, type WeightHome } from './mlp-codegen.ts';
-import { gridVecDecl, withWeightHome, type FusedSource, type WeightLimits } from './head-codegen.ts';
+import { gridLane, gridVecDecl, MAX_FUSED_FEATURES, withWeightHome, type FusedSource, type WeightLimits } from './head-codegen.ts';
 import { tensorF32, type WeightPrecision } from './weights-pack.ts';
 
 const pad4 = (n: number) => 4 * Math.ceil(n / 4);
@@ -22,7 +22,7 @@ export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision, limi
 
 function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
   const t = avatar.config.torso;
-  if (!t || t.grid.featuresPerLevel > 4 || t.grid.inputDim !== 2) return null;
+  if (!t || t.grid.featuresPerLevel > MAX_FUSED_FEATURES || t.grid.inputDim !== 2) return null;
   const posLen = 2 + 4 * t.positionDegree;
   const tin = posLen + 6 + 12 * t.poseDegree + t.individualDim;
   const gridOut = t.grid.levels * t.grid.featuresPerLevel;
@@ -42,7 +42,7 @@ function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome
   const gin: string[] = [];
   for (let l = 0; l < t.grid.levels; l++) {
     b.line(`let g${l} = grid_feat(u, ${l}u);`);
-    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(`g${l}.${'xyzw'[c]}`);
+    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(gridLane(`g${l}`, t.grid.featuresPerLevel, c));
   }
   const netIn = gridOut + tin;
   const a0 = b.layer('a0', W('torso_net.net.0.weight', t.netHiddenDim, netIn, cols(gridOut + posLen)), [...gin, ...pos], { biasRelu: { array: 'tbias', offset: pad4(t.deformHiddenDim) } });

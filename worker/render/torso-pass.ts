@@ -14,7 +14,8 @@ export const TORSO_SHRINK = 0.8;
 export const TORSO_DENSITY_THRESHOLD = 0.01;
 
 export class TorsoPass {
-  private readonly pipeline: GPUComputePipeline;
+  private pipeline!: GPUComputePipeline;
+  readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   private readonly params: GPUBuffer;
   private readonly torsoCode: Float32Array;
@@ -44,7 +45,9 @@ export class TorsoPass {
         label: 'r2t.torso.fused',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
-      this.pipeline = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout]);
+      this.ready = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout], {}, fb.compile).then((p) => {
+        this.pipeline = p;
+      });
       this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.torso.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
       this.biasValues = new Float32Array(fused.biasLength);
       this.bias = makeBuffer(device, 'r2t.torso.bias', fused.biasLength * 4, STORAGE());
@@ -57,7 +60,9 @@ export class TorsoPass {
         label: 'r2t.torso',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'fields/torso.wgsl'], consts, weightType: fb.precision }),
       });
-      this.pipeline = makePipeline(device, 'r2t.torso.torso', module, 'torso', [layout]);
+      this.ready = makePipeline(device, 'r2t.torso.torso', module, 'torso', [layout], {}, fb.compile).then((p) => {
+        this.pipeline = p;
+      });
       this.group = makeBindGroup(device, 'r2t.torso.bg', layout, [fb.torsoGrid, fb.torsoLevels, fb.weights, fb.torsoDensity, fb.background, fb.frameTail, fb.bgFinal, this.params]);
     }
     this.torsoCode = tensorF32(fb.avatar, 'individual_code_torso');
@@ -90,6 +95,10 @@ export class TorsoPass {
     const [x, y] = splitGroups(Math.ceil(this.fb.numRays / 64));
     pass.dispatchWorkgroups(x, y);
     pass.end();
+  }
+
+  get blockBytes(): number {
+    return this.blocks.reduce((a, b) => a + b.size, 0) + (this.bias?.size ?? 0);
   }
 
   destroy(): void {

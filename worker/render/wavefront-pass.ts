@@ -12,10 +12,11 @@ import { buildModule } from './wgsl.ts';
 export const MARCH_WORKGROUP = 64;
 
 export class WavefrontPass {
-  private readonly schedule: GPUComputePipeline;
-  private readonly march: GPUComputePipeline;
-  private readonly composite: GPUComputePipeline;
-  private readonly scheduleFused: GPUComputePipeline;
+  private schedule!: GPUComputePipeline;
+  private march!: GPUComputePipeline;
+  private composite!: GPUComputePipeline;
+  private scheduleFused!: GPUComputePipeline;
+  readonly ready: Promise<void>;
   private readonly group0: GPUBindGroup;
   private readonly group1: GPUBindGroup;
   private readonly group2: GPUBindGroup;
@@ -31,10 +32,17 @@ export class WavefrontPass {
     const l1 = makeLayout(device, 'r2t.wavefront.bgl1', ['read-only-storage', 'storage', 'storage']);
     const l2 = makeLayout(device, 'r2t.wavefront.bgl2', ['storage']);
     const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: FIELD_WORKGROUP };
-    this.schedule = makePipeline(device, 'r2t.wavefront.schedule', module, 'schedule', [l0, l1, l2], constants);
-    this.march = makePipeline(device, 'r2t.wavefront.march', module, 'march', [l0, l1], constants);
-    this.scheduleFused = makePipeline(device, 'r2t.wavefront.scheduleFused', module, 'schedule_fused', [l0, l1, l2], constants);
-    this.composite = makePipeline(device, 'r2t.wavefront.composite', module, 'composite', [l0, l1], constants);
+    this.ready = Promise.all([
+      makePipeline(device, 'r2t.wavefront.schedule', module, 'schedule', [l0, l1, l2], constants, fb.compile),
+      makePipeline(device, 'r2t.wavefront.march', module, 'march', [l0, l1], constants, fb.compile),
+      makePipeline(device, 'r2t.wavefront.scheduleFused', module, 'schedule_fused', [l0, l1, l2], constants, fb.compile),
+      makePipeline(device, 'r2t.wavefront.composite', module, 'composite', [l0, l1], constants, fb.compile),
+    ]).then(([schedule, march, scheduleFused, composite]) => {
+      this.schedule = schedule;
+      this.march = march;
+      this.scheduleFused = scheduleFused;
+      this.composite = composite;
+    });
     this.params = makeBuffer(device, 'r2t.wavefront.params', 64, UNIFORM());
     this.group0 = makeBindGroup(device, 'r2t.wavefront.bg0', l0, [this.params, fb.ctrl, fb.rays, fb.alive, fb.bitfield, fb.samples, fb.sampleT]);
     this.group2 = makeBindGroup(device, 'r2t.wavefront.bg2', l2, [fb.indirect]);

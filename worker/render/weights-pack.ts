@@ -1,6 +1,7 @@
 /**
- * All MLP weights of an avatar in one storage buffer (float32 or float16), with the element
- * offset of every tensor; the offsets become WGSL consts. Grid tables get their own buffers
+ * The head and torso MLP weights of an avatar in one storage buffer (float32 or float16), with
+ * the element offset of every tensor; the offsets become WGSL consts (the loop kernels read
+ * them; the conditioning MLPs have their own vec4-chunked buffer, condition-pass.ts). Grid tables get their own buffers
  * (they are large and read with a different pattern).
  */
 import type { Avatar, Tensor } from '../avatar/types.ts';
@@ -18,12 +19,6 @@ export const PACKED: Record<string, string> = {
   'color_net.net.0.weight': 'W_COL0',
   'color_net.net.1.weight': 'W_COL1',
   individual_code: 'W_IND',
-  'mlp_lms_style_1.net.0.weight': 'W_M1_0',
-  'mlp_lms_style_1.net.1.weight': 'W_M1_1',
-  'mlp_lms_style_1.net.2.weight': 'W_M1_2',
-  'mlp_lms_style_2.net.0.weight': 'W_M2_0',
-  'mlp_lms_style_2.net.1.weight': 'W_M2_1',
-  'mlp_lms_style_2.net.2.weight': 'W_M2_2',
   'torso_deform_net.net.0.weight': 'W_TD0',
   'torso_deform_net.net.1.weight': 'W_TD1',
   'torso_deform_net.net.2.weight': 'W_TD2',

@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { tinyAvatar } from '../helpers/tiny-avatar.ts';
+import { tinyFeatureAvatar } from '../helpers/webgpu-avatar.ts';
+import { runParity, type ParityReport } from '../helpers/webgpu-parity.ts';
+import { nodeGpu, nodeGpuConfigured } from '../helpers/webgpu.ts';
+
+function expectParity(r: ParityReport): void {
+  expect(r.precision).toBe('f32');
+  expect(r.psnr).toBeGreaterThanOrEqual(45);
+  expect(r.passesGpu).toEqual(r.passesCpu);
+  expect(r.samplesMismatch).toBe(0);
+  expect(r.traceCountMismatch).toBe(0);
+  expect(r.sampleMaxDiff).toBeLessThan(1e-5);
+  expect(r.codeMaxDiff).toBeLessThan(1e-3);
+  expect(r.smoothedCodeMaxDiff).toBeLessThan(1e-3);
+  expect(r.filmMaxDiff).toBeLessThan(1e-3);
+  expect(r.rgbaEncodingErrors).toBe(0);
+  expect(r.totalSamples).toBeGreaterThan(0);
+}
+
+const poseOf = (a: Avatar) => a.tensors.get('poses')!.data.slice(0, 16) as Float32Array;
+
+describe('WebGPU field kernels match the CPU reference (Node, float32)', () => {
+  let gpu: GPU;
+  beforeAll(async () => {
+    if (!nodeGpuConfigured()) throw new Error('Node WebGPU needs LD_LIBRARY_PATH/VK_ICD_FILENAMES: run npx vitest run -c tests/gpu/vitest.config.ts');
+    gpu = await nodeGpu();
+  });
+
+  it("the 'loop' kernels render a tiny avatar with torso at >= 45 dB with the same samples per ray and n_step sequence", async () => {
+    const a = tinyAvatar({ torso: true });
+    const r = await runParity('loop-torso', a, poseOf(a), gpu, 24, { kernels: 'loop', compile: 'sync' });
+    expect(r.kernels).toEqual(['loop', 'loop']);
+    expectParity(r);
+  });
+
+  it("the 'loop' kernels render a tiny hashed avatar without torso or eye input at >= 45 dB", async () => {
+    const a = tinyAvatar({ torso: false, eyeInput: false, gridType: 'hash', seed: 5 });
+    const r = await runParity('loop-no-torso', a, poseOf(a), gpu, 24, { kernels: 'loop', compile: 'sync' });
+    expect(r.kernels).toEqual(['loop', null]);
+    expectParity(r);
+  });
+
+  for (const F of [1, 2, 8]) {
+    it(`the fused kernels cover ${F} feature(s) per level (head and torso grids) and match at >= 45 dB`, async () => {
+      const a = tinyFeatureAvatar({ headFeatures: F, torsoFeatures: F, seed: 3 + F });
+      const r = await runParity(`fused-f${F}`, a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync' });
+      expect(r.kernels).toEqual(['fused', 'fused']);
+      expectParity(r);
+    });
+  }
+
+  it("the 'loop' kernels render 8 features per level at >= 45 dB (the layout the fused kernel pads)", async () => {
+    const a = tinyFeatureAvatar({ headFeatures: 8, torsoFeatures: 8, seed: 11, torso: true });
+    const r = await runParity('loop-f8', a, poseOf(a), gpu, 24, { kernels: 'loop', compile: 'sync' });
+    expect(r.kernels).toEqual(['loop', 'loop']);
+    expectParity(r);
+  });
+});

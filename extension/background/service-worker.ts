@@ -1,18 +1,14 @@
 /**
- * Service worker: writes default settings on install, deletes avatars on request from the
+ * Service worker: deletes avatars on request from the
  * extension's own pages and serves avatar bytes to engine iframes that cannot open the
  * extension's IndexedDB (credentialless iframes in COEP pages). No engine, no network.
  */
 import { deleteAvatar, getAvatarFile, openAvatarDb } from '../shared/avatar-store.ts';
 import { bytesToBase64, isBackgroundRequest, type BackgroundResponse } from '../protocol/background.ts';
-import { DEFAULT_SETTINGS, SETTINGS_KEY, loadSettings, saveSettings } from '../shared/settings.ts';
+import { loadSettings, saveSettings } from '../shared/settings.ts';
 
-chrome.runtime.onInstalled.addListener(() => {
-  void chrome.storage.local.get(SETTINGS_KEY).then((got) => {
-    if (got[SETTINGS_KEY] === undefined) return chrome.storage.local.set({ [SETTINGS_KEY]: DEFAULT_SETTINGS });
-    return undefined;
-  });
-});
+// No defaults are written on install: every reader goes through parseSettings, which fills
+// them in, and an install-time write raced with the first save (it could overwrite it).
 
 /**
  * Only our own pages (popup, options; possibly opened in a tab) may ask. Content scripts

@@ -171,6 +171,11 @@ export class AvatarRenderer implements FrameRenderer {
     return this.gpu?.recoveries ?? 0;
   }
 
+  /** GPU memory the renderer holds (weights, frame buffers), bytes; 0 on the CPU path. */
+  get gpuBytes(): number {
+    return this.gpu?.bytesHeld ?? 0;
+  }
+
   /** Test hook: destroys the GPU device as a driver reset would; the next render recovers. */
   loseDevice(): boolean {
     if (!this.gpu) return false;

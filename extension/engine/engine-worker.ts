@@ -115,9 +115,14 @@ class Engine implements EngineWorkerApi {
   }
 
   async status(): Promise<EngineStatus> {
-    const level = this.hub?.landmarks;
-    if (level && level.level() > 0) this.lastAudioAt = clock.now();
+    // Chunks, not voice level: silence is a working mic, no chunks is a denied or ended one.
+    for (const s of this.sessions.values()) this.lastAudioAt = Math.max(this.lastAudioAt, s.lastAudioAt);
+    const r = this.hub?.rendererForTests;
+    const gpuRecoveries = r instanceof RemoteRenderer ? await r.recoveries().catch(() => 0) : 0;
+    const gpuBytes = r instanceof RemoteRenderer ? await r.gpuBytes().catch(() => 0) : 0;
     return {
+      gpuRecoveries,
+      gpuBytes,
       source: this.hub?.sourceName ?? 'none',
       avatar: this.described?.avatarName ?? null,
       adapter: this.described?.adapter ?? null,

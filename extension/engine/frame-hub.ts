@@ -15,6 +15,8 @@ export interface LatestFrame {
   audioTimeSec: number | null;
 }
 
+const RENDER_RATE_WINDOW_MS = 5000;
+
 export interface HubOptions {
   idleHeadMotion: boolean;
   idleBlinks: boolean;
@@ -28,6 +30,7 @@ export class FrameHub {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private frameIndex = 0;
+  private renderCount = 0;
   lastError: Error | null = null;
 
   constructor(
@@ -37,7 +40,8 @@ export class FrameHub {
     private readonly timers: Timers,
     private options: HubOptions,
   ) {
-    this.meter = new RateMeter(clock);
+    // A few renders a second (SwiftShader, the CPU path) need a window of several of them.
+    this.meter = new RateMeter(clock, RENDER_RATE_WINDOW_MS);
   }
 
   get landmarks(): LandmarkSource {
@@ -63,6 +67,11 @@ export class FrameHub {
 
   renderRate(): number {
     return this.meter.rate();
+  }
+
+  /** Renders completed since this hub was made (survives renderer swaps). */
+  get renders(): number {
+    return this.renderCount;
   }
 
   setOptions(options: HubOptions): void {
@@ -149,8 +158,11 @@ export class FrameHub {
         // no longer referenced once replaced.
         previous?.bitmap.close();
         this.meter.mark();
+        this.renderCount++;
         this.lastError = null;
       } catch (e) {
+        // A render cut short by a renderer swap is not a failure: go on with the new one.
+        if (renderer !== this.renderer) continue;
         this.lastError = e instanceof Error ? e : new Error(String(e));
         // A failing renderer must not spin the CPU: back off, keep the last good frame.
         await this.sleep(500);

@@ -9,6 +9,8 @@ const INIT_TIMEOUT_MS = 60_000;
 export class RemoteRenderer implements FrameRenderer {
   private worker: Worker | null;
   private readonly api: Comlink.Remote<RenderWorkerApi>;
+  /** Renders in flight: a terminated worker never answers, so destroy() must settle them. */
+  private readonly pending = new Set<(reason: Error) => void>();
   readonly isPlaceholder = false;
 
   private constructor(
@@ -46,11 +48,18 @@ export class RemoteRenderer implements FrameRenderer {
 
   render(input: RenderInput): Promise<RenderedFrame> {
     if (!this.worker) return Promise.reject(new Error(`${this.name}: render after destroy`));
-    return this.api.render(input);
+    return new Promise<RenderedFrame>((resolve, reject) => {
+      this.pending.add(reject);
+      this.api.render(input).then(resolve, reject).finally(() => this.pending.delete(reject));
+    });
   }
 
   loseDevice(): Promise<boolean> {
     return this.worker ? this.api.loseDevice() : Promise.resolve(false);
+  }
+
+  gpuBytes(): Promise<number> {
+    return this.worker ? this.api.gpuBytes() : Promise.resolve(0);
   }
 
   recoveries(): Promise<number> {
@@ -59,6 +68,9 @@ export class RemoteRenderer implements FrameRenderer {
 
   destroy(): void {
     if (!this.worker) return;
+    const gone = new Error(`${this.name}: the renderer was replaced or destroyed during a render`);
+    for (const reject of this.pending) reject(gone);
+    this.pending.clear();
     this.api[Comlink.releaseProxy]();
     this.worker.terminate();
     this.worker = null;

@@ -31,6 +31,8 @@ export interface RenderWorkerApi {
   /** Test hook: destroys the GPU device (as a driver reset does); false on the CPU path. */
   loseDevice(): boolean;
   recoveries(): number;
+  /** GPU bytes the renderer holds (0 on the CPU path), for the soak test's leak bound. */
+  gpuBytes(): number;
   destroy(): void;
 }
 
@@ -61,6 +63,9 @@ const api: RenderWorkerApi = {
   },
   loseDevice() {
     return renderer?.loseDevice() ?? false;
+  },
+  gpuBytes() {
+    return renderer?.gpuBytes ?? 0;
   },
   recoveries() {
     return renderer?.recoveries ?? 0;

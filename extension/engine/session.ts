@@ -81,6 +81,7 @@ export class Session {
         break;
       case 'audio':
         if (data.sampleRate > 0) this.audioSeconds += data.samples.length / data.sampleRate;
+        this.lastAudio = this.clock.now();
         this.hub.landmarks.pushAudio(data.samples, data.sampleRate, data.timeSec);
         break;
       case 'sync':
@@ -109,6 +110,12 @@ export class Session {
   }
 
   private audioSeconds = 0;
+  private lastAudio = -1;
+
+  /** Clock time (ms) of the last mic chunk from this session's tap, or -1 when none came. */
+  get lastAudioAt(): number {
+    return this.lastAudio;
+  }
 
   private tick(t: Tick): void {
     if (this.closed) return;
@@ -154,6 +161,7 @@ export class Session {
     this.lastStats = now;
     const stats: SessionStats = {
       renderFps: this.hub.renderRate(),
+      renders: this.hub.renders,
       sentFps: this.sentMeter.rate(),
       dropped: this.dropped,
       source: this.hub.sourceName,

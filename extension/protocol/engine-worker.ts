@@ -21,7 +21,11 @@ export interface EngineStatus {
   /** Measured audio -> face latency (ms) and the mic delay applied (ms), from the shim; null before any. */
   lagMs: number | null;
   micDelayMs: number | null;
-  /** Seconds since the last mic chunk, or null when none ever arrived. */
+  /** How many times the renderer recreated a lost GPU device. */
+  gpuRecoveries: number;
+  /** GPU memory the renderer holds, bytes (0 on the CPU path). */
+  gpuBytes: number;
+  /** Seconds since the last mic chunk reached the engine, or null when none ever arrived. */
   micIdleSec: number | null;
 }
 

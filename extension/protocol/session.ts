@@ -14,8 +14,13 @@ export type FramePixels =
   | { type: 'rgba'; width: number; height: number; data: ArrayBuffer };
 
 export interface SessionStats {
-  /** Frames per second the renderer actually produced over the last window. */
+  /** Frames per second the renderer actually produced over the last window (5 s). */
   renderFps: number;
+  /**
+   * Renders completed since the engine started (all sessions share them). Monotonic, so a
+   * reader can measure the real render rate over any window it likes.
+   */
+  renders: number;
   /** Frames per second sent (new + repeated). */
   sentFps: number;
   /** Ticks dropped because 2 frames were in flight. */

@@ -38,7 +38,7 @@ export class CameraSource {
   private lastTs = -1;
   private refs = 0;
   private ended = false;
-  private engineStats: SessionStats = { renderFps: 0, sentFps: 0, dropped: 0, source: 'none', audioSeconds: 0, avatar: null, problem: null, landmarks: 'none' };
+  private engineStats: SessionStats = { renderFps: 0, renders: 0, sentFps: 0, dropped: 0, source: 'none', audioSeconds: 0, avatar: null, problem: null, landmarks: 'none' };
   private framesWritten = 0;
   private framesRepeated = 0;
   private problem: string | null = null;

@@ -83,7 +83,10 @@ export class MicRouter {
       const out = dest.stream.getAudioTracks()[0];
       const users = { count: 0 };
       this.liveRoutes++;
+      let torn = false;
       const teardown = (): void => {
+        if (torn) return;
+        torn = true;
         this.liveRoutes--;
         source.disconnect();
         tap.port.onmessage = null;
@@ -96,6 +99,8 @@ export class MicRouter {
         // The device went away: the copy must end the way the real track did.
         for (const t of dest.stream.getAudioTracks()) this.natives.trackStop.call(t);
         out.dispatchEvent(new Event('ended'));
+        // No longer a live route: a later camera request may tap the mic privately again.
+        teardown();
       });
       const routed = new MediaStream([out, ...stream.getVideoTracks()]);
       return routed;

@@ -1,16 +1,20 @@
 /**
- * Popup: camera on/off, avatar list and import, output settings.
+ * Popup: camera on/off, the engine's status and problems, avatar list and import, output
+ * settings.
  * TODO(issue 5): live preview driven by the mic (needs the engine in the popup).
  */
 import type { BackgroundRequest, BackgroundResponse } from '../protocol/background.ts';
 import { listAvatars, openAvatarDb, type AvatarMeta } from '../shared/avatar-store.ts';
 import { saveSettings, type Settings } from '../shared/settings.ts';
 import { bindSettings, byId } from './controls.ts';
+import { watchEngineStatus } from './engine-status.ts';
 import { importAvatar } from './import-avatar.ts';
 
 const BUILT_IN = { id: null, name: 'Built-in demo head' } as const;
 
 async function main(): Promise<void> {
+  // First, so the user learns what happened even if the avatar list fails.
+  await watchEngineStatus(byId('engine-summary'), byId('engine-problems'));
   let settings: Settings = await bindSettings((s) => {
     settings = s;
   });

@@ -120,14 +120,28 @@ describe('the fake camera track', () => {
     expect(b?.framesWritten).toBe(a?.framesWritten);
   });
 
-  it('survives an app that re-requests the camera 30 times, stopping each track', async () => {
-    for (let k = 0; k < 30; k++) {
+  it('survives an app that re-requests the camera 100 times, stopping each track: every request resolves and the last track runs', async () => {
+    // Each request must settle (a hung promise would time the test out); none may fail.
+    for (let k = 0; k < 100; k++) {
       const i = await openVideo({ width: 320, height: 240 });
       await call(page, 'stop', i);
     }
     const i = await openVideo({ width: 320, height: 240 });
-    const s = await eventually(() => call(page, 'stats', i), (x) => (x?.framesWritten ?? 0) > 5);
-    expect(s?.framesWritten).toBeGreaterThan(5);
+    // The rate is measured over 5 s once the engine delivers; new renders are awaited, not
+    // counted in a fixed window (a loaded machine renders fewer, but they must keep coming).
+    const first = await eventually(() => call(page, 'stats', i), (x) => (x?.framesWritten ?? 0) >= 2, 20_000);
+    expect(first?.framesWritten).toBeGreaterThanOrEqual(2);
+    const t0 = Date.now();
+    await page.waitForTimeout(5000);
+    const s = await call(page, 'stats', i);
+    const seconds = (Date.now() - t0) / 1000;
+    if (!first || !s) throw new Error('no stats');
+    const delivered = (s.framesWritten + s.framesRepeated - first.framesWritten - first.framesRepeated) / seconds;
+    console.log(`[camera-track] after 100 re-requests: ${delivered.toFixed(1)} frames/s delivered, ${s.framesWritten - first.framesWritten} new renders in ${seconds.toFixed(1)} s`);
+    expect(delivered).toBeGreaterThanOrEqual(27);
+    const more = await eventually(() => call(page, 'stats', i), (x) => (x?.framesWritten ?? 0) >= s.framesWritten + 3, 20_000);
+    expect(more?.framesWritten).toBeGreaterThanOrEqual(s.framesWritten + 3);
+    expect(more?.problem).toBeNull();
     await call(page, 'stop', i);
   });
 

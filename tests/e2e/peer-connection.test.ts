@@ -42,9 +42,13 @@ describe('a call between two pages over a real RTCPeerConnection', () => {
       first = await inbound();
     }
     expect(first?.framesDecoded).toBeGreaterThanOrEqual(30);
-    await receiver.waitForTimeout(4000);
+    // A long window (6 s): the rate is a property of the track, the render count of the
+    // machine's load, so both are measured over the same span instead of a short one.
+    const before = await call(sender, 'stats', index);
+    await receiver.waitForTimeout(6000);
     const second = await inbound();
-    if (!first || !second) throw new Error('no inbound video stats');
+    const after = await call(sender, 'stats', index);
+    if (!first || !second || !before || !after) throw new Error('no inbound video or sender stats');
     const fps = ((second.framesDecoded - first.framesDecoded) * 1000) / (second.t - first.t);
     expect(second.frameWidth).toBe(640);
     expect(second.frameHeight).toBe(480);
@@ -54,8 +58,13 @@ describe('a call between two pages over a real RTCPeerConnection', () => {
     const pixels = await receiver.evaluate(() => (window as unknown as { far: Far }).far.sample());
     expect(pixels.std).toBeGreaterThan(5); // a picture, not a flat or black frame
 
-    const stats = await call(sender, 'stats', index);
-    expect(stats?.renderFps).toBeGreaterThan(0);
-    expect(stats?.sentFps).toBeGreaterThan(25);
+    // The advertised rate is kept by repeating the latest render, and real renders keep
+    // arriving in between (new pixels written to the track, and the engine's render count).
+    const written = after.framesWritten - before.framesWritten;
+    const repeated = after.framesRepeated - before.framesRepeated;
+    console.log(`[peer-connection] 6 s: far end ${fps.toFixed(1)} fps; sender wrote ${written} new + ${repeated} repeated frames; engine rendered ${after.renders - before.renders}`);
+    expect(after.renders - before.renders).toBeGreaterThanOrEqual(2);
+    expect(written).toBeGreaterThanOrEqual(2);
+    expect(after.sentFps).toBeGreaterThan(25);
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, openFake } from './helpers/app.ts';
 import { launch, type Harness } from './helpers/browser.ts';
-import { RENDER_SIDE, bestLag, coverBox, holdResample, makeSpeechWav, modelSignals, mouthBoxOfRender, openedFrame, renderSteady, silenceFrame, upsample25, type Box } from './helpers/reference.ts';
+import { RENDER_SIDE, coverBox, holdResample, makeSpeechWav, mouthBoxOfRender, openedFrame, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
 
 const OUT_W = 640;
 const OUT_H = 480;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   wav = makeSpeechWav(dir);
   h = await launch({ fakeAudioWav: wav });
   // The CPU reference renders 64x64 several times a second here; SwiftShader's WebGPU about once
-  // (webgpu-fallback.test.ts covers that path).
+  // (gpu-device-loss.test.ts covers that path).
   await h.setSettings({ renderer: 'cpu', renderMaxSide: RENDER_SIDE, idleHeadMotion: false, idleBlinks: false });
 });
 afterAll(async () => {
@@ -58,7 +58,7 @@ function quietRuns(env: number[], thr: number, minLen: number): [number, number]
 }
 
 describe('talking to the far end of a call', () => {
-  it('the mouth moves with speech, stays still in silence, matches the renderer and keeps A/V sync', async () => {
+  it('the mouth moves with speech, stays still in silence and matches the renderer', async () => {
     const sender = await h.context.newPage();
     const receiver = await h.context.newPage();
     await sender.goto(`${h.pages.url}/basic.html`);
@@ -96,7 +96,6 @@ describe('talking to the far end of a call', () => {
     const n = Math.floor((Math.min(rec.video.at(-1)![0], rec.audio.at(-1)![0]) - t0) / 10);
     const env = holdResample(rec.audio, t0, n);
     const luma = holdResample(rec.video, t0, n);
-    const opening = luma.map((v) => -v); // the open mouth is a dark band
 
     // Silence: the interior of every quiet stretch of at least 1.5 s, 0.5 s in from its edges.
     const quiet = quietRuns(env, 0.003, 150).map(([a, b]) => luma.slice(a + 50, b - 50)).filter((s) => s.length > 20);
@@ -127,21 +126,8 @@ describe('talking to the far end of a call', () => {
     }
     console.log(`[speech-sync] closest far-end frame to the silence render: mean |diff| ${best.toFixed(2)} / 255`);
     expect(best).toBeLessThan(12);
-    // A/V offset: the model's own mouth-vs-sound lag (offline, same generator) is subtracted,
-    // what remains is what the pipeline adds. Positive: the face follows the voice.
-    const model = modelSignals(wav);
-    const modelLag = bestLag(model.envelope, upsample25(model.opening), 400);
-    const farLag = bestLag(env, opening, 600);
-    const offset = farLag.lagMs - modelLag.lagMs;
-    console.log(`[speech-sync] far-end lag ${farLag.lagMs} ms (r=${farLag.r.toFixed(2)}), model lag ${modelLag.lagMs} ms (r=${modelLag.r.toFixed(2)}): pipeline offset ${offset} ms (audio leads video by ${offset} ms)`);
-    // At ~3 renders a second the correlation peak is ambiguous by about a syllable (+-250 ms
-    // between runs), so the window is asserted only on request (R2T_AV_STRICT=1) until the
-    // renderer is faster; the measurement is always printed.
-    if (process.env.R2T_AV_STRICT === '1') {
-      expect(farLag.r).toBeGreaterThan(0.3);
-      expect(offset).toBeLessThanOrEqual(45);
-      expect(offset).toBeGreaterThanOrEqual(-125);
-    }
+    // The audio-video offset is measured syllable by syllable in av-offset.test.ts; a
+    // correlation over running speech is ambiguous by a syllable at a few renders a second.
 
 
   });

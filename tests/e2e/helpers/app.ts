@@ -32,6 +32,7 @@ export interface DeviceInfo {
 
 export interface CameraStats {
   renderFps: number;
+  renders: number;
   sentFps: number;
   dropped: number;
   source: string;
@@ -58,6 +59,7 @@ export type R2t = {
   setEnabled(i: number, enabled: boolean): void;
   stats(i: number): CameraStats | null;
   watch(i: number, ms: number): Promise<{ fps: number; width: number; height: number }>;
+  grab(i: number, w: number, h: number): Promise<number[]>;
   offerWith(i: number): Promise<RTCSessionDescriptionInit>;
   offerWithAll(indices: number[]): Promise<RTCSessionDescriptionInit>;
   acceptAnswer(a: RTCSessionDescriptionInit): Promise<void>;

@@ -40,7 +40,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function launch(opts: { fakeAudioWav?: string } = {}): Promise<Harness> {
+export interface LaunchOptions {
+  fakeAudioWav?: string;
+  /** More Chromium switches, e.g. --disable-blink-features=WebGPU for a machine without WebGPU. */
+  extraArgs?: string[];
+  /** More Chromium features to disable (merged into the one --disable-features switch). */
+  disableFeatures?: string[];
+  /** Switches of the default set to leave out. */
+  dropArgs?: string[];
+}
+
+export async function launch(opts: LaunchOptions = {}): Promise<Harness> {
   ensureBuilt();
   const [pages, proxy] = await Promise.all([startPageServer(), startRecordingProxy()]);
   const userDir = mkdtempSync(path.join(os.tmpdir(), 'r2t-e2e-'));
@@ -52,7 +62,7 @@ export async function launch(opts: { fakeAudioWav?: string } = {}): Promise<Harn
     '--disable-sync',
     '--enable-unsafe-webgpu',
     `--enable-features=${ENABLED_FEATURES.join(',')}`,
-    `--disable-features=${DISABLED_FEATURES.join(',')}`,
+    `--disable-features=${[...DISABLED_FEATURES, ...(opts.disableFeatures ?? [])].join(',')}`,
     '--use-vulkan=swiftshader',
     '--use-angle=swiftshader',
     '--use-fake-ui-for-media-stream',
@@ -64,11 +74,14 @@ export async function launch(opts: { fakeAudioWav?: string } = {}): Promise<Harn
     `--load-extension=${EXTENSION_DIR}`,
   ];
   if (opts.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`);
+  args.push(...(opts.extraArgs ?? []));
+  const dropped = new Set(opts.dropArgs ?? []);
+  const finalArgs = args.filter((a) => !dropped.has(a));
   const context = await chromium.launchPersistentContext(userDir, {
     executablePath: CHROMIUM,
     headless: true,
     ignoreDefaultArgs: ['--disable-extensions'],
-    args,
+    args: finalArgs,
   });
   const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
   const extensionId = new URL(serviceWorker.url()).host;

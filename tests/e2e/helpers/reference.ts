@@ -130,40 +130,6 @@ export function holdResample(points: [number, number][], t0: number, n: number, 
   return out;
 }
 
-function pearson(a: number[], b: number[]): number {
-  const n = Math.min(a.length, b.length);
-  if (n < 10) return 0;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-/**
- * The lag L (ms, multiple of `step`) that best aligns `late` with `early`: late(t) ~ early(t - L).
- * Positive L: `late` follows `early` by L ms.
- */
-export function bestLag(early: number[], late: number[], maxLagMs: number, step = 10): { lagMs: number; r: number } {
-  let best = { lagMs: 0, r: -Infinity };
-  for (let l = -maxLagMs / step; l <= maxLagMs / step; l++) {
-    const a = l >= 0 ? early.slice(0, early.length - l) : early.slice(-l);
-    const b = l >= 0 ? late.slice(l) : late.slice(0, late.length + l);
-    const r = pearson(a, b);
-    if (r > best.r) best = { lagMs: l * step, r };
-  }
-  return best;
-}
-
 /** 25 fps values -> 10 ms grid (hold). */
 export function upsample25(values: number[]): number[] {
   const out: number[] = [];

@@ -17,6 +17,9 @@ export const PAGE_HEADERS: Record<string, Record<string, string>> = {
     'Content-Security-Policy':
       "default-src 'self'; script-src 'self'; worker-src 'self'; frame-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; object-src 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types meet-app",
   },
+  // A page (or an embedding frame) that may not use the microphone: getUserMedia for audio
+  // is refused whatever the user answered, the way a denied permission is.
+  'no-mic.html': { 'Permissions-Policy': 'microphone=()' },
   // Zoom web class: cross-origin isolated.
   'zoom.html': { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
 };

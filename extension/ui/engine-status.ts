@@ -1,0 +1,71 @@
+/**
+ * What the popup says about the engine: which renderer draws which avatar, how fast, the
+ * lip-sync figures, and every degradation (no WebGPU, a lost avatar, no microphone audio, a
+ * renderer failure) in words a user can act on. Pure text from the published status, so the
+ * wording is unit-tested; `watchEngineStatus` binds it to chrome.storage.
+ */
+import { STATUS_KEY, isPublishedStatus, type PublishedStatus } from '../shared/status.ts';
+
+/** The engine publishes every 2 s while a camera runs; older than this, it is not running. */
+export const STALE_AFTER_MS = 6000;
+/** No mic chunk for this long while a camera runs: the mic is denied, ended or muted by the system. */
+export const MIC_SILENT_AFTER_SEC = 3;
+
+export interface StatusView {
+  /** One line: what runs, or that nothing does. */
+  summary: string;
+  /** Problems for the user, each a sentence; empty when all is well. */
+  problems: string[];
+}
+
+const BACKEND_NAMES: Record<string, string> = {
+  webgpu: 'WebGPU',
+  'cpu-reference': 'CPU (no GPU)',
+  placeholder: 'test card',
+};
+
+export function describeStatus(status: unknown, nowMs: number): StatusView {
+  if (!isPublishedStatus(status)) return { summary: 'The camera has not been used yet.', problems: [] };
+  const s: PublishedStatus = status;
+  const stale = nowMs - s.updatedAt > STALE_AFTER_MS;
+  if (s.sessions === 0 || stale) {
+    const last = s.problem ? [`Last time: ${s.problem}`] : [];
+    return { summary: 'No page is using the camera.', problems: last };
+  }
+  const backend = BACKEND_NAMES[s.source] ?? s.source;
+  const where = s.adapter ? `${backend}, ${s.adapter}` : backend;
+  const fps = Number.isFinite(s.renderFps) ? s.renderFps.toFixed(1) : '0';
+  const pages = s.sessions === 1 ? '1 camera track' : `${s.sessions} camera tracks`;
+  let summary = `Live: ${s.avatar ?? 'avatar'} on ${where}, ${fps} renders/s, ${pages}.`;
+  if (s.lagMs !== null && s.micDelayMs !== null) summary += ` Lip sync: face ${Math.round(s.lagMs)} ms behind the voice, voice delayed ${Math.round(s.micDelayMs)} ms.`;
+  const problems: string[] = [];
+  if (s.problem) problems.push(s.problem);
+  if (s.gpuProblem && s.source !== 'webgpu' && s.gpuProblem !== 'WebGPU not requested') problems.push(`No WebGPU (${s.gpuProblem}): rendering on the CPU, small and slow.`);
+  if (s.micIdleSec === null) problems.push('No microphone audio has reached the avatar (not allowed or not requested by the page): it idles.');
+  else if (s.micIdleSec > MIC_SILENT_AFTER_SEC) problems.push(`No microphone audio for ${Math.round(s.micIdleSec)} s (the microphone ended or was stopped): the avatar idles.`);
+  return { summary, problems };
+}
+
+/** Keeps `summary` and `problems` elements up to date with the published status. */
+export async function watchEngineStatus(summary: HTMLElement, problems: HTMLElement): Promise<void> {
+  let latest: unknown = ((await chrome.storage.local.get(STATUS_KEY)) as Record<string, unknown>)[STATUS_KEY];
+  const show = (): void => {
+    const v = describeStatus(latest, Date.now());
+    summary.textContent = v.summary;
+    problems.replaceChildren(
+      ...v.problems.map((p) => {
+        const li = document.createElement('li');
+        li.textContent = p;
+        return li;
+      }),
+    );
+  };
+  chrome.storage.onChanged.addListener((changes, area) => {
+    if (area !== 'local' || !(STATUS_KEY in changes)) return;
+    latest = changes[STATUS_KEY].newValue;
+    show();
+  });
+  // Staleness needs re-evaluating even when nothing is published.
+  setInterval(show, 1000);
+  show();
+}

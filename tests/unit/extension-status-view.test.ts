@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { describeStatus, STALE_AFTER_MS } from '../../extension/ui/engine-status.ts';
+import type { PublishedStatus } from '../../extension/shared/status.ts';
+
+const NOW = 1_000_000;
+const live: PublishedStatus = {
+  source: 'webgpu',
+  avatar: 'Demo head',
+  adapter: 'SwiftShader (software)',
+  gpuProblem: null,
+  problem: null,
+  sessions: 1,
+  renderFps: 4.26,
+  lagMs: 180.4,
+  micDelayMs: 230.2,
+  micIdleSec: 0.1,
+  gpuRecoveries: 0,
+  gpuBytes: 0,
+  updatedAt: NOW - 500,
+};
+
+describe('the popup status line', () => {
+  it('names avatar, renderer, render rate and lip-sync figures when all is well, with no problems', () => {
+    const v = describeStatus(live, NOW);
+    expect(v.summary).toBe('Live: Demo head on WebGPU, SwiftShader (software), 4.3 renders/s, 1 camera track. Lip sync: face 180 ms behind the voice, voice delayed 230 ms.');
+    expect(v.problems).toEqual([]);
+  });
+
+  it('says the camera is unused for a missing or malformed status', () => {
+    expect(describeStatus(undefined, NOW).summary).toBe('The camera has not been used yet.');
+    expect(describeStatus({ source: 1 }, NOW).summary).toBe('The camera has not been used yet.');
+  });
+
+  it('treats a status older than the publication period as no engine running, keeping the last problem', () => {
+    const v = describeStatus({ ...live, problem: 'The chosen avatar is no longer stored.', updatedAt: NOW - STALE_AFTER_MS - 1 }, NOW);
+    expect(v.summary).toBe('No page is using the camera.');
+    expect(v.problems).toEqual(['Last time: The chosen avatar is no longer stored.']);
+  });
+
+  it('reports the CPU fallback with the reason WebGPU is unavailable', () => {
+    const v = describeStatus({ ...live, source: 'cpu-reference', adapter: null, gpuProblem: 'GPU_UNAVAILABLE: navigator.gpu is missing' }, NOW);
+    expect(v.summary).toMatch(/^Live: Demo head on CPU \(no GPU\), /);
+    expect(v.problems).toEqual(['No WebGPU (GPU_UNAVAILABLE: navigator.gpu is missing): rendering on the CPU, small and slow.']);
+  });
+
+  it('does not call a CPU renderer the user chose a problem', () => {
+    expect(describeStatus({ ...live, source: 'cpu-reference', adapter: null, gpuProblem: 'WebGPU not requested' }, NOW).problems).toEqual([]);
+  });
+
+  it('says when no microphone audio ever arrived and when it stopped arriving', () => {
+    expect(describeStatus({ ...live, micIdleSec: null }, NOW).problems).toEqual(['No microphone audio has reached the avatar (not allowed or not requested by the page): it idles.']);
+    expect(describeStatus({ ...live, micIdleSec: 12.4 }, NOW).problems).toEqual(['No microphone audio for 12 s (the microphone ended or was stopped): the avatar idles.']);
+  });
+
+  it('passes the engine problem through first', () => {
+    expect(describeStatus({ ...live, problem: 'Renderer failed: boom' }, NOW).problems[0]).toBe('Renderer failed: boom');
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { NAMESPACE, isShimToBridge, type BridgeToShim, type ShimConfig, type ShimToBridge } from '../protocol/shim-bridge.ts';
 import type { EngineOptions, EngineToBridge } from '../protocol/bridge-engine.ts';
-import { loadSettings, parseSettings, watchSettings, type Settings } from '../shared/settings.ts';
+import { engineOptionsFrom, loadSettings, parseSettings, watchSettings, type Settings } from '../shared/settings.ts';
 import { EngineFrame } from './engine-frame.ts';
 
 const GUARD = Symbol.for('r2talker.bridge');
@@ -41,7 +41,7 @@ function main(): void {
   const getEngine = (): EngineFrame => {
     if (!engine) {
       engine = new EngineFrame(onEngine);
-      if (settings) engine.send({ kind: 'options', options: engineOptions(settings) });
+      if (settings) engine.send({ kind: 'options', options: engineOptionsFrom(settings) });
     }
     return engine;
   };
@@ -75,14 +75,10 @@ function main(): void {
   const apply = (s: Settings): void => {
     settings = s;
     sendConfig();
-    engine?.send({ kind: 'options', options: engineOptions(s) });
+    engine?.send({ kind: 'options', options: engineOptionsFrom(s) });
   };
   watchSettings(apply);
   loadSettings().then(apply, () => apply(parseSettings(null)));
-}
-
-function engineOptions(s: Settings): EngineOptions {
-  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide };
 }
 
 if (!scope[GUARD]) {

@@ -20,6 +20,8 @@ let avatarId: string | null | undefined;
 /** Messages are handled one at a time, so an avatar is loaded before the session that needs it opens. */
 let queue: Promise<void> = Promise.resolve();
 let statusTimer: ReturnType<typeof setInterval> | null = null;
+/** The popup's preview engine: its session is not a page's camera, so it publishes nothing. */
+let preview = false;
 
 function getEngine(): Comlink.Remote<EngineWorkerApi> {
   engine ??= Comlink.wrap<EngineWorkerApi>(new Worker(new URL('engine-worker.js', location.href)));
@@ -31,6 +33,7 @@ function reply(msg: EngineToBridge): void {
 }
 
 async function publish(status: EngineStatus): Promise<void> {
+  if (preview) return;
   const value: PublishedStatus = { ...status, updatedAt: Date.now() };
   try {
     await chrome.storage.local.set({ [STATUS_KEY]: value });
@@ -83,6 +86,9 @@ async function handle(msg: BridgeToEngine, ports: readonly MessagePort[]): Promi
     case 'close-session':
       await getEngine().closeSession(msg.sessionId);
       return;
+    case 'status-request':
+      reply({ kind: 'status', status: await getEngine().status() });
+      return;
   }
 }
 
@@ -92,6 +98,7 @@ function onWindowMessage(e: MessageEvent): void {
   const port = e.ports[0];
   if (!port) return;
   control = port;
+  preview = e.data.preview === true;
   window.removeEventListener('message', onWindowMessage);
   port.onmessage = (ev: MessageEvent) => {
     if (!isBridgeToEngine(ev.data)) return;

@@ -3,6 +3,7 @@
  * `parseSettings`, so a corrupt or older stored value degrades to defaults field by field
  * instead of breaking the camera.
  */
+import type { EngineOptions } from '../protocol/bridge-engine.ts';
 
 export const SETTINGS_KEY = 'r2talker.settings';
 
@@ -108,4 +109,9 @@ export function watchSettings(cb: (s: Settings) => void): () => void {
   };
   chrome.storage.onChanged.addListener(listener);
   return () => chrome.storage.onChanged.removeListener(listener);
+}
+
+/** What the engine needs of the settings (the page bridge and the popup preview alike). */
+export function engineOptionsFrom(s: Settings): EngineOptions {
+  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide };
 }

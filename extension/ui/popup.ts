@@ -1,14 +1,14 @@
 /**
  * Popup: camera on/off, the engine's status and problems, avatar list and import, output
- * settings.
- * TODO(issue 5): live preview driven by the mic (needs the engine in the popup).
+ * settings, and the live preview driven by the microphone (preview.ts).
  */
 import type { BackgroundRequest, BackgroundResponse } from '../protocol/background.ts';
 import { listAvatars, openAvatarDb, type AvatarMeta } from '../shared/avatar-store.ts';
-import { saveSettings, type Settings } from '../shared/settings.ts';
+import { saveSettings, watchSettings, type Settings } from '../shared/settings.ts';
 import { bindSettings, byId } from './controls.ts';
 import { watchEngineStatus } from './engine-status.ts';
 import { importAvatar } from './import-avatar.ts';
+import { LivePreview } from './preview.ts';
 
 const BUILT_IN = { id: null, name: 'Built-in demo head' } as const;
 
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   let settings: Settings = await bindSettings((s) => {
     settings = s;
   });
+  bindPreview(() => settings);
   const db = await openAvatarDb();
   const list = byId<HTMLUListElement>('avatars');
   const fileInput = byId<HTMLInputElement>('import-file');
@@ -78,6 +79,36 @@ async function main(): Promise<void> {
   });
 
   await render();
+}
+
+/** The preview starts on the user's click (it asks for the mic) and follows every settings change. */
+function bindPreview(current: () => Settings): void {
+  const preview = new LivePreview({ canvas: byId('preview-canvas'), status: byId('preview-status'), problem: byId('preview-problem') });
+  const button = byId<HTMLButtonElement>('preview-toggle');
+  const label = (): void => {
+    button.textContent = preview.running ? 'Stop preview' : 'Preview with my microphone';
+  };
+  button.addEventListener('click', async () => {
+    if (preview.running) {
+      preview.stop();
+      label();
+      return;
+    }
+    button.disabled = true;
+    try {
+      const started = preview.start(current());
+      label();
+      await started;
+    } catch (e) {
+      byId('preview-problem').textContent = `The preview could not start: ${e instanceof Error ? e.message : String(e)}`;
+      preview.stop();
+    } finally {
+      button.disabled = false;
+      label();
+    }
+  });
+  watchSettings((s) => preview.setOptions(s));
+  window.addEventListener('pagehide', () => preview.destroy());
 }
 
 main().catch((e: unknown) => {

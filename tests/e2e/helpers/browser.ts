@@ -50,28 +50,39 @@ export interface LaunchOptions {
   dropArgs?: string[];
 }
 
-export async function launch(opts: LaunchOptions = {}): Promise<Harness> {
-  ensureBuilt();
-  const [pages, proxy] = await Promise.all([startPageServer(), startRecordingProxy()]);
-  const userDir = mkdtempSync(path.join(os.tmpdir(), 'r2t-e2e-'));
-  const args = [
+/**
+ * The switches every e2e browser needs (platform.md): SwiftShader WebGPU and canvas, fake
+ * media, loopback WebRTC, the recording proxy and the built extension. Feature lists are left
+ * to the caller: Chromium keeps only the last --enable-features / --disable-features.
+ */
+export function baseSwitches(proxyHostPort: string): string[] {
+  return [
     '--no-sandbox',
     '--no-first-run',
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
     '--enable-unsafe-webgpu',
-    `--enable-features=${ENABLED_FEATURES.join(',')}`,
-    `--disable-features=${[...DISABLED_FEATURES, ...(opts.disableFeatures ?? [])].join(',')}`,
     '--use-vulkan=swiftshader',
     '--use-angle=swiftshader',
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
     '--autoplay-policy=no-user-gesture-required',
     '--allow-loopback-in-peer-connection',
-    `--proxy-server=${proxy.hostPort}`,
+    `--proxy-server=${proxyHostPort}`,
     `--disable-extensions-except=${EXTENSION_DIR}`,
     `--load-extension=${EXTENSION_DIR}`,
+  ];
+}
+
+export async function launch(opts: LaunchOptions = {}): Promise<Harness> {
+  ensureBuilt();
+  const [pages, proxy] = await Promise.all([startPageServer(), startRecordingProxy()]);
+  const userDir = mkdtempSync(path.join(os.tmpdir(), 'r2t-e2e-'));
+  const args = [
+    ...baseSwitches(proxy.hostPort),
+    `--enable-features=${ENABLED_FEATURES.join(',')}`,
+    `--disable-features=${[...DISABLED_FEATURES, ...(opts.disableFeatures ?? [])].join(',')}`,
   ];
   if (opts.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`);
   args.push(...(opts.extraArgs ?? []));

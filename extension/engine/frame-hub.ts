@@ -5,6 +5,7 @@
  */
 import type { FrameRenderer, LandmarkSource } from './interfaces.ts';
 import { RateMeter, type Clock, type Timers } from './pacer.ts';
+import { BlinkSchedule, blinkEye } from './blinks.ts';
 
 export interface LatestFrame {
   /** Increments with every completed render. */
@@ -31,6 +32,8 @@ export class FrameHub {
   private wake: (() => void) | null = null;
   private frameIndex = 0;
   private renderCount = 0;
+  // Seeded so a session's blinks are reproducible; only their timing varies, never their shape.
+  private readonly blinks = new BlinkSchedule(0x5eed);
   lastError: Error | null = null;
 
   constructor(
@@ -143,7 +146,7 @@ export class FrameHub {
           timestampUs,
           landmarks: window?.frames ?? null,
           poseIndex: this.options.idleHeadMotion ? this.frameIndex : 0,
-          eye: null,
+          eye: blinkEye(this.blinks, this.options.idleBlinks, started),
           audioLevel: this.landmarkSource.level(),
         });
         this.frameIndex++;

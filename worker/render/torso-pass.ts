@@ -43,7 +43,7 @@ export class TorsoPass {
     if (fused) {
       const module = device.createShaderModule({
         label: 'r2t.torso.fused',
-        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/torso-occupancy.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
       this.ready = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout], {}, fb.compile).then((p) => {
         this.pipeline = p;
@@ -58,7 +58,7 @@ export class TorsoPass {
     } else {
       const module = device.createShaderModule({
         label: 'r2t.torso',
-        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'fields/torso.wgsl'], consts, weightType: fb.precision }),
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid.wgsl', 'common/torso-occupancy.wgsl', 'fields/torso.wgsl'], consts, weightType: fb.precision }),
       });
       this.ready = makePipeline(device, 'r2t.torso.torso', module, 'torso', [layout], {}, fb.compile).then((p) => {
         this.pipeline = p;

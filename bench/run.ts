@@ -39,7 +39,8 @@ const cpuS = () => {
 // Construction (pipeline compilation: SwiftShader JIT-compiles while the pipelines are created) is
 // reported on its own and never counted in frame times; the first frame of each is warm-up.
 let tc = performance.now();
-const prod = await GpuRenderer.create(avatar, { ...shared, kernels: 'fused' });
+const spi = process.env.R2T_BENCH_SPI ? Number(process.env.R2T_BENCH_SPI) : undefined;
+const prod = await GpuRenderer.create(avatar, { ...shared, kernels: 'fused', samplesPerInvocation: spi });
 const prodCreateMs = performance.now() - tc;
 tc = performance.now();
 const base = await GpuRenderer.create(avatar, { ...shared, kernels: 'loop' });

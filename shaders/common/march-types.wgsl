@@ -19,7 +19,9 @@ struct Ctrl {
   n_step: u32,
   pass_index: u32,
   total_samples: atomic<u32>,
-  n_samples: atomic<u32>,       // occupied samples the running pass appended to sample_list
+  n_samples: atomic<u32>,       // entries of the running sample list (from list_off)
+  list_off: u32,                // stepwise compositing: which half of sample_list is current (0 or num_rays)
+  n_next: atomic<u32>,          // stepwise compositing: entries appended to the other half
   n_steps: array<u32, MAX_PASSES>, // n_step of every pass, for parity checks
 }
 
@@ -30,4 +32,6 @@ struct Indirect {
   _p1: u32,
   fused: vec3u, // one invocation per occupied sample (fused kernel)
   _p2: u32,
+  step: vec3u,  // stepwise compositing: one invocation per entry of the current list
+  _p3: u32,
 }

@@ -1,6 +1,8 @@
-// Fused torso path per pixel (model-spec §7, §7b.9): pixels failing the occupancy test leave
-// at once; the others run `torso_mlp` (generated, worker/render/torso-codegen.ts: deform net,
-// 2-D grid, torso net over vec4 blocks with per-frame folded biases) and blend over the background.
+// Fused torso path (model-spec §7, §7b.9), SPI consecutive pixels per invocation: a group whose
+// pixels all fail the occupancy test leaves at once; otherwise `torso_mlp` (generated,
+// worker/render/torso-codegen.ts: deform net, 2-D grid, torso net over vec4 blocks with per-frame
+// folded biases, each weight block read once for all SPI pixels) runs and occupied pixels blend
+// over the background.
 override WG_TORSO: u32 = 64u;
 
 struct TorsoParams {
@@ -26,19 +28,35 @@ const HALF_PI: f32 = 1.5707963267948966;
 
 @compute @workgroup_size(WG_TORSO)
 fn torso_fused(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n = flat_index(wg, nwg, lid, WG_TORSO);
-  if (n >= tp.width * tp.height) {
+  let n0 = flat_index(wg, nwg, lid, WG_TORSO) * SPI;
+  let count = tp.width * tp.height;
+  if (n0 >= count) {
     return;
   }
-  let col = n % tp.width;
-  let row = n / tp.width;
-  let bg = vec3f(background[n * 3u], background[n * 3u + 1u], background[n * 3u + 2u]);
-  let q = vec2f(f32(row) / f32(max(tp.height, 2u) - 1u) * 2.0 - 1.0, f32(col) / f32(max(tp.width, 2u) - 1u) * 2.0 - 1.0);
-  if (!(occupancy(q.x, q.y) > tp.threshold)) {
-    bg_out[n] = vec4f(bg, 0.0);
-    return;
+  var qs: array<vec2f, SPI>;
+  var occupied: array<bool, SPI>;
+  var any_occupied = false;
+  for (var s = 0u; s < SPI; s++) {
+    let n = min(n0 + s, count - 1u);
+    let col = n % tp.width;
+    let row = n / tp.width;
+    let q = vec2f(f32(row) / f32(max(tp.height, 2u) - 1u) * 2.0 - 1.0, f32(col) / f32(max(tp.width, 2u) - 1u) * 2.0 - 1.0);
+    qs[s] = q * tp.shrink;
+    occupied[s] = occupancy(q.x, q.y) > tp.threshold;
+    any_occupied = any_occupied || occupied[s];
   }
-  let out4 = torso_mlp(q * tp.shrink);
-  let alpha = out4.x;
-  bg_out[n] = vec4f(out4.yzw * alpha + bg * (1.0 - alpha), alpha);
+  var out: array<vec4f, SPI>;
+  if (any_occupied) {
+    out = torso_mlp(qs);
+  }
+  for (var s = 0u; s < SPI && n0 + s < count; s++) {
+    let n = n0 + s;
+    let bg = vec3f(background[n * 3u], background[n * 3u + 1u], background[n * 3u + 2u]);
+    if (occupied[s]) {
+      let alpha = out[s].x;
+      bg_out[n] = vec4f(out[s].yzw * alpha + bg * (1.0 - alpha), alpha);
+    } else {
+      bg_out[n] = vec4f(bg, 0.0);
+    }
+  }
 }

@@ -2,7 +2,12 @@
 // schedule (1 invocation) -> march -> field -> composite, with the last three dispatched
 // indirectly so a finished schedule turns the remaining encoded passes into empty dispatches.
 override WG_MARCH: u32 = 64u;
-override WG_FIELD: u32 = 64u;
+override WG_FIELD: u32 = 64u; // samples per field workgroup (fused: invocations x SPI)
+// Stepwise compositing (fused kernels): a pass evaluates the field for sample k of the rays still
+// alive after sample k-1 (sub-rounds k = 0..n_step-1) instead of all n_step marched samples at
+// once. Same samples, same order, same pixels; the look-ahead samples behind an opaque surface
+// are never evaluated (the CPU reference skips them the same way).
+override STEPWISE: bool = false;
 
 struct MarchParams {
   origin: vec4f,
@@ -65,6 +70,8 @@ fn schedule() {
   ctrl.pass_index += 1u;
   atomicStore(&ctrl.count[1u - cur], 0u);
   atomicStore(&ctrl.n_samples, 0u);
+  atomicStore(&ctrl.n_next, 0u);
+  ctrl.list_off = 0u;
   let rays_groups = select(0u, (ctrl.n_alive + WG_MARCH - 1u) / WG_MARCH, n_step > 0u);
   ind.march = split_groups(rays_groups);
   ind.field = split_groups((ctrl.n_alive * n_step + WG_FIELD - 1u) / WG_FIELD);
@@ -141,7 +148,11 @@ fn march(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var s = step; s < n_step; s++) {
     samples[base + s] = vec4f(0.0);
   }
-  if (step > 0u) {
+  if (STEPWISE) {
+    if (step > 0u) {
+      sample_list[atomicAdd(&ctrl.n_samples, 1u)] = base;
+    }
+  } else if (step > 0u) {
     let at = atomicAdd(&ctrl.n_samples, step);
     for (var s = 0u; s < step; s++) {
       sample_list[at + s] = base + s;
@@ -149,10 +160,61 @@ fn march(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
-// Sizes the fused field dispatch from the occupied-sample count the march kernels appended.
+// Sizes the fused field dispatch (and the first stepwise composite) from the list the march built.
 @compute @workgroup_size(1)
 fn schedule_fused() {
-  ind.fused = split_groups((atomicLoad(&ctrl.n_samples) + WG_FIELD - 1u) / WG_FIELD);
+  let n = atomicLoad(&ctrl.n_samples);
+  ind.fused = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
+  ind.step = split_groups((n + WG_MARCH - 1u) / WG_MARCH);
+}
+
+// Stepwise compositing: the list composite_step built becomes current and sizes the next sub-round.
+@compute @workgroup_size(1)
+fn schedule_step() {
+  let n = atomicLoad(&ctrl.n_next);
+  atomicStore(&ctrl.n_samples, n);
+  atomicStore(&ctrl.n_next, 0u);
+  ctrl.list_off = mp.num_rays - ctrl.list_off;
+  ind.fused = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
+  ind.step = split_groups((n + WG_MARCH - 1u) / WG_MARCH);
+}
+
+// Stepwise compositing of one sample per listed ray, exactly as `composite` does it in its loop:
+// a ray goes on to its next marched sample (next list), survives the pass (next alive list) or ends.
+@compute @workgroup_size(WG_MARCH)
+fn composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wg, nwg, lid, WG_MARCH);
+  if (i >= atomicLoad(&ctrl.n_samples)) {
+    return;
+  }
+  let n_step = ctrl.n_step;
+  let slot = sample_list[ctrl.list_off + i];
+  let k = slot % n_step;
+  let cur = ctrl.cur;
+  let id = alive[cur * mp.num_rays + slot / n_step];
+  var r = rays[id];
+  let s = samples[slot];
+  let f = field_out[slot];
+  let alpha = 1.0 - exp(-f.w * s.w);
+  let tr = 1.0 - r.wsum;
+  let w = alpha * tr;
+  r.wsum += w;
+  r.rgb += w * f.xyz;
+  r.nsamp += 1u;
+  atomicAdd(&ctrl.total_samples, 1u);
+  if (!(tr < mp.t_thresh)) {
+    if (k + 1u < n_step) {
+      // An empty next slot ends the ray, as in `composite`.
+      if (samples[slot + 1u].w != 0.0) {
+        sample_list[mp.num_rays - ctrl.list_off + atomicAdd(&ctrl.n_next, 1u)] = slot + 1u;
+      }
+    } else {
+      r.t = sample_t[slot];
+      let at = atomicAdd(&ctrl.count[1u - cur], 1u);
+      alive[(1u - cur) * mp.num_rays + at] = id;
+    }
+  }
+  rays[id] = r;
 }
 
 @compute @workgroup_size(WG_MARCH)

@@ -42,10 +42,12 @@ describe('WebGPU field kernels match the CPU reference (Node, float32)', () => {
     expectParity(r);
   });
 
-  for (const F of [1, 2, 8]) {
-    it(`the fused kernels cover ${F} feature(s) per level (head and torso grids) and match at >= 45 dB`, async () => {
+  // Points per invocation: 1 (GPUs), 3 (groups that end part-way through the samples and pixels)
+  // and the software default; compositing batched (GPUs) and stepwise (software default).
+  for (const [F, spi, compositing] of [[1, 1, 'batch'], [2, 3, 'stepwise'], [8, undefined, undefined]] as const) {
+    it(`the fused kernels cover ${F} feature(s) per level (head and torso grids) at ${spi ?? 'the default'} point(s) per invocation, ${compositing ?? 'default'} compositing, and match at >= 45 dB`, async () => {
       const a = tinyFeatureAvatar({ headFeatures: F, torsoFeatures: F, seed: 3 + F });
-      const r = await runParity(`fused-f${F}`, a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync' });
+      const r = await runParity(`fused-f${F}`, a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync', samplesPerInvocation: spi, compositing });
       expect(r.kernels).toEqual(['fused', 'fused']);
       expectParity(r);
     });

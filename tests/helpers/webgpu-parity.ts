@@ -63,7 +63,7 @@ function encodingErrors(image: Float32Array, rgba: Uint8Array): number {
   return n;
 }
 
-export async function runParity(name: string, avatar: Avatar, pose: Float32Array, gpu: GPU, traceCap = 24, options: Pick<GpuRendererOptions, 'kernels' | 'compile'> = {}): Promise<ParityReport> {
+export async function runParity(name: string, avatar: Avatar, pose: Float32Array, gpu: GPU, traceCap = 24, options: Pick<GpuRendererOptions, 'kernels' | 'compile' | 'samplesPerInvocation' | 'compositing'> = {}): Promise<ParityReport> {
   const w = loadModelWeights(avatar);
   const cond = avatar.config.condition;
   const count = cond.numLandmarks * cond.window;

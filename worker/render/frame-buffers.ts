@@ -43,7 +43,7 @@ export function backgroundValues(avatar: Avatar): Float32Array {
 }
 
 /** u32 index of Ctrl.n_steps (after count[2], cur, step, n_alive, n_step, pass_index, total, n_samples). */
-export const CTRL_STEPS = 9;
+export const CTRL_STEPS = 11;
 
 export class FrameBuffers {
   readonly numRays: number;
@@ -86,7 +86,10 @@ export class FrameBuffers {
   readonly texture: GPUTexture;
   private destroyed = false;
 
-  constructor(device: GPUDevice, readonly avatar: Avatar, precision: WeightPrecision, opts: { traceCap?: number; compile?: CompileMode } = {}) {
+  /** Points per fused field invocation (worker/render/mlp-codegen.ts). */
+  readonly samplesPerInvocation: number;
+
+  constructor(device: GPUDevice, readonly avatar: Avatar, precision: WeightPrecision, opts: { traceCap?: number; compile?: CompileMode; samplesPerInvocation?: number } = {}) {
     const cfg = avatar.config;
     const { width, height } = avatar.camera;
     const h = cfg.head;
@@ -96,6 +99,7 @@ export class FrameBuffers {
     this.maxPasses = Math.min(cfg.march.maxSteps, 1024);
     this.traceCap = Math.max(0, Math.min(opts.traceCap ?? 0, 64));
     this.compile = opts.compile ?? 'async';
+    this.samplesPerInvocation = opts.samplesPerInvocation ?? 1;
     const packed = packWeights(avatar, precision);
     this.weightBytes = packed.bytes.byteLength;
     const condIn = c.numLandmarks * c.window * c.grid.levels * c.grid.featuresPerLevel;
@@ -150,15 +154,17 @@ export class FrameBuffers {
     this.code = makeBuffer(device, 'r2t.code', codeBytes, S);
     this.prevCode = makeBuffer(device, 'r2t.prevCode', codeBytes, S);
     this.points = makeBuffer(device, 'r2t.points', c.numLandmarks * c.window * 12, S);
-    this.film = makeBuffer(device, 'r2t.film', 4 * h.hiddenDim * 4, S);
+    // Bound as a uniform by the fused head kernel (keeps it within 8 storage buffers per stage).
+    this.film = makeBuffer(device, 'r2t.film', 4 * h.hiddenDim * 4, S | GPUBufferUsage.UNIFORM);
     this.rays = makeBuffer(device, 'r2t.rays', N * 48, S);
     this.alive = makeBuffer(device, 'r2t.alive', 2 * N * 4, S);
     this.ctrl = makeBuffer(device, 'r2t.ctrl', CTRL_STEPS * 4 + 4 * this.maxPasses, S);
-    this.indirect = makeBuffer(device, 'r2t.indirect', 48, S | GPUBufferUsage.INDIRECT);
+    this.indirect = makeBuffer(device, 'r2t.indirect', 64, S | GPUBufferUsage.INDIRECT);
     // n_alive * n_step never exceeds the ray count (n_step <= N / n_alive), so N slots suffice.
     this.samples = makeBuffer(device, 'r2t.samples', N * 16, S);
     this.sampleT = makeBuffer(device, 'r2t.sampleT', N * 4, S);
-    this.sampleList = makeBuffer(device, 'r2t.sampleList', N * 4, S);
+    // Two halves: stepwise compositing builds the next sub-round's list while reading the current one.
+    this.sampleList = makeBuffer(device, 'r2t.sampleList', 2 * N * 4, S);
     this.fieldOut = makeBuffer(device, 'r2t.fieldOut', N * 16, S);
     this.trace = makeBuffer(device, 'r2t.trace', Math.max(16, N * this.traceCap * 16), S);
     this.bgFinal = t ? makeBuffer(device, 'r2t.bgFinal', N * 16, S) : makeBuffer(device, 'r2t.bgFinal', N * 16, S, expandRgb(bg));

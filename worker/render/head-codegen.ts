@@ -72,12 +72,16 @@ export function gridLane(v: string, features: number, c: number): string {
 /** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..10). */
 const HEAD_BANK_BINDINGS = [2, 11, 12, 13, 14, 15, 16, 17];
 
-export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits): FusedSource | null {
-  // The stage file has two uniforms of its own.
-  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 2, (home) => buildHead(avatar, precision, home));
+/**
+ * `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI>` (rgb, sigma of
+ * SPI = `samples` points) and its packed weights.
+ */
+export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1): FusedSource | null {
+  // The stage file has three uniforms of its own.
+  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 3, (home) => buildHead(avatar, precision, home, samples));
 }
 
-function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
+function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number) {
   const h = avatar.config.head;
   const F = h.grid.featuresPerLevel;
   if (F > MAX_FUSED_FEATURES || h.grid.inputDim !== 3) return null;
@@ -89,14 +93,21 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome)
   const q = (n: number) => Math.ceil(n / 4);
   const estimate = q(HID) * q(sigIn) + q(HID) * q(HID) + q(h.geoFeatDim + 1) * q(HID) + q(h.colorHiddenDim) * q(colIn) + q(h.colorHiddenDim);
   if (estimate > UNROLL_BLOCK_BUDGET) return null;
-  const b = new MlpBuilder('wm', precision, home);
-  b.line('let u = (x + 1.0) * 0.5;');
-  b.line('let gin = select(0.0, 1.0, all(u >= vec3f(0.0)) && all(u <= vec3f(1.0)));');
+  const b = new MlpBuilder('wm', precision, home, samples);
+  // Encodings in loops over samples and levels: inlining them S x L times made the kernel code
+  // so large that SwiftShader spent longer fetching instructions than multiplying.
+  b.line(`var gf: array<array<GVec, ${L}>, SPI>;`);
+  b.line(`var shs: array<array<f32, ${SH}>, SPI>;`);
+  b.line('for (var s = 0u; s < SPI; s++) {');
+  b.line('  let u = (xs[s] + 1.0) * 0.5;');
+  b.line('  let gin = select(0.0, 1.0, all(u >= vec3f(0.0)) && all(u <= vec3f(1.0)));');
+  // A multiply, not select(), so that the same line serves vec4f and mat2x4f levels.
+  b.line(`  for (var l = 0u; l < ${L}u; l++) { gf[s][l] = grid_feat(u, l) * gin; }`);
+  b.line('  shs[s] = sh_encode(ds[s]);');
+  b.line('}');
   const inputs: string[] = [];
   for (let l = 0; l < L; l++) {
-    // A multiply, not select(), so that the same line serves vec4f and mat2x4f levels.
-    b.line(`let g${l} = grid_feat(u, ${l}u) * gin;`);
-    for (let c = 0; c < F; c++) inputs.push(gridLane(`g${l}`, F, c));
+    for (let c = 0; c < F; c++) inputs.push(gridLane(`gf[#i][${l}]`, F, c));
   }
   if (h.eyeInput) inputs.push('fp.eye');
   const film = (base: number) => ({ film: { array: 'film', shift: base, scale: base + HID, last: 4 * HID - 1 } });
@@ -107,15 +118,17 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome)
   // Geo features first so they stay vec4-aligned for the colour net; sigma last.
   const order = [...Array.from({ length: h.geoFeatDim }, (_, i) => i + 1), 0];
   const s2 = b.layer('s2', src('sigma_net.net.2.weight', h.geoFeatDim + 1, HID, order), s1);
-  b.line('let sh = sh_encode(d);');
+  b.line('let sh# = shs[#i];');
   const ind = tensorF32(avatar, 'individual_code');
-  const cin = [...Array.from({ length: SH }, (_, i) => `sh[${i}]`), ...s2.slice(0, h.geoFeatDim), ...Array.from(ind, (v) => wgslFloat(v))];
+  const cin = [...Array.from({ length: SH }, (_, i) => `sh#[${i}]`), ...s2.slice(0, h.geoFeatDim), ...Array.from(ind, (v) => wgslFloat(v))];
   const c0 = b.layer('c0', src('color_net.net.0.weight', h.colorHiddenDim, colIn), cin, 'relu');
   const c1 = b.layer('c1', src('color_net.net.1.weight', 3, h.colorHiddenDim), c0);
-  b.line(`return vec4f(vec3f(1.0) / (vec3f(1.0) + exp(-vec3f(${c1.join(', ')}))), exp(${s2[h.geoFeatDim]}));`);
+  b.line('var out: array<vec4f, SPI>;');
+  b.line(`out[#i] = vec4f(vec3f(1.0) / (vec3f(1.0) + exp(-vec3f(${c1.join(', ')}))), exp(${s2[h.geoFeatDim]}));`);
+  b.line('return out;');
   const bankBindings = HEAD_BANK_BINDINGS.slice(0, b.bankCount);
   const done = () => {
-    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_LEN: u32 = ${4 * HID}u;`, `fn head_mlp(x: vec3f, d: vec3f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
+    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_VEC4: u32 = ${HID}u;`, `const SPI: u32 = ${samples}u;`, `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`].join('\n\n');
     return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
   };
   return { b, done };

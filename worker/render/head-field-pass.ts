@@ -30,7 +30,7 @@ export class HeadFieldPass {
     const consts = { ...gridConsts(head.grid), ...pick(fb.consts, ['MAX_PASSES', 'SIG_IN', 'EYE_INPUT', 'HID', 'GEO', 'CHID', 'IND', 'SH_DIM', 'COL_IN', 'FILM_OUT', 'W_SIG0', 'W_SIG1', 'W_SIG2', 'W_COL0', 'W_COL1', 'W_IND']) };
     // Weights stay in storage: uniform banks measured no faster in CPU time on SwiftShader
     // (bench/probe-mlp.ts: 229 vs 261 CPU ms); pass device.limits to buildHeadFused to use them.
-    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision) : null;
+    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation) : null;
     this.kind = fused ? 'fused' : 'loop';
     this.params = makeBuffer(device, 'r2t.headField.params', 16, UNIFORM());
     if (fused) {
@@ -38,7 +38,7 @@ export class HeadFieldPass {
         label: 'r2t.headField.fused',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
-      const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage'];
+      const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage'];
       this.weightHome = fused.home;
       this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.headField.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
       const resources: GPUBuffer[] = [fb.headGrid, fb.headLevels, this.blocks[0], fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params, fb.sampleList];
@@ -62,6 +62,11 @@ export class HeadFieldPass {
       });
       this.group = makeBindGroup(device, 'r2t.headField.bg', layout, [fb.headGrid, fb.headLevels, fb.weights, fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params]);
     }
+  }
+
+  /** Samples one workgroup covers: the wavefront sizes the indirect field dispatch with it. */
+  get samplesPerGroup(): number {
+    return this.kind === 'fused' ? FIELD_WORKGROUP * this.fb.samplesPerInvocation : FIELD_WORKGROUP;
   }
 
   get blockBytes(): number {

@@ -1,9 +1,13 @@
 /**
- * Fused-MLP code generation for the field kernels. Every bias-free linear layer becomes
- * straight-line WGSL over vec4 blocks: output block j = sum_k W_jk * x_k with W_jk a mat4x4
- * read at a constant index, so activations live in registers (no dynamically indexed private
- * arrays, whose spills and per-lane bounds checks made the first kernels ~50x slower on
- * SwiftShader) and every weight read is a uniform, statically in-bounds broadcast load.
+ * Fused-MLP code generation for the field kernels. Every bias-free linear layer becomes WGSL
+ * over vec4 blocks: output block j = sum_k W_jk * x_k with W_jk a mat4x4 of packed weights, the
+ * inputs at constant indices so activations live in registers. One invocation evaluates
+ * `samples` points (S): each weight block it reads serves all S, so a lane-uniform weight read
+ * (on software adapters a per-lane gather with a bounds check) is paid once per S multiply-adds
+ * of vec4s. S = 1 suits GPUs (registers are scarce, weights come from cache); a software
+ * adapter such as SwiftShader runs the MLP ~5x faster at S = 8..16 (bench/probe-block.ts).
+ * Code is written as templates: `#` stands for the sample suffix (`_0`, `_1`, ...), `#i` for
+ * the sample index; a template without `#` is shared by all samples.
  * The host packs the weights in the same block order (column-major 4x4 blocks, zero padded).
  */
 import type { WeightPrecision } from './weights-pack.ts';
@@ -11,6 +15,9 @@ import { float32ToFloat16Bits } from '../avatar/tensor.ts';
 
 /** Largest total of 4x4 blocks we unroll; bigger configs use the loop kernels. */
 export const UNROLL_BLOCK_BUDGET = 6144;
+
+/** Most points one invocation evaluates (registers and compile time grow with it). */
+export const MAX_SAMPLES_PER_INVOCATION = 16;
 
 const LANES = ['x', 'y', 'z', 'w'];
 
@@ -25,7 +32,7 @@ export interface LayerSource {
   order?: number[];
 }
 
-/** FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1). */
+/** FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1); `array` is a uniform array<vec4f>. */
 export type Activation = 'none' | 'relu' | { film: { array: string; shift: number; scale: number; last: number } } | { biasRelu: { array: string; offset: number } };
 
 /**
@@ -47,7 +54,21 @@ export class MlpBuilder {
   /** A layer did not fit one uniform bank: rebuild with { kind: 'storage' }. */
   overflow = false;
 
-  constructor(private readonly matArray: string, private readonly weightType: WeightPrecision, private readonly home: WeightHome = { kind: 'storage' }) {}
+  constructor(
+    private readonly matArray: string,
+    private readonly weightType: WeightPrecision,
+    private readonly home: WeightHome = { kind: 'storage' },
+    /** Points evaluated per invocation (S). */
+    readonly samples = 1,
+  ) {
+    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES_PER_INVOCATION) throw new Error(`mlp: samples per invocation must be 1..${MAX_SAMPLES_PER_INVOCATION}, got ${samples}`);
+  }
+
+  /** A template for each sample (see the file comment). */
+  expand(template: string): string[] {
+    if (!template.includes('#')) return [template];
+    return Array.from({ length: this.samples }, (_, s) => template.replaceAll('#i', String(s)).replaceAll('#', `_${s}`));
+  }
 
   get blockCount(): number {
     return this.count;
@@ -68,14 +89,14 @@ export class MlpBuilder {
     return this.banks.map((b, i) => `@group(0) @binding(${bindings[i]}) var<${space}> ${this.bankName(i)}: array<mat4x4<WT>, ${Math.max(1, b.length / 16)}>;`).join('\n');
   }
 
-  /** Appends a raw line of WGSL to the generated body. */
+  /** Appends a line of WGSL to the generated body: once, or once per sample for a template. */
   line(code: string): void {
-    this.lines.push(`  ${code}`);
+    for (const c of this.expand(code)) this.lines.push(`  ${c}`);
   }
 
   /**
-   * Emits `let <name>_j = ...` for every output block; `inputs` are scalar WGSL expressions,
-   * one per used column. Returns one scalar expression per produced row.
+   * Emits `var <name>#: array<vec4f, J>` per sample; `inputs` are scalar WGSL templates, one
+   * per used column. Returns one scalar template per produced row.
    */
   layer(name: string, src: LayerSource, inputs: string[], act: Activation = 'none'): string[] {
     const cols = src.columns ?? range(src.cols);
@@ -83,7 +104,7 @@ export class MlpBuilder {
     if (inputs.length !== cols.length) throw new Error(`mlp layer ${name}: ${inputs.length} inputs for ${cols.length} columns`);
     const K = Math.ceil(cols.length / 4);
     const J = Math.ceil(order.length / 4);
-    const inVecs = blockVectors(name, inputs, this.lines);
+    const inVecs = blockVectors(name, inputs, (l) => this.line(l));
     if (this.home.kind === 'uniform') {
       if (J * K > this.home.bankBlocks) this.overflow = true;
       if (this.banks[this.banks.length - 1].length / 16 + J * K > this.home.bankBlocks && this.banks[this.banks.length - 1].length > 0) this.banks.push([]);
@@ -107,23 +128,29 @@ export class MlpBuilder {
     const load = (i: string) => (this.weightType === 'f16' ? `mat4x4f(${arr}[${i}])` : `${arr}[${i}]`);
     // Output blocks in a loop (inputs at constant indices, one dynamic store per block): fully
     // unrolled layers compile for minutes or crash SwiftShader's JIT, and this keeps code small.
-    this.lines.push(`  var ${name}: array<vec4f, ${J}>;`);
+    const acc = (t: string) => this.expand(t).map((c) => `    ${c}`);
+    this.line(`var ${name}#: array<vec4f, ${J}>;`);
     this.lines.push(`  for (var j = 0u; j < ${J}u; j++) {`);
     this.lines.push(`    let b = ${base}u + j * ${K}u;`);
-    this.lines.push(`    var acc = ${inVecs.map((v, k) => `${load(k === 0 ? 'b' : `b + ${k}u`)} * ${v}`).join(' + ')};`);
-    if (act === 'relu') this.lines.push('    acc = max(acc, vec4f(0.0));');
+    inVecs.forEach((v, k) => {
+      this.lines.push(`    let w${k} = ${load(k === 0 ? 'b' : `b + ${k}u`)};`);
+      this.lines.push(...acc(k === 0 ? `var acc# = w0 * ${v};` : `acc# += w${k} * ${v};`));
+    });
+    if (act === 'relu') this.lines.push(...acc('acc# = max(acc#, vec4f(0.0));'));
     else if (typeof act === 'object' && 'biasRelu' in act) {
       const bias = act.biasRelu;
-      this.lines.push(`    acc = max(acc + ${bias.array}[${bias.offset / 4}u + j], vec4f(0.0));`);
+      this.lines.push(`    let bias = ${bias.array}[${bias.offset / 4}u + j];`);
+      this.lines.push(...acc('acc# = max(acc# + bias, vec4f(0.0));'));
     } else if (typeof act === 'object') {
       const f = act.film;
-      const lanes = (base0: number) => [0, 1, 2, 3].map((r) => `${f.array}[min(${base0}u + 4u * j + ${r}u, ${f.last}u)]`).join(', ');
-      this.lines.push(`    acc = max(acc * (vec4f(1.0) + vec4f(${lanes(f.scale)})) + vec4f(${lanes(f.shift)}), vec4f(0.0));`);
+      this.lines.push(`    let fscale = vec4f(1.0) + ${filmVec(f.array, f.scale, f.last)};`);
+      this.lines.push(`    let fshift = ${filmVec(f.array, f.shift, f.last)};`);
+      this.lines.push(...acc('acc# = max(acc# * fscale + fshift, vec4f(0.0));'));
     }
-    this.lines.push(`    ${name}[j] = acc;`);
+    this.lines.push(...acc(`${name}#[j] = acc#;`));
     this.lines.push('  }');
     const out: string[] = [];
-    for (let j = 0; j < J; j++) for (let r = 0; r < 4 && 4 * j + r < order.length; r++) out.push(`${name}[${j}].${LANES[r]}`);
+    for (let j = 0; j < J; j++) for (let r = 0; r < 4 && 4 * j + r < order.length; r++) out.push(`${name}#[${j}].${LANES[r]}`);
     return out;
   }
 
@@ -152,25 +179,29 @@ function vecOf(scalars: string[]): string {
   return `vec4f(${parts.join(', ')})`;
 }
 
-/** Groups scalar inputs into vec4 `let`s (a whole existing vec4 is reused as is). */
-function blockVectors(name: string, inputs: string[], lines: string[]): string[] {
+/**
+ * FiLM lanes base+4j .. base+4j+3 (clamped to `last`) of a uniform `array<vec4f>`: one vec4 read
+ * where the base is vec4-aligned, lane by lane otherwise.
+ */
+function filmVec(array: string, base: number, last: number): string {
+  if (base % 4 === 0 && (last + 1) % 4 === 0) return `${array}[${base / 4}u + j]`;
+  const lane = (r: number) => `${array}[min(${base}u + 4u * j + ${r}u, ${last}u) >> 2u][min(${base}u + 4u * j + ${r}u, ${last}u) & 3u]`;
+  return `vec4f(${[0, 1, 2, 3].map(lane).join(', ')})`;
+}
+
+/** Groups scalar input templates into vec4 `let`s (a whole existing vec4 is reused as is). */
+function blockVectors(name: string, inputs: string[], line: (template: string) => void): string[] {
   const out: string[] = [];
   for (let k = 0; 4 * k < inputs.length; k++) {
     const v = vecOf(inputs.slice(4 * k, 4 * k + 4));
     if (!v.startsWith('vec4f(')) out.push(v);
     else {
-      lines.push(`  let ${name}_in${k} = ${v};`);
-      out.push(`${name}_in${k}`);
+      const n = v.includes('#') ? `${name}_in${k}#` : `${name}_in${k}`;
+      line(`let ${n} = ${v};`);
+      out.push(n);
     }
   }
   return out;
-}
-
-/** Scalar expressions v.x, v.y, ... of a vec4 list, truncated to n. */
-export function lanesOf(vecs: string[], n: number): string[] {
-  const out: string[] = [];
-  for (const v of vecs) for (const l of LANES) out.push(`${v}.${l}`);
-  return out.slice(0, n);
 }
 
 export function wgslFloat(v: number): string {

@@ -14,46 +14,57 @@ const pad4 = (n: number) => 4 * Math.ceil(n / 4);
 /** Bindings of the torso kernel's weight banks: 2, then after the stage file's own (0..7). */
 const TORSO_BANK_BINDINGS = [2, 8, 9, 10, 11, 12, 13, 14];
 
-export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits): (FusedSource & { biasLength: number }) | null {
-  const r = withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 2, (home) => buildTorso(avatar, precision, home));
+/** `fn torso_mlp(xs: array<vec2f, SPI>) -> array<vec4f, SPI>` (alpha, rgb of SPI = `samples` pixels). */
+export function buildTorsoFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1): (FusedSource & { biasLength: number }) | null {
+  const r = withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 2, (home) => buildTorso(avatar, precision, home, samples));
   const t = avatar.config.torso;
   return r && t ? { ...r, biasLength: pad4(t.deformHiddenDim) + pad4(t.netHiddenDim) } : null;
 }
 
-function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome) {
+function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number) {
   const t = avatar.config.torso;
   if (!t || t.grid.featuresPerLevel > MAX_FUSED_FEATURES || t.grid.inputDim !== 2) return null;
   const posLen = 2 + 4 * t.positionDegree;
   const tin = posLen + 6 + 12 * t.poseDegree + t.individualDim;
   const gridOut = t.grid.levels * t.grid.featuresPerLevel;
-  const b = new MlpBuilder('wm', precision, home);
-  const pos = ['x.x', 'x.y'];
+  const b = new MlpBuilder('wm', precision, home, samples);
+  b.line('let x# = xs[#i];');
+  const pos = ['x#.x', 'x#.y'];
   for (let k = 0; k < t.positionDegree; k++) {
-    b.line(`let e${k} = sin(vec4f(x * ${1 << k}.0, x * ${1 << k}.0 + HALF_PI));`);
-    pos.push(`e${k}.x`, `e${k}.y`, `e${k}.z`, `e${k}.w`);
+    b.line(`let e${k}# = sin(vec4f(x# * ${1 << k}.0, x# * ${1 << k}.0 + HALF_PI));`);
+    pos.push(`e${k}#.x`, `e${k}#.y`, `e${k}#.z`, `e${k}#.w`);
   }
   const cols = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
   const W = (name: string, rows: number, colsN: number, columns?: number[]) => ({ weights: tensorF32(avatar, name), rows, cols: colsN, columns });
   const d0 = b.layer('d0', W('torso_deform_net.net.0.weight', t.deformHiddenDim, tin, cols(posLen)), pos, { biasRelu: { array: 'tbias', offset: 0 } });
   const d1 = b.layer('d1', W('torso_deform_net.net.1.weight', t.deformHiddenDim, t.deformHiddenDim), d0, 'relu');
   const d2 = b.layer('d2', W('torso_deform_net.net.2.weight', 2, t.deformHiddenDim), d1);
-  b.line(`let xd = clamp(x + vec2f(${d2[0]}, ${d2[1]}), vec2f(-1.0), vec2f(1.0));`);
-  b.line('let u = vec3f((xd + 1.0) * 0.5, 0.0);');
+  b.line(`let xd# = clamp(x# + vec2f(${d2[0]}, ${d2[1]}), vec2f(-1.0), vec2f(1.0));`);
+  // The grid in loops over samples and levels (code size, see head-codegen.ts).
+  b.line(`var gf: array<array<GVec, ${t.grid.levels}>, SPI>;`);
+  b.line('var xds: array<vec2f, SPI>;');
+  b.line('xds[#i] = xd#;');
+  b.line('for (var s = 0u; s < SPI; s++) {');
+  b.line('  let u = vec3f((xds[s] + 1.0) * 0.5, 0.0);');
+  b.line(`  for (var l = 0u; l < ${t.grid.levels}u; l++) { gf[s][l] = grid_feat(u, l); }`);
+  b.line('}');
   const gin: string[] = [];
   for (let l = 0; l < t.grid.levels; l++) {
-    b.line(`let g${l} = grid_feat(u, ${l}u);`);
-    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(gridLane(`g${l}`, t.grid.featuresPerLevel, c));
+    b.line(`let g${l}# = gf[#i][${l}];`);
+    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(gridLane(`g${l}#`, t.grid.featuresPerLevel, c));
   }
   const netIn = gridOut + tin;
   const a0 = b.layer('a0', W('torso_net.net.0.weight', t.netHiddenDim, netIn, cols(gridOut + posLen)), [...gin, ...pos], { biasRelu: { array: 'tbias', offset: pad4(t.deformHiddenDim) } });
   const a1 = b.layer('a1', W('torso_net.net.1.weight', t.netHiddenDim, t.netHiddenDim), a0, 'relu');
   const a2 = b.layer('a2', W('torso_net.net.2.weight', 4, t.netHiddenDim), a1);
-  b.line(`return vec4f(1.0) / (vec4f(1.0) + exp(-vec4f(${a2.join(', ')})));`);
+  b.line('var out: array<vec4f, SPI>;');
+  b.line(`out[#i] = vec4f(1.0) / (vec4f(1.0) + exp(-vec4f(${a2.join(', ')})));`);
+  b.line('return out;');
   if (b.blockCount > UNROLL_BLOCK_BUDGET) return null;
   const biasLength = pad4(t.deformHiddenDim) + pad4(t.netHiddenDim);
   const bankBindings = TORSO_BANK_BINDINGS.slice(0, b.bankCount);
   const done = () => {
-    const code = [gridVecDecl(t.grid.featuresPerLevel, precision), b.declarations(bankBindings), `const TBIAS_LEN: u32 = ${biasLength / 4}u;`, `fn torso_mlp(x: vec2f) -> vec4f {\n${b.body()}\n}`].join('\n\n');
+    const code = [gridVecDecl(t.grid.featuresPerLevel, precision), b.declarations(bankBindings), `const TBIAS_LEN: u32 = ${biasLength / 4}u;`, `const SPI: u32 = ${samples}u;`, `fn torso_mlp(xs: array<vec2f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`].join('\n\n');
     return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
   };
   return { b, done };

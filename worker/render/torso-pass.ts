@@ -32,7 +32,7 @@ export class TorsoPass {
     if (!t || !fb.torsoGrid || !fb.torsoLevels || !fb.torsoDensity) throw new Error('TorsoPass needs an avatar with a torso');
     const consts = { ...gridConsts(t.grid), ...pick(fb.consts, ['T_IN', 'T_POS_DEG', 'T_DEF', 'T_HID', 'T_NET_IN', 'W_TD0', 'W_TD1', 'W_TD2', 'W_TN0', 'W_TN1', 'W_TN2']) };
     this.params = makeBuffer(device, 'r2t.torso.params', 32, UNIFORM());
-    const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision) : null;
+    const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation) : null;
     this.kind = fused ? 'fused' : 'loop';
     const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'];
     if (fused) {
@@ -92,7 +92,8 @@ export class TorsoPass {
     const pass = encoder.beginComputePass({ label: 'r2t.torso', timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.group);
-    const [x, y] = splitGroups(Math.ceil(this.fb.numRays / 64));
+    const perGroup = this.kind === 'fused' ? 64 * this.fb.samplesPerInvocation : 64;
+    const [x, y] = splitGroups(Math.ceil(this.fb.numRays / perGroup));
     pass.dispatchWorkgroups(x, y);
     pass.end();
   }

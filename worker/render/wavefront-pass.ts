@@ -2,10 +2,13 @@
  * The compacting wavefront of model-spec §7b.1: `maxPasses` rounds of
  * schedule -> march -> field -> composite in one compute pass, no CPU readback. Once the step
  * counter reaches max_steps (or no ray is alive) the schedule writes empty dispatch sizes.
+ * Stepwise compositing (fused kernels only) splits each round's field + composite into
+ * maxStepsPerPass sub-rounds, one marched sample per live ray each, so samples behind a ray's
+ * termination are never evaluated: fewer field evaluations for more (mostly empty) dispatches,
+ * the better trade where field work dominates and dispatches are cheap (software adapters).
  */
 import { CTRL_STEPS, type FrameBuffers } from './frame-buffers.ts';
 import type { HeadFieldPass } from './head-field-pass.ts';
-import { FIELD_WORKGROUP } from './head-field-pass.ts';
 import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM, writeData } from './gpu-util.ts';
 import { buildModule } from './wgsl.ts';
 
@@ -16,6 +19,10 @@ export class WavefrontPass {
   private march!: GPUComputePipeline;
   private composite!: GPUComputePipeline;
   private scheduleFused!: GPUComputePipeline;
+  private scheduleStep!: GPUComputePipeline;
+  private compositeStep!: GPUComputePipeline;
+  /** Field + composite one sample per live ray at a time (see the file comment). */
+  readonly stepwise: boolean;
   readonly ready: Promise<void>;
   private readonly group0: GPUBindGroup;
   private readonly group1: GPUBindGroup;
@@ -23,7 +30,8 @@ export class WavefrontPass {
   readonly params: GPUBuffer;
   private destroyed = false;
 
-  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass) {
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, stepwise = false) {
+    this.stepwise = stepwise && field.kind === 'fused';
     const module = device.createShaderModule({
       label: 'r2t.wavefront',
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'marching/wavefront.wgsl'], consts: { MAX_PASSES: fb.maxPasses }, weightType: 'f32' }),
@@ -31,17 +39,22 @@ export class WavefrontPass {
     const l0 = makeLayout(device, 'r2t.wavefront.bgl0', ['uniform', 'storage', 'storage', 'storage', 'read-only-storage', 'storage', 'storage']);
     const l1 = makeLayout(device, 'r2t.wavefront.bgl1', ['read-only-storage', 'storage', 'storage']);
     const l2 = makeLayout(device, 'r2t.wavefront.bgl2', ['storage']);
-    const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: FIELD_WORKGROUP };
+    const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: field.samplesPerGroup };
+    const make = (entry: string, layouts: GPUBindGroupLayout[], extra: Record<string, number> = {}) => makePipeline(device, `r2t.wavefront.${entry}`, module, entry, layouts, { ...constants, ...extra }, fb.compile);
     this.ready = Promise.all([
-      makePipeline(device, 'r2t.wavefront.schedule', module, 'schedule', [l0, l1, l2], constants, fb.compile),
-      makePipeline(device, 'r2t.wavefront.march', module, 'march', [l0, l1], constants, fb.compile),
-      makePipeline(device, 'r2t.wavefront.scheduleFused', module, 'schedule_fused', [l0, l1, l2], constants, fb.compile),
-      makePipeline(device, 'r2t.wavefront.composite', module, 'composite', [l0, l1], constants, fb.compile),
-    ]).then(([schedule, march, scheduleFused, composite]) => {
+      make('schedule', [l0, l1, l2]),
+      make('march', [l0, l1], { STEPWISE: this.stepwise ? 1 : 0 }),
+      make('schedule_fused', [l0, l1, l2]),
+      this.stepwise ? make('composite_step', [l0, l1]) : make('composite', [l0, l1]),
+      this.stepwise ? make('schedule_step', [l0, l1, l2]) : null,
+    ]).then(([schedule, march, scheduleFused, composite, scheduleStep]) => {
       this.schedule = schedule;
       this.march = march;
       this.scheduleFused = scheduleFused;
-      this.composite = composite;
+      if (this.stepwise) {
+        this.compositeStep = composite;
+        this.scheduleStep = scheduleStep!;
+      } else this.composite = composite;
     });
     this.params = makeBuffer(device, 'r2t.wavefront.params', 64, UNIFORM());
     this.group0 = makeBindGroup(device, 'r2t.wavefront.bg0', l0, [this.params, fb.ctrl, fb.rays, fb.alive, fb.bitfield, fb.samples, fb.sampleT]);
@@ -81,6 +94,19 @@ export class WavefrontPass {
         pass.setBindGroup(2, this.group2);
         pass.setPipeline(this.scheduleFused);
         pass.dispatchWorkgroups(1);
+      }
+      if (this.stepwise) {
+        for (let k = 0; k < this.fb.avatar.config.march.maxStepsPerPass; k++) {
+          this.field.record(pass);
+          pass.setBindGroup(0, this.group0);
+          pass.setBindGroup(1, this.group1);
+          pass.setPipeline(this.compositeStep);
+          pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
+          pass.setBindGroup(2, this.group2);
+          pass.setPipeline(this.scheduleStep);
+          pass.dispatchWorkgroups(1);
+        }
+        continue;
       }
       this.field.record(pass);
       pass.setBindGroup(0, this.group0);

@@ -7,7 +7,7 @@ struct Ray {
   near: f32,
   far: f32,
   nsamp: u32,
-  _pad: u32,
+  t_next: f32, // t after the march's last sample: where a ray that survives its pass resumes
 }
 
 // Written by the schedule kernel, read by the pass's march/field/composite kernels.

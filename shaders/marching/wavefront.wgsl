@@ -28,17 +28,21 @@ struct MarchParams {
 @group(0) @binding(0) var<uniform> mp: MarchParams;
 @group(0) @binding(1) var<storage, read_write> ctrl: Ctrl;
 @group(0) @binding(2) var<storage, read_write> rays: array<Ray>;
+// [alive list 0 | alive list 1 | sample list 0 | sample list 1], num_rays entries each: one
+// binding keeps every pipeline within WebGPU's default 8 storage buffers per stage.
 @group(0) @binding(3) var<storage, read_write> alive: array<u32>;
 @group(0) @binding(4) var<storage, read> bitfield: array<u32>;
 @group(0) @binding(5) var<storage, read_write> samples: array<vec4f>; // xyz, dt (0 = empty slot)
-@group(0) @binding(6) var<storage, read_write> sample_t: array<f32>;
 // Only the schedule kernel binds the indirect buffer: a dispatch may not read its own
 // indirect arguments while they are bound writable.
 @group(2) @binding(0) var<storage, read_write> ind: Indirect;
 @group(1) @binding(0) var<storage, read> field_out: array<vec4f>; // rgb, sigma
 @group(1) @binding(1) var<storage, read_write> trace: array<vec4f>;
-@group(1) @binding(2) var<storage, read_write> sample_list: array<u32>; // occupied slots of the pass
 
+// Index of entry i of the current sample list (occupied slots of the pass) in `alive`.
+fn list_at(i: u32) -> u32 {
+  return 2u * mp.num_rays + ctrl.list_off + i;
+}
 fn split_groups(groups: u32) -> vec3u {
   if (groups == 0u) {
     return vec3u(0u, 1u, 1u);
@@ -123,7 +127,6 @@ fn march(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if ((bitfield[idx >> 5u] & (1u << (idx & 31u))) != 0u) {
       samples[base + step] = vec4f(x, dt);
       t += dt;
-      sample_t[base + step] = t;
       // Rays alive at a pass composited every sample so far, so nsamp + step is this sample's rank.
       if (r.nsamp + step < mp.trace_cap) {
         trace[id * mp.trace_cap + r.nsamp + step] = vec4f(x, dt);
@@ -148,14 +151,15 @@ fn march(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var s = step; s < n_step; s++) {
     samples[base + s] = vec4f(0.0);
   }
+  rays[id].t_next = t;
   if (STEPWISE) {
     if (step > 0u) {
-      sample_list[atomicAdd(&ctrl.n_samples, 1u)] = base;
+      alive[list_at(atomicAdd(&ctrl.n_samples, 1u))] = base;
     }
   } else if (step > 0u) {
     let at = atomicAdd(&ctrl.n_samples, step);
     for (var s = 0u; s < step; s++) {
-      sample_list[at + s] = base + s;
+      alive[list_at(at + s)] = base + s;
     }
   }
 }
@@ -188,7 +192,7 @@ fn composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg
     return;
   }
   let n_step = ctrl.n_step;
-  let slot = sample_list[ctrl.list_off + i];
+  let slot = alive[list_at(i)];
   let k = slot % n_step;
   let cur = ctrl.cur;
   let id = alive[cur * mp.num_rays + slot / n_step];
@@ -206,10 +210,10 @@ fn composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg
     if (k + 1u < n_step) {
       // An empty next slot ends the ray, as in `composite`.
       if (samples[slot + 1u].w != 0.0) {
-        sample_list[mp.num_rays - ctrl.list_off + atomicAdd(&ctrl.n_next, 1u)] = slot + 1u;
+        alive[3u * mp.num_rays - ctrl.list_off + atomicAdd(&ctrl.n_next, 1u)] = slot + 1u;
       }
     } else {
-      r.t = sample_t[slot];
+      r.t = r.t_next;
       let at = atomicAdd(&ctrl.count[1u - cur], 1u);
       alive[(1u - cur) * mp.num_rays + at] = id;
     }
@@ -227,7 +231,6 @@ fn composite(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
   let cur = ctrl.cur;
   let id = alive[cur * mp.num_rays + i];
   var r = rays[id];
-  var t = r.t;
   var step = 0u;
   let base = i * n_step;
   for (; step < n_step; step++) {
@@ -240,7 +243,6 @@ fn composite(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
     let tr = 1.0 - r.wsum;
     let w = alpha * tr;
     r.wsum += w;
-    t = sample_t[base + step];
     r.rgb += w * f.xyz;
     if (tr < mp.t_thresh) {
       break;
@@ -252,7 +254,7 @@ fn composite(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
   r.nsamp += composited;
   atomicAdd(&ctrl.total_samples, composited);
   if (step >= n_step) {
-    r.t = t;
+    r.t = r.t_next;
     let slot = atomicAdd(&ctrl.count[1u - cur], 1u);
     alive[(1u - cur) * mp.num_rays + slot] = id;
   }

@@ -75,8 +75,6 @@ export class FrameBuffers {
   readonly ctrl: GPUBuffer;
   readonly indirect: GPUBuffer;
   readonly samples: GPUBuffer;
-  readonly sampleT: GPUBuffer;
-  readonly sampleList: GPUBuffer;
   readonly fieldOut: GPUBuffer;
   readonly trace: GPUBuffer;
   readonly bgFinal: GPUBuffer;
@@ -157,14 +155,12 @@ export class FrameBuffers {
     // Bound as a uniform by the fused head kernel (keeps it within 8 storage buffers per stage).
     this.film = makeBuffer(device, 'r2t.film', 4 * h.hiddenDim * 4, S | GPUBufferUsage.UNIFORM);
     this.rays = makeBuffer(device, 'r2t.rays', N * 48, S);
-    this.alive = makeBuffer(device, 'r2t.alive', 2 * N * 4, S);
+    // Two alive lists, then two sample lists (shaders/marching/wavefront.wgsl).
+    this.alive = makeBuffer(device, 'r2t.alive', 4 * N * 4, S);
     this.ctrl = makeBuffer(device, 'r2t.ctrl', CTRL_STEPS * 4 + 4 * this.maxPasses, S);
     this.indirect = makeBuffer(device, 'r2t.indirect', 64, S | GPUBufferUsage.INDIRECT);
     // n_alive * n_step never exceeds the ray count (n_step <= N / n_alive), so N slots suffice.
     this.samples = makeBuffer(device, 'r2t.samples', N * 16, S);
-    this.sampleT = makeBuffer(device, 'r2t.sampleT', N * 4, S);
-    // Two halves: stepwise compositing builds the next sub-round's list while reading the current one.
-    this.sampleList = makeBuffer(device, 'r2t.sampleList', 2 * N * 4, S);
     this.fieldOut = makeBuffer(device, 'r2t.fieldOut', N * 16, S);
     this.trace = makeBuffer(device, 'r2t.trace', Math.max(16, N * this.traceCap * 16), S);
     this.bgFinal = t ? makeBuffer(device, 'r2t.bgFinal', N * 16, S) : makeBuffer(device, 'r2t.bgFinal', N * 16, S, expandRgb(bg));

@@ -69,8 +69,8 @@ export function gridLane(v: string, features: number, c: number): string {
   return features > 4 ? `${v}[${c >> 2}].${lane}` : `${v}.${lane}`;
 }
 
-/** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..10). */
-const HEAD_BANK_BINDINGS = [2, 11, 12, 13, 14, 15, 16, 17];
+/** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..9). */
+const HEAD_BANK_BINDINGS = [2, 10, 11, 12, 13, 14, 15, 16];
 
 /**
  * `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI>` (rgb, sigma of

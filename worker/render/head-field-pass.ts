@@ -38,10 +38,10 @@ export class HeadFieldPass {
         label: 'r2t.headField.fused',
         code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
-      const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform', 'read-only-storage'];
+      const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform'];
       this.weightHome = fused.home;
       this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.headField.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
-      const resources: GPUBuffer[] = [fb.headGrid, fb.headLevels, this.blocks[0], fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params, fb.sampleList];
+      const resources: GPUBuffer[] = [fb.headGrid, fb.headLevels, this.blocks[0], fb.film, fb.samples, fb.rays, fb.alive, fb.ctrl, fb.fieldOut, this.params];
       fused.bankBindings.forEach((binding, i) => {
         kinds[binding] = fused.home === 'uniform' ? 'uniform' : 'read-only-storage';
         resources[binding] = this.blocks[i];

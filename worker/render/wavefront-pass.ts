@@ -36,8 +36,8 @@ export class WavefrontPass {
       label: 'r2t.wavefront',
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'marching/wavefront.wgsl'], consts: { MAX_PASSES: fb.maxPasses }, weightType: 'f32' }),
     });
-    const l0 = makeLayout(device, 'r2t.wavefront.bgl0', ['uniform', 'storage', 'storage', 'storage', 'read-only-storage', 'storage', 'storage']);
-    const l1 = makeLayout(device, 'r2t.wavefront.bgl1', ['read-only-storage', 'storage', 'storage']);
+    const l0 = makeLayout(device, 'r2t.wavefront.bgl0', ['uniform', 'storage', 'storage', 'storage', 'read-only-storage', 'storage']);
+    const l1 = makeLayout(device, 'r2t.wavefront.bgl1', ['read-only-storage', 'storage']);
     const l2 = makeLayout(device, 'r2t.wavefront.bgl2', ['storage']);
     const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: field.samplesPerGroup };
     const make = (entry: string, layouts: GPUBindGroupLayout[], extra: Record<string, number> = {}) => makePipeline(device, `r2t.wavefront.${entry}`, module, entry, layouts, { ...constants, ...extra }, fb.compile);
@@ -57,9 +57,9 @@ export class WavefrontPass {
       } else this.composite = composite;
     });
     this.params = makeBuffer(device, 'r2t.wavefront.params', 64, UNIFORM());
-    this.group0 = makeBindGroup(device, 'r2t.wavefront.bg0', l0, [this.params, fb.ctrl, fb.rays, fb.alive, fb.bitfield, fb.samples, fb.sampleT]);
+    this.group0 = makeBindGroup(device, 'r2t.wavefront.bg0', l0, [this.params, fb.ctrl, fb.rays, fb.alive, fb.bitfield, fb.samples]);
     this.group2 = makeBindGroup(device, 'r2t.wavefront.bg2', l2, [fb.indirect]);
-    this.group1 = makeBindGroup(device, 'r2t.wavefront.bg1', l1, [fb.fieldOut, fb.trace, fb.sampleList]);
+    this.group1 = makeBindGroup(device, 'r2t.wavefront.bg1', l1, [fb.fieldOut, fb.trace]);
   }
 
   /** Per-frame uniforms and the control block reset (all rays alive, step 0). */

@@ -64,6 +64,19 @@ describe('WebGPU device handling', () => {
     ctx.device.destroy();
   });
 
+  it('an out-of-range samplesPerInvocation is a CONFIG error naming the option, and the device stays usable', async () => {
+    const ctx = await acquireGpu({ gpu });
+    for (const bad of [0, 17, 2.5]) {
+      const err = await GpuRenderer.create(tinyAvatar(), { acquire: async () => ctx, samplesPerInvocation: bad }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG' });
+      expect(String((err as Error).message)).toMatch(new RegExp(`samplesPerInvocation: expected an integer 1\\.\\.16, got ${bad}`));
+    }
+    const ok = await GpuRenderer.create(tinyAvatar(), { acquire: async () => ctx, samplesPerInvocation: 16 });
+    expect(ok.samplesPerInvocation).toBe(16);
+    ok.destroy();
+    ctx.device.destroy();
+  });
+
   it('destroy() is idempotent and render afterwards is refused', async () => {
     const r = await GpuRenderer.create(tinyAvatar(), { gpu });
     r.destroy();

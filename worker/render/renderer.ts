@@ -13,6 +13,7 @@ import { ConditionPass, type ConditionMode } from './condition-pass.ts';
 import { CTRL_STEPS, FrameBuffers } from './frame-buffers.ts';
 import { checkPose, cameraBlock } from './frame-data.ts';
 import { HeadFieldPass, type KernelKind } from './head-field-pass.ts';
+import { MAX_SAMPLES_PER_INVOCATION } from './mlp-codegen.ts';
 import { OutputPass } from './output-pass.ts';
 import { ComposePass } from './compose-pass.ts';
 import { RayPass } from './ray-pass.ts';
@@ -196,6 +197,7 @@ export class GpuRenderer {
         // Every pass starts compiling its pipelines in its constructor; awaiting them together
         // lets the driver compile them concurrently instead of one after another.
         const samplesPerInvocation = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
+        if (!Number.isInteger(samplesPerInvocation) || samplesPerInvocation < 1 || samplesPerInvocation > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${samplesPerInvocation}`);
         const fb = new FrameBuffers(device, avatar, precision, { traceCap: options.traceCap, compile: options.compile, samplesPerInvocation });
         made = { fb, composers: new Map() };
         made.field = new HeadFieldPass(device, fb, options.kernels ?? 'fused');

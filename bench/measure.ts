@@ -4,10 +4,26 @@ import type { GpuFrameInput, GpuRenderer } from '../worker/render/renderer.ts';
 
 export const STAGES = ['condition', 'rays', 'march+field', 'torso', 'output'];
 
-/** GPU ms of each stage of one frame, or null without 'timestamp-query'. */
-export async function stageTimes(renderer: GpuRenderer, frame: GpuFrameInput): Promise<number[] | null> {
-  if (!renderer.context.caps.timestamps) return null;
+/**
+ * GPU ms of each stage of one frame: timestamp queries where the adapter has them, else wall
+ * time (`source` says which; `wall` forces it): stage i is the best-of-3 time of stages 0..i, less that of 0..i-1.
+ */
+export async function stageTimes(renderer: GpuRenderer, frame: GpuFrameInput, opts: { wall?: boolean } = {}): Promise<{ ms: number[]; source: 'timestamp queries' | 'wall time of stage prefixes' }> {
   const device = renderer.device;
+  if (opts.wall || !renderer.context.caps.timestamps) {
+    const prefix: number[] = [];
+    for (let last = 0; last < STAGES.length; last++) {
+      let best = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        device.queue.submit([renderer.encodeFrame(frame, undefined, last)]);
+        await device.queue.onSubmittedWorkDone();
+        best = Math.min(best, performance.now() - t0);
+      }
+      prefix.push(best);
+    }
+    return { ms: prefix.map((v, i) => Math.max(0, v - (i ? prefix[i - 1] : 0))), source: 'wall time of stage prefixes' };
+  }
   const n = 2 * STAGES.length;
   const querySet = device.createQuerySet({ label: 'bench.timestamps', type: 'timestamp', count: n });
   const resolve = device.createBuffer({ label: 'bench.resolve', size: 8 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
@@ -23,7 +39,7 @@ export async function stageTimes(renderer: GpuRenderer, frame: GpuFrameInput): P
   querySet.destroy();
   resolve.destroy();
   read.destroy();
-  return STAGES.map((_, i) => Number(ts[2 * i + 1] - ts[2 * i]) / 1e6);
+  return { ms: STAGES.map((_, i) => Number(ts[2 * i + 1] - ts[2 * i]) / 1e6), source: 'timestamp queries' };
 }
 
 /** Multiply-adds the model needs for a frame (useful work, not what a kernel pads to). */

@@ -73,8 +73,12 @@ async function timeFrames(r: typeof prod): Promise<number> {
   cpuPer.set(r, Math.min(cpuPer.get(r) ?? Infinity, cpu));
   return (performance.now() - t0) / frames;
 }
-const prodStages = await stageTimes(prod, frameAt(1));
-const baseStages = await stageTimes(base, frameAt(1));
+// R2T_BENCH_WALL_STAGES=1: per-stage wall time even where timestamp queries exist (to compare the two).
+const wallStages = { wall: process.env.R2T_BENCH_WALL_STAGES === '1' };
+const prodTimed = await stageTimes(prod, frameAt(1), wallStages);
+const baseTimed = await stageTimes(base, frameAt(1), wallStages);
+const prodStages = prodTimed.ms;
+const baseStages = baseTimed.ms;
 // Interleaved so that load from other processes hits both alike.
 const prodMs = await timeFrames(prod);
 const baseMs = await timeFrames(base);
@@ -94,8 +98,8 @@ const peak = await measureFmaPeak(ctx.device);
 const achieved = m.total / (prodBest / 1000);
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
 
-console.log(`\nper-stage GPU time, production vs baseline (${prodStages ? 'timestamp queries' : 'not available'}):`);
-if (prodStages && baseStages) {
+console.log(`\nper-stage GPU time, production vs baseline (${prodTimed.source}):`);
+{
   const pt = prodStages.reduce((a, b) => a + b, 0);
   for (let i = 0; i < STAGES.length; i++) console.log(`  ${STAGES[i].padEnd(12)} ${prodStages[i].toFixed(2).padStart(9)} ms (${pct(prodStages[i], pt).padStart(4)})   baseline ${baseStages[i].toFixed(2).padStart(9)} ms`);
 }
@@ -114,7 +118,7 @@ console.log(`  per CPU-second: achieved ${(m.total / pc / 1e6).toFixed(3)} G vs 
 const bestMs = (1000 * m.total) / peak.fmaPerSecond;
 console.log(`bound: even at 100% of the measured peak this frame needs ${bestMs.toFixed(1)} ms of multiply-adds -> at most ${(cpuMs / bestMs).toFixed(1)}x the CPU reference on this adapter now (the CPU reference runs ${(m.total / cpuMs / 1e6).toFixed(3)} G multiply-adds/s on one JS thread)`);
 console.log('\nwhere the time goes:');
-if (prodStages) {
+{
   const pt = prodStages.reduce((a, b) => a + b, 0);
   const order = STAGES.map((s, i) => [s, prodStages[i]] as const).sort((a, b) => b[1] - a[1]);
   console.log(`  ${order.map(([s, v]) => `${s} ${pct(v, pt)}`).join(', ')} of GPU time.`);

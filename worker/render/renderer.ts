@@ -242,7 +242,11 @@ export class GpuRenderer {
   }
 
   /** Writes the frame's inputs and encodes the whole frame; returns the encoder's command buffer. */
-  encodeFrame(frame: GpuFrameInput, timestamps?: { querySet: GPUQuerySet; base: number }): GPUCommandBuffer {
+  /**
+   * Records one frame. `lastStage` (0 condition, 1 rays, 2 march+field, 3 torso, 4 output)
+   * stops after that stage: the bench times stage prefixes where timestamps are missing.
+   */
+  encodeFrame(frame: GpuFrameInput, timestamps?: { querySet: GPUQuerySet; base: number }, lastStage = 4): GPUCommandBuffer {
     const p = this.passes;
     const cfg = this.avatar.config;
     const q = this.ctx.device.queue;
@@ -279,10 +283,10 @@ export class GpuRenderer {
       timestamps ? { querySet: timestamps.querySet, beginningOfPassWriteIndex: timestamps.base + 2 * i, endOfPassWriteIndex: timestamps.base + 2 * i + 1 } : undefined;
     const encoder = this.ctx.device.createCommandEncoder({ label: 'r2t.frame' });
     p.condition.run(encoder, mode, ts(0));
-    p.rays.run(encoder, ts(1));
-    p.wavefront.run(encoder, ts(2));
-    p.torso?.run(encoder, ts(3));
-    p.output.run(encoder, ts(4));
+    if (lastStage >= 1) p.rays.run(encoder, ts(1));
+    if (lastStage >= 2) p.wavefront.run(encoder, ts(2));
+    if (lastStage >= 3) p.torso?.run(encoder, ts(3));
+    if (lastStage >= 4) p.output.run(encoder, ts(4));
     return encoder.finish();
   }
 

@@ -84,6 +84,9 @@ export async function startRecordingProxy(): Promise<Recorder> {
   });
   server.on('connect', (req, socket) => {
     record(req);
+    // The CONNECT socket is ours from here: Chromium may reset it, and an 'error' with no
+    // listener would be an uncaught exception that fails the whole run.
+    socket.on('error', () => undefined);
     socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
   });
   const url = await listen(server);

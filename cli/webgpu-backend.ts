@@ -36,7 +36,7 @@ export async function webgpuBackend(avatar: Avatar): Promise<FrameBackend> {
   const { width, height } = avatar.camera;
   const kinds = renderer.kernels.filter((k) => k).join('/');
   return {
-    name: `webgpu (${ctx.caps.description}, ${renderer.precision}, ${kinds} kernels)`,
+    name: `webgpu (${ctx.caps.description}, ${renderer.precision}, ${kinds} kernels, ${renderer.samplesPerInvocation} point(s) per invocation, ${renderer.compositing} compositing)`,
     async render(frame) {
       const r = await renderer.render({ film1: frame.film1, film2: frame.film2, pose: frame.pose, eye: frame.eye }, ['rgba']);
       const rgba = r.rgba!;

@@ -7,6 +7,7 @@
  * vs the baseline, the CPU reference and the device's measured multiply-add peak.
  * Frame size: R2T_BENCH_SIZE, else 512; frames: R2T_BENCH_FRAMES, else 30 (2 on a fallback
  * adapter such as SwiftShader, where the baseline takes ~30 s a frame at 512x512).
+ * R2T_BENCH_SPI sets the production renderer's points per invocation (default: the adapter's).
  * Re-executes itself with the SwiftShader env when Node WebGPU is not configured.
  */
 import { spawnSync } from 'node:child_process';

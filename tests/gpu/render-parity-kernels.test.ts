@@ -53,6 +53,15 @@ describe('WebGPU field kernels match the CPU reference (Node, float32)', () => {
     });
   }
 
+  it('the fused kernels match at >= 45 dB with head widths that are not multiples of 4 (hidden 6, geo 5, colour 7: padded blocks, lane-wise FiLM reads)', async () => {
+    const a = tinyFeatureAvatar({ headFeatures: 3, torsoFeatures: 2, seed: 21, headWidths: { hidden: 6, geo: 5, color: 7 } });
+    for (const compositing of ['batch', 'stepwise'] as const) {
+      const r = await runParity(`fused-widths-${compositing}`, a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync', samplesPerInvocation: 2, compositing });
+      expect(r.kernels).toEqual(['fused', 'fused']);
+      expectParity(r);
+    }
+  });
+
   it("the 'loop' kernels render 8 features per level at >= 45 dB (the layout the fused kernel pads)", async () => {
     const a = tinyFeatureAvatar({ headFeatures: 8, torsoFeatures: 8, seed: 11, torso: true });
     const r = await runParity('loop-f8', a, poseOf(a), gpu, 24, { kernels: 'loop', compile: 'sync' });

@@ -71,12 +71,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function checkRenders(page: Page): Promise<void> {
+async function checkRenders(page: Page, source: 'cpu-reference' | 'webgpu' = 'cpu-reference'): Promise<void> {
   const r = await openFake(page, { width: OUT_W, height: OUT_H, frameRate: 30 });
   expect(r.error).toBeUndefined();
   const i = r.tracks?.[0]?.index ?? -1;
-  const s = await eventually(() => call(page, 'stats', i), (x) => x?.avatar === NAME && (x?.framesWritten ?? 0) >= 3, 30_000);
+  const s = await eventually(() => call(page, 'stats', i), (x) => x?.avatar === NAME && x?.source === source && (x?.renders ?? 0) >= 3, 60_000, 500);
   expect(s?.avatar).toBe(NAME);
+  expect(s?.source).toBe(source);
   expect(s?.problem).toBeNull();
   // The mic (Chromium's fake beeps) moves the conditioning a little: take the best of a few frames.
   let toTiny = Infinity;
@@ -96,7 +97,7 @@ async function checkRenders(page: Page): Promise<void> {
     toDemo = Math.min(toDemo, meanDiff(got, demo));
     await page.waitForTimeout(150);
   }
-  console.log(`[imported-avatar] ${new URL(page.url()).pathname}: mean |diff| to the imported avatar ${toTiny.toFixed(1)}, to the demo head ${toDemo.toFixed(1)} (/255)`);
+  console.log(`[imported-avatar] ${new URL(page.url()).pathname} (${source}): mean |diff| to the imported avatar ${toTiny.toFixed(1)}, to the demo head ${toDemo.toFixed(1)} (/255)`);
   expect(toTiny).toBeLessThan(6);
   expect(toDemo).toBeGreaterThan(2 * toTiny + 10);
   await call(page, 'stop', i);
@@ -108,6 +109,18 @@ describe('an avatar imported in the popup', () => {
     await page.goto(`${h.pages.url}/basic.html`);
     await checkRenders(page);
     await page.close();
+  });
+
+  it('is what the camera shows when the WebGPU renderer draws it in the engine worker (SwiftShader here)', async () => {
+    await h.setSettings({ renderer: 'auto' });
+    try {
+      const page = await h.context.newPage();
+      await page.goto(`${h.pages.url}/basic.html`);
+      await checkRenders(page, 'webgpu');
+      await page.close();
+    } finally {
+      await h.setSettings({ renderer: 'cpu' });
+    }
   });
 
   it('is what the camera shows in a cross-origin isolated (Zoom-class) page', async () => {

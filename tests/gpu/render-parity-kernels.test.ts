@@ -58,8 +58,17 @@ describe('WebGPU field kernels match the CPU reference (Node, float32)', () => {
     for (const compositing of ['batch', 'stepwise'] as const) {
       const r = await runParity(`fused-widths-${compositing}`, a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync', samplesPerInvocation: 2, compositing });
       expect(r.kernels).toEqual(['fused', 'fused']);
+      expect(r.compositing).toBe(compositing);
       expectParity(r);
     }
+  });
+
+  it('a march schedule too long for stepwise compositing (64 passes x 16 steps) composites in batches and still matches', async () => {
+    const base = tinyFeatureAvatar({ headFeatures: 2, torsoFeatures: 2, seed: 31 });
+    const a = { ...base, config: { ...base.config, march: { ...base.config.march, maxSteps: 64, maxStepsPerPass: 16 } } };
+    const r = await runParity('fused-long-schedule', a, poseOf(a), gpu, 24, { kernels: 'fused', compile: 'sync', compositing: 'stepwise' });
+    expect(r.compositing).toBe('batch');
+    expectParity(r);
   });
 
   it("the 'loop' kernels render 8 features per level at >= 45 dB (the layout the fused kernel pads)", async () => {

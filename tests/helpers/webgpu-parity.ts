@@ -33,6 +33,8 @@ export interface ParityReport {
   traceCountMismatch: number;
   /** The field kernels that rendered: [head, torso]. */
   kernels: [string, string | null];
+  /** How the fused path composited ('batch' or 'stepwise'). */
+  compositing: string;
 }
 
 export function psnrOf(a: Float32Array, b: Float32Array): number {
@@ -127,6 +129,7 @@ export async function runParity(name: string, avatar: Avatar, pose: Float32Array
       rgbaEncodingErrors: encodingErrors(g1.image!, g1.rgba!),
       traceCountMismatch,
       kernels: renderer.kernels,
+      compositing: renderer.compositing,
     };
   } finally {
     renderer.destroy();

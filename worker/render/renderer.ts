@@ -88,6 +88,7 @@ export interface GpuRendererOptions extends AcquireOptions {
    * dispatches), 'stepwise' one sample per live ray at a time (skips samples behind a ray's
    * termination: 3.4x fewer field evaluations on the bench avatar, ~8x more dispatches).
    * Default: 'batch' on a GPU, 'stepwise' on a software adapter. Both render the same pixels.
+   * Configs with more than STEPWISE_MAX_SUBROUNDS sub-rounds a frame always batch.
    */
   compositing?: 'batch' | 'stepwise';
   /** Supplies the device; defaults to acquireGpu(options). Called again after a device loss. */

@@ -14,6 +14,13 @@ import { buildModule } from './wgsl.ts';
 
 export const MARCH_WORKGROUP = 64;
 
+/**
+ * Most sub-rounds stepwise compositing encodes per frame (passes x maxStepsPerPass; the
+ * official config needs 16 x 8 = 128). Configs beyond it composite in batches: the format
+ * allows up to 1024 x 1024, which would be millions of mostly empty dispatches.
+ */
+export const STEPWISE_MAX_SUBROUNDS = 512;
+
 export class WavefrontPass {
   private schedule!: GPUComputePipeline;
   private march!: GPUComputePipeline;
@@ -31,7 +38,7 @@ export class WavefrontPass {
   private destroyed = false;
 
   constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, stepwise = false) {
-    this.stepwise = stepwise && field.kind === 'fused';
+    this.stepwise = stepwise && field.kind === 'fused' && fb.maxPasses * fb.avatar.config.march.maxStepsPerPass <= STEPWISE_MAX_SUBROUNDS;
     const module = device.createShaderModule({
       label: 'r2t.wavefront',
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'marching/wavefront.wgsl'], consts: { MAX_PASSES: fb.maxPasses }, weightType: 'f32' }),

@@ -3,7 +3,7 @@
  * esbuild, served on 127.0.0.1, and the page runs the same checks as the Node suite.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,22 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParityReport } from '../helpers/webgpu-parity.ts';
 import { downscaleAvatar } from '../../extension/engine/cpu-reference-renderer.ts';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
-import { importCheckpoint } from '../../worker/import/importer.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
-import { readNpy } from '../../worker/io/npy.ts';
-import { generatedFixtures, readBytes, torchUnavailable } from '../helpers/import-fixtures.ts';
+import { importedFixture, torchUnavailable } from '../helpers/import-fixtures.ts';
 
 /** full.pth of the generated torch fixtures imported and shrunk 9x to 50x50, as .r2t bytes (null without torch). */
 function importedAvatarBytes(): Uint8Array | null {
   if (torchUnavailable() !== null) return null;
-  const dir = generatedFixtures();
-  const imported = importCheckpoint({
-    checkpoint: readBytes(path.join(dir, 'full.pth')),
-    transforms: JSON.parse(readFileSync(path.join(dir, 'transforms_val.json'), 'utf8')),
-    background: decodeImage(readBytes(path.join(dir, 'bc.png'))),
-    landmarks: readNpy(readBytes(path.join(dir, 'landmarks.npy'))).data as Float32Array,
-  });
-  return writeAvatar(downscaleAvatar(imported, 9));
+  return writeAvatar(downscaleAvatar(importedFixture('full'), 9));
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

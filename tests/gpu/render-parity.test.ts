@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downscaleAvatar } from '../../extension/engine/cpu-reference-renderer.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
-import { readNpy } from '../../worker/io/npy.ts';
-import { importCheckpoint } from '../../worker/import/importer.ts';
-import { generatedFixtures, readBytes, torchUnavailable } from '../helpers/import-fixtures.ts';
+import { importedFixture, torchUnavailable } from '../helpers/import-fixtures.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { frontPose, officialAvatar } from '../helpers/webgpu-avatar.ts';
 import { runParity, type ParityReport } from '../helpers/webgpu-parity.ts';
@@ -44,13 +39,7 @@ describe('WebGPU renderer parity with the CPU reference (Node, float32)', () => 
   // The case (a): an avatar imported from a full-size checkpoint written by torch.save
   // (scripts/make_checkpoint.py), rendered at 50x50 (its 450x450 camera shrunk 9x).
   it.skipIf(torchUnavailable() !== null)('an avatar imported from a full-size official-layout PyTorch checkpoint matches at >= 45 dB', { timeout: 600_000 }, async () => {
-    const dir = generatedFixtures();
-    const imported = importCheckpoint({
-      checkpoint: readBytes(join(dir, 'full.pth')),
-      transforms: JSON.parse(readFileSync(join(dir, 'transforms_val.json'), 'utf8')),
-      background: decodeImage(readBytes(join(dir, 'bc.png'))),
-      landmarks: readNpy(readBytes(join(dir, 'landmarks.npy'))).data as Float32Array,
-    });
+    const imported = importedFixture('full');
     expect(imported.config.head.grid.offsets.at(-1)).toBeGreaterThan(1_000_000);
     const a = downscaleAvatar(imported, 9);
     const r = await runParity('imported', a, a.tensors.get('poses')!.data.slice(0, 16) as Float32Array, gpu);

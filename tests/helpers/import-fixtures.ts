@@ -9,6 +9,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { importCheckpoint } from '../../worker/import/importer.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { readNpy } from '../../worker/io/npy.ts';
 
 export const PYTHON = '/usr/bin/python3';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,4 +56,15 @@ export function generatedFixtures(): string {
 
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
+}
+
+/** A generated checkpoint variant (e.g. 'full') imported with its subject folder. */
+export function importedFixture(variant: string): Avatar {
+  const dir = generatedFixtures();
+  return importCheckpoint({
+    checkpoint: readBytes(join(dir, `${variant}.pth`)),
+    transforms: JSON.parse(readFileSync(join(dir, 'transforms_val.json'), 'utf8')),
+    background: decodeImage(readBytes(join(dir, 'bc.png'))),
+    landmarks: readNpy(readBytes(join(dir, 'landmarks.npy'))).data as Float32Array,
+  });
 }

@@ -69,6 +69,30 @@ export function gridLane(v: string, features: number, c: number): string {
   return features > 4 ? `${v}[${c >> 2}].${lane}` : `${v}.${lane}`;
 }
 
+/**
+ * WGSL (inside a `for (var s ...)` loop with `u` in scope) that writes the L levels' F features
+ * of point s densely into `gp[s]`, an array of vec4s declared by `packedGridDecl`, and the input
+ * templates that read them back (whole vec4s for the MLP builder: no per-point `let`s, which at
+ * several points per invocation kept hundreds of vectors live across every layer loop).
+ * `scale` multiplies each level's features (the head's inside-the-box factor).
+ */
+export function packedGridLoop(levels: number, features: number, scale = ''): string {
+  const mul = scale ? ` * ${scale}` : '';
+  if (features === 4) return `  for (var l = 0u; l < ${levels}u; l++) { gp[s][l] = grid_feat(u, l)${mul}; }`;
+  const read = (c: number) => gridLane('g', features, c);
+  const body = Array.from({ length: features }, (_, c) => `gp[s][(l * ${features}u + ${c}u) / 4u][(l * ${features}u + ${c}u) % 4u] = ${read(c)};`).join(' ');
+  return `  for (var l = 0u; l < ${levels}u; l++) { let g = grid_feat(u, l)${mul}; ${body} }`;
+}
+
+export function packedGridDecl(levels: number, features: number): string {
+  return `var gp: array<array<vec4f, ${Math.ceil((levels * features) / 4)}>, SPI>;`;
+}
+
+/** Input templates for the packed grid features (see packedGridLoop). */
+export function packedGridInputs(levels: number, features: number): string[] {
+  return Array.from({ length: levels * features }, (_, i) => `gp[#i][${i >> 2}].${'xyzw'[i & 3]}`);
+}
+
 /** Bindings of the head kernel's weight banks: 2, then after the stage file's own (0..9). */
 const HEAD_BANK_BINDINGS = [2, 10, 11, 12, 13, 14, 15, 16];
 
@@ -96,19 +120,16 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome,
   const b = new MlpBuilder('wm', precision, home, samples);
   // Encodings in loops over samples and levels: inlining them S x L times made the kernel code
   // so large that SwiftShader spent longer fetching instructions than multiplying.
-  b.line(`var gf: array<array<GVec, ${L}>, SPI>;`);
+  b.line(packedGridDecl(L, F));
   b.line(`var shs: array<array<f32, ${SH}>, SPI>;`);
   b.line('for (var s = 0u; s < SPI; s++) {');
   b.line('  let u = (xs[s] + 1.0) * 0.5;');
   b.line('  let gin = select(0.0, 1.0, all(u >= vec3f(0.0)) && all(u <= vec3f(1.0)));');
   // A multiply, not select(), so that the same line serves vec4f and mat2x4f levels.
-  b.line(`  for (var l = 0u; l < ${L}u; l++) { gf[s][l] = grid_feat(u, l) * gin; }`);
+  b.line(packedGridLoop(L, F, 'gin'));
   b.line('  shs[s] = sh_encode(ds[s]);');
   b.line('}');
-  const inputs: string[] = [];
-  for (let l = 0; l < L; l++) {
-    for (let c = 0; c < F; c++) inputs.push(gridLane(`gf[#i][${l}]`, F, c));
-  }
+  const inputs = packedGridInputs(L, F);
   if (h.eyeInput) inputs.push('fp.eye');
   const film = (base: number) => ({ film: { array: 'film', shift: base, scale: base + HID, last: 4 * HID - 1 } });
   const layer = (name: string) => ({ weights: tensorF32(avatar, name), rows: 0, cols: 0 });

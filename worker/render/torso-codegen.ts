@@ -6,7 +6,7 @@
  */
 import type { Avatar } from '../avatar/types.ts';
 import { MlpBuilder, UNROLL_BLOCK_BUDGET, type WeightHome } from './mlp-codegen.ts';
-import { gridLane, gridVecDecl, MAX_FUSED_FEATURES, withWeightHome, type FusedSource, type WeightLimits } from './head-codegen.ts';
+import { gridVecDecl, MAX_FUSED_FEATURES, packedGridDecl, packedGridInputs, packedGridLoop, withWeightHome, type FusedSource, type WeightLimits } from './head-codegen.ts';
 import { tensorF32, type WeightPrecision } from './weights-pack.ts';
 
 const pad4 = (n: number) => 4 * Math.ceil(n / 4);
@@ -28,31 +28,37 @@ function buildTorso(avatar: Avatar, precision: WeightPrecision, home: WeightHome
   const tin = posLen + 6 + 12 * t.poseDegree + t.individualDim;
   const gridOut = t.grid.levels * t.grid.featuresPerLevel;
   const b = new MlpBuilder('wm', precision, home, samples);
-  b.line('let x# = xs[#i];');
-  const pos = ['x#.x', 'x#.y'];
-  for (let k = 0; k < t.positionDegree; k++) {
-    b.line(`let e${k}# = sin(vec4f(x# * ${1 << k}.0, x# * ${1 << k}.0 + HALF_PI));`);
-    pos.push(`e${k}#.x`, `e${k}#.y`, `e${k}#.z`, `e${k}#.w`);
-  }
+  // Per-point inputs in arrays of whole vec4s, filled in loops (see packedGridLoop): pe[s] holds
+  // x, freq(x) (2 + 4 * positionDegree values) packed four to a vec4.
+  const P = t.positionDegree;
+  b.line(`var pe: array<array<vec4f, ${Math.ceil(posLen / 4)}>, SPI>;`);
+  b.line('for (var s = 0u; s < SPI; s++) {');
+  b.line('  let x = xs[s];');
+  b.line('  var tail = x;');
+  b.line(`  for (var k = 0u; k < ${P}u; k++) {`);
+  b.line('    let f = f32(1u << k);');
+  b.line('    let e = sin(vec4f(x * f, x * f + HALF_PI));');
+  b.line('    pe[s][k] = vec4f(tail, e.xy);');
+  b.line('    tail = e.zw;');
+  b.line('  }');
+  b.line(`  pe[s][${P}u] = vec4f(tail, 0.0, 0.0);`);
+  b.line('}');
+  const pos = Array.from({ length: posLen }, (_, i) => `pe[#i][${i >> 2}].${'xyzw'[i & 3]}`);
   const cols = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
   const W = (name: string, rows: number, colsN: number, columns?: number[]) => ({ weights: tensorF32(avatar, name), rows, cols: colsN, columns });
   const d0 = b.layer('d0', W('torso_deform_net.net.0.weight', t.deformHiddenDim, tin, cols(posLen)), pos, { biasRelu: { array: 'tbias', offset: 0 } });
   const d1 = b.layer('d1', W('torso_deform_net.net.1.weight', t.deformHiddenDim, t.deformHiddenDim), d0, 'relu');
   const d2 = b.layer('d2', W('torso_deform_net.net.2.weight', 2, t.deformHiddenDim), d1);
-  b.line(`let xd# = clamp(x# + vec2f(${d2[0]}, ${d2[1]}), vec2f(-1.0), vec2f(1.0));`);
-  // The grid in loops over samples and levels (code size, see head-codegen.ts).
-  b.line(`var gf: array<array<GVec, ${t.grid.levels}>, SPI>;`);
+  b.line(`let xd# = clamp(xs[#i] + vec2f(${d2[0]}, ${d2[1]}), vec2f(-1.0), vec2f(1.0));`);
+  // The grid in loops over points and levels (code size, see head-codegen.ts).
+  b.line(packedGridDecl(t.grid.levels, t.grid.featuresPerLevel));
   b.line('var xds: array<vec2f, SPI>;');
   b.line('xds[#i] = xd#;');
   b.line('for (var s = 0u; s < SPI; s++) {');
   b.line('  let u = vec3f((xds[s] + 1.0) * 0.5, 0.0);');
-  b.line(`  for (var l = 0u; l < ${t.grid.levels}u; l++) { gf[s][l] = grid_feat(u, l); }`);
+  b.line(packedGridLoop(t.grid.levels, t.grid.featuresPerLevel));
   b.line('}');
-  const gin: string[] = [];
-  for (let l = 0; l < t.grid.levels; l++) {
-    b.line(`let g${l}# = gf[#i][${l}];`);
-    for (let c = 0; c < t.grid.featuresPerLevel; c++) gin.push(gridLane(`g${l}#`, t.grid.featuresPerLevel, c));
-  }
+  const gin = packedGridInputs(t.grid.levels, t.grid.featuresPerLevel);
   const netIn = gridOut + tin;
   const a0 = b.layer('a0', W('torso_net.net.0.weight', t.netHiddenDim, netIn, cols(gridOut + posLen)), [...gin, ...pos], { biasRelu: { array: 'tbias', offset: pad4(t.deformHiddenDim) } });
   const a1 = b.layer('a1', W('torso_net.net.1.weight', t.netHiddenDim, t.netHiddenDim), a0, 'relu');

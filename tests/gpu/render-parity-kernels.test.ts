@@ -71,6 +71,19 @@ describe('WebGPU field kernels match the CPU reference (Node, float32)', () => {
     expectParity(r);
   });
 
+  it('a torso density grid that keeps no pixel leaves the plain background under the head (fused and loop)', async () => {
+    const base = tinyFeatureAvatar({ headFeatures: 2, torsoFeatures: 2, seed: 41 });
+    const tensors = new Map(base.tensors);
+    const grid = base.tensors.get('density_grid_torso')!;
+    tensors.set('density_grid_torso', { ...grid, data: new Float32Array(grid.data.length) });
+    const a = { ...base, tensors };
+    for (const kernels of ['fused', 'loop'] as const) {
+      const r = await runParity(`empty-torso-${kernels}`, a, poseOf(a), gpu, 24, { kernels, compile: 'sync' });
+      expect(r.kernels).toEqual([kernels, kernels]);
+      expectParity(r);
+    }
+  });
+
   it("the 'loop' kernels render 8 features per level at >= 45 dB (the layout the fused kernel pads)", async () => {
     const a = tinyFeatureAvatar({ headFeatures: 8, torsoFeatures: 8, seed: 11, torso: true });
     const r = await runParity('loop-f8', a, poseOf(a), gpu, 24, { kernels: 'loop', compile: 'sync' });

@@ -37,6 +37,26 @@ export function sampleDensityGrid(grid: Float32Array, res: number, gx: number, g
   );
 }
 
+/** min(opt.density_thresh_torso, mean density), as the reference thresholds the 2-D grid. */
+export function torsoDensityThreshold(densityGrid: Float32Array, threshold: number): number {
+  let sum = 0;
+  for (let i = 0; i < densityGrid.length; i++) sum += densityGrid[i];
+  return Math.min(threshold, Math.fround(sum / densityGrid.length));
+}
+
+/**
+ * Row-major indices of the width x height pixels the occupancy test keeps (the only pixels the
+ * torso nets change); the set depends on the avatar alone, not on the frame.
+ */
+export function torsoPixels(densityGrid: Float32Array, res: number, width: number, height: number, threshold: number): Uint32Array {
+  const out: number[] = [];
+  for (let row = 0; row < height; row++) {
+    const qRow = torsoCoord(row, height);
+    for (let col = 0; col < width; col++) if (sampleDensityGrid(densityGrid, res, qRow, torsoCoord(col, width)) > threshold) out.push(row * width + col);
+  }
+  return Uint32Array.from(out);
+}
+
 export class TorsoPath {
   private readonly weights: ModelWeights;
   private readonly torso: TorsoWeights;

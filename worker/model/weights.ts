@@ -8,6 +8,7 @@ import { toFloat32 } from '../avatar/tensor.ts';
 import type { Avatar, Tensor } from '../avatar/types.ts';
 import { FormatError } from '../errors.ts';
 import { prepareGrid, type PreparedGrid } from './grid.ts';
+import { torsoDensityThreshold } from './torso.ts';
 
 /** The reference's opt.density_thresh_torso: the torso occupancy threshold is min(this, mean). */
 export const TORSO_DENSITY_THRESHOLD = 0.01;
@@ -98,16 +99,13 @@ export function loadModelWeights(avatar: Avatar): ModelWeights {
   let torsoGrid: PreparedGrid | null = null;
   if (config.torso) {
     const densityGrid = f32('density_grid_torso');
-    let sum = 0;
-    for (let i = 0; i < densityGrid.length; i++) sum += densityGrid[i];
-    const mean = Math.fround(sum / densityGrid.length);
     torsoGrid = prepareGrid(config.torso.grid, f32('torso_encoder.embeddings'));
     torso = {
       deform: [f32('torso_deform_net.net.0.weight'), f32('torso_deform_net.net.1.weight'), f32('torso_deform_net.net.2.weight')],
       net: [f32('torso_net.net.0.weight'), f32('torso_net.net.1.weight'), f32('torso_net.net.2.weight')],
       individual: f32('individual_code_torso'),
       densityGrid,
-      densityThreshold: Math.min(TORSO_DENSITY_THRESHOLD, mean),
+      densityThreshold: torsoDensityThreshold(densityGrid, TORSO_DENSITY_THRESHOLD),
     };
   }
   const mlp = (prefix: string): Mlp3 => [f32(`${prefix}.net.0.weight`), f32(`${prefix}.net.1.weight`), f32(`${prefix}.net.2.weight`)];

@@ -163,7 +163,8 @@ export class FrameBuffers {
     this.samples = makeBuffer(device, 'r2t.samples', N * 16, S);
     this.fieldOut = makeBuffer(device, 'r2t.fieldOut', N * 16, S);
     this.trace = makeBuffer(device, 'r2t.trace', Math.max(16, N * this.traceCap * 16), S);
-    this.bgFinal = t ? makeBuffer(device, 'r2t.bgFinal', N * 16, S) : makeBuffer(device, 'r2t.bgFinal', N * 16, S, expandRgb(bg));
+    // The plain background (alpha 0): the fused torso kernel rewrites only the torso pixels.
+    this.bgFinal = makeBuffer(device, 'r2t.bgFinal', N * 16, S, expandRgb(bg));
     this.frameTail = makeBuffer(device, 'r2t.frameTail', 4 * (6 + 12 * (t?.poseDegree ?? 0) + (t?.individualDim ?? 0) + 4), S);
     this.image = makeBuffer(device, 'r2t.image', N * 16, S);
     this.rgba8 = makeBuffer(device, 'r2t.rgba8', N * 4, S);

@@ -7,6 +7,7 @@ import { buildTorsoFused, torsoBiases } from './torso-codegen.ts';
 import { buildModule, splitGroups } from './wgsl.ts';
 import { tensorF32 } from './weights-pack.ts';
 import { torsoFrameTail } from './frame-data.ts';
+import { torsoDensityThreshold, torsoPixels } from '../model/torso.ts';
 
 /** Torso shrink of the reference (opt.torso_shrink). */
 export const TORSO_SHRINK = 0.8;
@@ -25,6 +26,9 @@ export class TorsoPass {
   private readonly bias: GPUBuffer | null = null;
   private readonly biasValues: Float32Array | null = null;
   private readonly biasWeights: { wd: Float32Array; wn: Float32Array } | null = null;
+  /** Fused path: the pixels the occupancy test keeps (row-major indices) and their count. */
+  private readonly pixels: GPUBuffer | null = null;
+  private readonly pixelCount: number = 0;
   private destroyed = false;
 
   constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
@@ -40,10 +44,16 @@ export class TorsoPass {
       fused.bankBindings.forEach((binding) => (kinds[binding] = fused.home === 'uniform' ? 'uniform' : 'read-only-storage'));
     }
     const layout = makeLayout(device, 'r2t.torso.bgl', kinds);
+    const density = tensorF32(fb.avatar, 'density_grid_torso');
+    const threshold = torsoDensityThreshold(density, TORSO_DENSITY_THRESHOLD);
     if (fused) {
+      const { width, height } = fb.avatar.camera;
+      const list = torsoPixels(density, t.densityResolution, width, height, threshold);
+      this.pixelCount = list.length;
+      this.pixels = makeBuffer(device, 'r2t.torso.pixels', Math.max(4, list.byteLength), STORAGE(), list.length ? list : undefined);
       const module = device.createShaderModule({
         label: 'r2t.torso.fused',
-        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/torso-occupancy.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
+        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'fields/torso-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
       });
       this.ready = makePipeline(device, 'r2t.torso.fused', module, 'torso_fused', [layout], {}, fb.compile).then((p) => {
         this.pipeline = p;
@@ -52,7 +62,7 @@ export class TorsoPass {
       this.biasValues = new Float32Array(fused.biasLength);
       this.bias = makeBuffer(device, 'r2t.torso.bias', fused.biasLength * 4, STORAGE());
       this.biasWeights = { wd: tensorF32(fb.avatar, 'torso_deform_net.net.0.weight'), wn: tensorF32(fb.avatar, 'torso_net.net.0.weight') };
-      const resources: GPUBuffer[] = [fb.torsoGrid, fb.torsoLevels, this.blocks[0], fb.torsoDensity, fb.background, this.bias, fb.bgFinal, this.params];
+      const resources: GPUBuffer[] = [fb.torsoGrid, fb.torsoLevels, this.blocks[0], this.pixels, fb.background, this.bias, fb.bgFinal, this.params];
       fused.bankBindings.forEach((binding, i) => (resources[binding] = this.blocks[i]));
       this.group = makeBindGroup(device, 'r2t.torso.fused.bg', layout, resources);
     } else {
@@ -66,15 +76,11 @@ export class TorsoPass {
       this.group = makeBindGroup(device, 'r2t.torso.bg', layout, [fb.torsoGrid, fb.torsoLevels, fb.weights, fb.torsoDensity, fb.background, fb.frameTail, fb.bgFinal, this.params]);
     }
     this.torsoCode = tensorF32(fb.avatar, 'individual_code_torso');
-    const density = tensorF32(fb.avatar, 'density_grid_torso');
-    let mean = 0;
-    for (let i = 0; i < density.length; i++) mean += density[i];
-    mean /= density.length;
     const buf = new ArrayBuffer(32);
     const u = new Uint32Array(buf);
     const f = new Float32Array(buf);
-    u.set([fb.avatar.camera.width, fb.avatar.camera.height, t.densityResolution, 0]);
-    f.set([Math.min(TORSO_DENSITY_THRESHOLD, mean), TORSO_SHRINK], 4);
+    u.set([fb.avatar.camera.width, fb.avatar.camera.height, t.densityResolution, this.pixelCount]);
+    f.set([threshold, TORSO_SHRINK], 4);
     device.queue.writeBuffer(this.params, 0, buf);
   }
 
@@ -92,14 +98,15 @@ export class TorsoPass {
     const pass = encoder.beginComputePass({ label: 'r2t.torso', timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.group);
-    const perGroup = this.kind === 'fused' ? 64 * this.fb.samplesPerInvocation : 64;
-    const [x, y] = splitGroups(Math.ceil(this.fb.numRays / perGroup));
-    pass.dispatchWorkgroups(x, y);
+    const groups = this.kind === 'fused' ? Math.ceil(this.pixelCount / (64 * this.fb.samplesPerInvocation)) : Math.ceil(this.fb.numRays / 64);
+    const [x, y] = splitGroups(groups);
+    // An avatar whose torso grid keeps no pixel has nothing to do (bgFinal holds the background).
+    if (groups > 0) pass.dispatchWorkgroups(x, y);
     pass.end();
   }
 
   get blockBytes(): number {
-    return this.blocks.reduce((a, b) => a + b.size, 0) + (this.bias?.size ?? 0);
+    return this.blocks.reduce((a, b) => a + b.size, 0) + (this.bias?.size ?? 0) + (this.pixels?.size ?? 0);
   }
 
   destroy(): void {
@@ -108,5 +115,6 @@ export class TorsoPass {
     this.params.destroy();
     for (const b of this.blocks) b.destroy();
     this.bias?.destroy();
+    this.pixels?.destroy();
   }
 }

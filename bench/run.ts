@@ -24,7 +24,8 @@ const { GpuRenderer } = await import('../worker/render/renderer.ts');
 const { CpuRenderer } = await import('../worker/model/cpu-renderer.ts');
 const { loadModelWeights } = await import('../worker/model/weights.ts');
 const { computeFilm, LandmarkConditioner } = await import('../worker/model/conditioning.ts');
-const { sampleDensityGrid, torsoCoord } = await import('../worker/model/torso.ts');
+const { torsoDensityThreshold, torsoPixels: torsoPixelList } = await import('../worker/model/torso.ts');
+const { TORSO_DENSITY_THRESHOLD } = await import('../worker/model/weights.ts');
 const { acquireGpu } = await import('../worker/gpu/device.ts');
 const { measureFmaPeak } = await import('./fma-peak.ts');
 const { frameMacs, stageTimes, STAGES } = await import('./measure.ts');
@@ -56,12 +57,8 @@ const frameAt = (i: number) => ({ windowPoints: pts, pose: frontPose(0.1 * Math.
 const first = await prod.render(frameAt(0), ['stats']);
 await base.render(frameAt(0), []);
 const dens = avatar.tensors.get('density_grid_torso')!.data as Float32Array;
-const res = avatar.config.torso!.densityResolution;
-let mean = 0;
-for (let i = 0; i < dens.length; i++) mean += dens[i];
-const thr = Math.min(0.01, mean / dens.length);
-let torsoPixels = 0;
-for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) if (sampleDensityGrid(dens, res, torsoCoord(r, size), torsoCoord(c, size)) > thr) torsoPixels++;
+// The pixels the torso nets run on: the occupancy test of the CPU reference and of the renderer.
+const torsoPixels = torsoPixelList(dens, avatar.config.torso!.densityResolution, size, size, torsoDensityThreshold(dens, TORSO_DENSITY_THRESHOLD)).length;
 const m = frameMacs(avatar.config, first.totalSamples!, torsoPixels);
 
 /** CPU ms per frame of the last timeFrames call (this process: Dawn + SwiftShader's threads). */

@@ -7,12 +7,8 @@ import { buildTorsoFused, torsoBiases } from './torso-codegen.ts';
 import { buildModule, splitGroups } from './wgsl.ts';
 import { tensorF32 } from './weights-pack.ts';
 import { torsoFrameTail } from './frame-data.ts';
-import { torsoDensityThreshold, torsoPixels } from '../model/torso.ts';
-
-/** Torso shrink of the reference (opt.torso_shrink). */
-export const TORSO_SHRINK = 0.8;
-/** opt.density_thresh_torso of the reference. */
-export const TORSO_DENSITY_THRESHOLD = 0.01;
+import { TORSO_SHRINK, torsoDensityThreshold, torsoPixels } from '../model/torso.ts';
+import { TORSO_DENSITY_THRESHOLD } from '../model/weights.ts';
 
 export class TorsoPass {
   private pipeline!: GPUComputePipeline;

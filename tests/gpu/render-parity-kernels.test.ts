@@ -2,22 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Avatar } from '../../worker/avatar/types.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { tinyFeatureAvatar } from '../helpers/webgpu-avatar.ts';
-import { runParity, type ParityReport } from '../helpers/webgpu-parity.ts';
+import { expectParity } from '../helpers/parity-expect.ts';
+import { runParity } from '../helpers/webgpu-parity.ts';
 import { nodeGpu, nodeGpuConfigured } from '../helpers/webgpu.ts';
-
-function expectParity(r: ParityReport): void {
-  expect(r.precision).toBe('f32');
-  expect(r.psnr).toBeGreaterThanOrEqual(45);
-  expect(r.passesGpu).toEqual(r.passesCpu);
-  expect(r.samplesMismatch).toBe(0);
-  expect(r.traceCountMismatch).toBe(0);
-  expect(r.sampleMaxDiff).toBeLessThan(1e-5);
-  expect(r.codeMaxDiff).toBeLessThan(1e-3);
-  expect(r.smoothedCodeMaxDiff).toBeLessThan(1e-3);
-  expect(r.filmMaxDiff).toBeLessThan(1e-3);
-  expect(r.rgbaEncodingErrors).toBe(0);
-  expect(r.totalSamples).toBeGreaterThan(0);
-}
 
 const poseOf = (a: Avatar) => a.tensors.get('poses')!.data.slice(0, 16) as Float32Array;
 

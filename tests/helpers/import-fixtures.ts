@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Avatar } from '../../worker/avatar/types.ts';
-import { importCheckpoint } from '../../worker/import/importer.ts';
+import { importCheckpoint, type ImportInputs } from '../../worker/import/importer.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { readNpy } from '../../worker/io/npy.ts';
 
@@ -58,13 +58,17 @@ export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-/** A generated checkpoint variant (e.g. 'full') imported with its subject folder. */
-export function importedFixture(variant: string): Avatar {
-  const dir = generatedFixtures();
-  return importCheckpoint({
-    checkpoint: readBytes(join(dir, `${variant}.pth`)),
+/** The generated subject folder's importer inputs (everything but the checkpoint). */
+export function fixtureSubject(dir: string): Omit<ImportInputs, 'checkpoint'> {
+  return {
     transforms: JSON.parse(readFileSync(join(dir, 'transforms_val.json'), 'utf8')),
     background: decodeImage(readBytes(join(dir, 'bc.png'))),
     landmarks: readNpy(readBytes(join(dir, 'landmarks.npy'))).data as Float32Array,
-  });
+  };
+}
+
+/** A generated checkpoint variant (e.g. 'full') imported with its subject folder. */
+export function importedFixture(variant: string): Avatar {
+  const dir = generatedFixtures();
+  return importCheckpoint({ ...fixtureSubject(dir), checkpoint: readBytes(join(dir, `${variant}.pth`)) });
 }

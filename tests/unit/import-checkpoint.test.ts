@@ -13,7 +13,7 @@ import { readTorchCheckpoint, type RawTensor, type TorchCheckpoint } from '../..
 import { importCheckpoint, importParsedCheckpoint, type ImportInputs } from '../../worker/import/importer.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { readNpy } from '../../worker/io/npy.ts';
-import { generatedFixtures, readBytes, torchUnavailable } from '../helpers/import-fixtures.ts';
+import { fixtureSubject, generatedFixtures, readBytes, torchUnavailable } from '../helpers/import-fixtures.ts';
 
 const skip = torchUnavailable();
 if (skip) console.warn(`import-checkpoint tests skipped: ${skip}`);
@@ -55,12 +55,7 @@ function rejects(fn: () => unknown, message: string | RegExp): void {
 describe.skipIf(skip !== null)('importCheckpoint with real PyTorch checkpoints', () => {
   beforeAll(() => {
     dir = generatedFixtures();
-    const bg = decodeImage(readBytes(join(dir, 'bc.png')));
-    subject = {
-      transforms: JSON.parse(readFileSync(join(dir, 'transforms_val.json'), 'utf8')),
-      background: bg,
-      landmarks: readNpy(readBytes(join(dir, 'landmarks.npy'))).data as Float32Array,
-    };
+    subject = fixtureSubject(dir);
   }, 300_000);
 
   it.each(['best', 'full', 'noeye', 'notorso', 'smalltable', 'mixed'])('imports every tensor of the "%s" checkpoint bit for bit', (variant) => {

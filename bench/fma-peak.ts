@@ -6,6 +6,8 @@
  * Measured with fma() and with a * b + c; the faster counts: software drivers may emulate a
  * correctly rounded fma() far slower than mul + add, and the field kernels use mul + add.
  */
+import { timeDispatch } from './dispatch-timer.ts';
+
 const CHAINS = 8;
 const WGSL = (op: (v: string) => string) => `
 override WG: u32 = 64u;
@@ -32,39 +34,14 @@ export interface FmaPeak {
   form: 'fma()' | 'a*b+c';
 }
 
-const cpuSeconds = () => {
-  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
-  const u = p?.cpuUsage?.();
-  return u ? (u.user + u.system) / 1e6 : NaN;
-};
-
 async function measure(device: GPUDevice, code: string, threads: number, iters: number): Promise<{ wall: number; cpu: number }> {
   const module = device.createShaderModule({ label: 'bench.fma', code: `const ITERS: u32 = ${iters}u;\n${code}` });
   const pipeline = await device.createComputePipelineAsync({ label: 'bench.fma', layout: 'auto', compute: { module, entryPoint: 'main' } });
   const buf = device.createBuffer({ label: 'bench.fma.out', size: threads * 16, usage: GPUBufferUsage.STORAGE });
   const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(threads / 64);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  let wall = Infinity;
-  let cpu = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const c0 = cpuSeconds();
-    await run();
-    cpu = Math.min(cpu, cpuSeconds() - c0);
-    wall = Math.min(wall, (performance.now() - t0) / 1000);
-  }
+  const t = await timeDispatch(device, pipeline, group, threads / 64);
   buf.destroy();
-  return { wall, cpu };
+  return { wall: t.wallMs / 1000, cpu: t.cpuMs / 1000 };
 }
 
 /** threads: a multiple of 64 (the default gives 256 workgroups). */

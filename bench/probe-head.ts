@@ -9,6 +9,7 @@ import { acquireGpu } from '../worker/gpu/device.ts';
 import { buildHeadFused } from '../worker/render/head-codegen.ts';
 import { gridConsts, gridLevelBlock } from '../worker/render/frame-buffers.ts';
 import { buildModule } from '../worker/render/wgsl.ts';
+import { timeDispatch } from './dispatch-timer.ts';
 
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
 const device = ctx.device;
@@ -53,23 +54,7 @@ struct FieldParams { eye: f32, num_rays: u32, _p0: u32, _p1: u32 }
   const o = device.createBuffer({ size: total * 16, usage: U.STORAGE });
   const fp = device.createBuffer({ size: 16, usage: U.UNIFORM });
   const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [[0, grid], [1, levels], [2, wm], [3, film], [8, o], [9, fp]].map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } })) });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(Math.ceil(threads / 64));
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - t);
-  }
+  const { wallMs: best } = await timeDispatch(device, pipe, bg, Math.ceil(threads / 64));
   const macs = total * fused.blockCount * 16;
   console.log(`head SPI=${spi} compile ${compile.toFixed(0)} ms, ${total} samples ${best.toFixed(1)} ms = ${((1000 * best) / total).toFixed(2)} us/sample, ${(macs / best / 1e6).toFixed(3)} GMAC/s`);
   for (const b of [grid, levels, wm, film, o, fp]) b.destroy();

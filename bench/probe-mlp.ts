@@ -6,6 +6,7 @@
  */
 import { nodeGpu } from '../tests/helpers/webgpu.ts';
 import { acquireGpu } from '../worker/gpu/device.ts';
+import { timeDispatch } from './dispatch-timer.ts';
 
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
 const device = ctx.device;
@@ -48,27 +49,7 @@ for (const [name, code] of Object.entries(variants)) {
   const o = device.createBuffer({ size: threads * 16, usage: GPUBufferUsage.STORAGE });
   const w = device.createBuffer({ size: 256 * 64, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM });
   const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: o } }, { binding: 1, resource: { buffer: w } }] });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(threads / 64);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  let best = Infinity;
-  let cpu = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    const c = process.cpuUsage();
-    await run();
-    const cu = process.cpuUsage(c);
-    cpu = Math.min(cpu, (cu.user + cu.system) / 1000);
-    best = Math.min(best, performance.now() - t);
-  }
+  const { wallMs: best, cpuMs: cpu } = await timeDispatch(device, pipe, bg, threads / 64);
   console.log(`${name.padEnd(18)} compile ${compile.toFixed(0).padStart(6)} ms  run ${best.toFixed(1).padStart(8)} ms wall, ${cpu.toFixed(1)} ms CPU  ${(macs / best / 1e6).toFixed(3)} GMAC/s`);
 }
 process.exit(0);

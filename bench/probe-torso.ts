@@ -8,6 +8,7 @@ import { acquireGpu } from '../worker/gpu/device.ts';
 import { buildTorsoFused } from '../worker/render/torso-codegen.ts';
 import { gridConsts, gridLevelBlock } from '../worker/render/frame-buffers.ts';
 import { buildModule } from '../worker/render/wgsl.ts';
+import { timeDispatch } from './dispatch-timer.ts';
 
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
 const device = ctx.device;
@@ -46,23 +47,7 @@ const HALF_PI: f32 = 1.5707963267948966;
   const bias = device.createBuffer({ size: fused.biasLength * 4, usage: U.STORAGE });
   const o = device.createBuffer({ size: total * 16, usage: U.STORAGE });
   const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [[0, grid], [1, levels], [2, wm], [5, bias], [6, o]].map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } })) });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(Math.ceil(total / spi / 64));
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t1 = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - t1);
-  }
+  const { wallMs: best } = await timeDispatch(device, pipe, bg, Math.ceil(total / spi / 64));
   const macs = total * fused.blockCount * 16;
   console.log(`torso SPI=${spi} compile ${compile.toFixed(0)} ms, ${total} pixels ${best.toFixed(1)} ms = ${((1000 * best) / total).toFixed(2)} us/pixel, ${(macs / best / 1e6).toFixed(3)} G executed multiply-adds/s (${fused.blockCount} blocks)`);
   for (const b of [grid, levels, wm, bias, o]) b.destroy();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import webpack from 'webpack';
 import { generatorFromOnnx } from './worker/landmarks/onnx-export.ts';
-import { packGenerator } from './extension/engine/generator-pack.ts';
+import { packGenerator } from './worker/engine/generator-pack.ts';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(root, 'dist', 'extension');
@@ -89,9 +89,9 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       shim: './extension/shim/main.ts',
       bridge: './extension/bridge/content.ts',
       engine: './extension/engine/engine-page.ts',
-      'engine-worker': './extension/engine/engine-worker.ts',
-      'render-worker': './extension/engine/render-worker.ts',
-      'mic-tap': './extension/shim/mic-tap.worklet.ts',
+      'engine-worker': './worker/engine/engine-worker.ts',
+      'render-worker': './worker/engine/render-worker.ts',
+      'mic-tap': './worker/engine/mic-tap.worklet.ts',
       'service-worker': './extension/background/service-worker.ts',
       popup: './extension/ui/popup.ts',
       options: './extension/ui/options.ts',

@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import { isBridgeToEngine, type BridgeToEngine, type EngineToBridge } from '../protocol/bridge-engine.ts';
 import { isEngineCommand } from '../protocol/background.ts';
-import type { EngineStatus, EngineWorkerApi } from '../protocol/engine-worker.ts';
+import type { EngineStatus, EngineWorkerApi } from '../../worker/engine/protocol/engine-worker.ts';
 import { isSessionRequest } from '../protocol/shim-bridge.ts';
 import { STATUS_KEY, type PublishedStatus } from '../shared/status.ts';
 import { loadAvatar } from './avatar-loader.ts';

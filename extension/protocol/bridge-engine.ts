@@ -3,27 +3,11 @@
  * `load` event the bridge posts one `connect` message with a control MessagePort in
  * `ports[0]`; everything else flows over that port, so the page's window never sees it.
  */
-import type { EngineStatus } from './engine-worker.ts';
+import type { AvatarPayload, EngineOptions, EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
 import type { SessionRequest } from './shim-bridge.ts';
 
-export interface EngineOptions {
-  avatarId: string | null;
-  idleBlinks: boolean;
-  idleHeadMotion: boolean;
-  /** 'auto': WebGPU where the render worker gets an adapter, else the CPU reference. */
-  backend: 'auto' | 'cpu';
-  /** Longest side the avatar is rendered at (the session scales it to the track size). */
-  renderMaxSide: number;
-}
-
-/** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */
-export interface AvatarPayload {
-  id: string | null;
-  /** The .r2t bytes, or null for the built-in demo head. */
-  bytes: ArrayBuffer | null;
-  /** Why the chosen avatar is not available (deleted, unreadable storage), or null. */
-  problem: string | null;
-}
+// The engine's own types, re-exported for the extension's contexts that speak this protocol.
+export type { AvatarPayload, EngineOptions };
 
 export type BridgeToEngine =
   /**

@@ -5,6 +5,11 @@
  * `NAMESPACE` tag, so other frames cannot inject messages.
  */
 
+import { isSessionRequest, type FrameTransport, type SessionRequest } from '../../worker/engine/protocol/session.ts';
+
+// The engine's session request, re-exported for the shim and the bridge.
+export { isSessionRequest, type FrameTransport, type SessionRequest };
+
 export const NAMESPACE = '__r2talker__';
 
 /** What the bridge tells the shim about the user's settings and the extension. */
@@ -14,16 +19,6 @@ export interface ShimConfig {
   lipSyncOffsetMs: number;
   /** Dynamic (use_dynamic_url) URL of the AudioWorklet module that taps the mic. */
   micWorkletUrl: string;
-}
-
-export type FrameTransport = 'bitmap' | 'rgba';
-
-export interface SessionRequest {
-  width: number;
-  height: number;
-  frameRate: number;
-  /** How pixels cross to the shim: transferred ImageBitmaps, or RGBA ArrayBuffers. */
-  transport: FrameTransport;
 }
 
 export type ShimToBridge =
@@ -53,12 +48,6 @@ export function isShimToBridge(v: unknown): v is ShimToBridge {
     default:
       return false;
   }
-}
-
-export function isSessionRequest(v: unknown): v is SessionRequest {
-  if (!isRecord(v)) return false;
-  const ok = (x: unknown, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= hi;
-  return ok(v.width, 4096) && ok(v.height, 4096) && ok(v.frameRate, 120) && (v.transport === 'bitmap' || v.transport === 'rgba');
 }
 
 export function isBridgeToShim(v: unknown): v is BridgeToShim {

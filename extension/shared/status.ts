@@ -1,5 +1,5 @@
 /** The engine's status as the engine iframe publishes it in chrome.storage.local for the popup. */
-import type { EngineStatus } from '../protocol/engine-worker.ts';
+import type { EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
 
 export const STATUS_KEY = 'r2talker.status';
 

@@ -3,7 +3,7 @@
  * the session that feeds it. Shared by the original track and its clones; the session ends
  * when the last of them is stopped.
  */
-import { isEngineToShim, type EngineToShim, type FramePixels, type SessionStats, type ShimToEngine } from '../protocol/session.ts';
+import { isEngineToShim, type EngineToShim, type FramePixels, type SessionStats, type ShimToEngine } from '../../worker/engine/protocol/session.ts';
 import type { FrameTransport } from '../protocol/shim-bridge.ts';
 import type { BridgeLink } from './bridge-link.ts';
 import { newSessionId } from './bridge-link.ts';

@@ -11,7 +11,7 @@ import { dressCameraTrack, selectSettings } from './camera-track.ts';
 import { deviceIdsOf, isDesktopCapture, type VideoTarget } from './constraints.ts';
 import { fakeDeviceIds, makeFakeDevice } from './fake-device.ts';
 import { MicRouter } from './mic.ts';
-import { SyncMeter } from './sync.ts';
+import { SyncMeter } from '../../worker/engine/sync.ts';
 import { captureNatives, type Natives } from './natives.ts';
 
 const GUARD = Symbol.for('r2talker.shim');

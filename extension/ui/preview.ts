@@ -5,8 +5,8 @@
  * status. Stopping closes the session (the engine stops rendering) and releases the mic.
  */
 import { isEngineToBridge, type BridgeToEngine, type EngineOptions, type EngineToBridge } from '../protocol/bridge-engine.ts';
-import type { EngineStatus } from '../protocol/engine-worker.ts';
-import { isEngineToShim, type EngineToShim, type ShimToEngine } from '../protocol/session.ts';
+import type { EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
+import { isEngineToShim, type EngineToShim, type ShimToEngine } from '../../worker/engine/protocol/session.ts';
 import { engineOptionsFrom, type Settings } from '../shared/settings.ts';
 import { PreviewMic, describeMicError } from './preview-mic.ts';
 

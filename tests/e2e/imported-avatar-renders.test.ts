@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
-import { AvatarRenderer } from '../../extension/engine/avatar-renderer.ts';
+import { AvatarRenderer } from '../../worker/engine/avatar-renderer.ts';
 import { launch, type Harness } from './helpers/browser.ts';
 import { call, eventually, openFake } from './helpers/app.ts';
 import { RENDER_SIDE, renderSteady, silenceFrame } from './helpers/reference.ts';

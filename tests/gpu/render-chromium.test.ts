@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParityReport } from '../helpers/webgpu-parity.ts';
-import { downscaleAvatar } from '../../extension/engine/cpu-reference-renderer.ts';
+import { downscaleAvatar } from '../../worker/engine/cpu-reference-renderer.ts';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
 import { importedFixture, torchUnavailable } from '../helpers/import-fixtures.ts';
 

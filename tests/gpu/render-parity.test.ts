@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downscaleAvatar } from '../../extension/engine/cpu-reference-renderer.ts';
+import { downscaleAvatar } from '../../worker/engine/cpu-reference-renderer.ts';
 import { importedFixture, torchUnavailable } from '../helpers/import-fixtures.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { frontPose, officialAvatar } from '../helpers/webgpu-avatar.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlinkSchedule, DEFAULT_BLINKS, blinkEye, blinkShape } from '../../extension/engine/blinks.ts';
+import { BlinkSchedule, DEFAULT_BLINKS, blinkEye, blinkShape } from '../../worker/engine/blinks.ts';
 
 /** Samples `s` every `stepMs` over `ms`, returning [t, value] pairs. */
 function sample(s: BlinkSchedule, ms: number, stepMs = 5, t0 = 1000): [number, number][] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createGenerator } from '../../worker/landmarks/model.ts';
-import { packGenerator, unpackGenerator } from '../../extension/engine/generator-pack.ts';
+import { packGenerator, unpackGenerator } from '../../worker/engine/generator-pack.ts';
 
 describe('generator pack (the eval-free default generator the extension ships)', () => {
   it('round-trips every weight and field of a generator exactly', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer, RateMeter, type Tick, type Timers } from '../../extension/engine/pacer.ts';
+import { Pacer, RateMeter, type Tick, type Timers } from '../../worker/engine/pacer.ts';
 
 /** A manual clock and timer queue: time only moves when the test advances it. */
 class FakeTime implements Timers {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineStatus } from '../../extension/protocol/engine-worker.ts';
+import type { EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
 import { isBridgeToEngine, isEngineToBridge } from '../../extension/protocol/bridge-engine.ts';
 import { DEFAULT_SETTINGS } from '../../extension/shared/settings.ts';
 import { describeMicError } from '../../extension/ui/preview-mic.ts';

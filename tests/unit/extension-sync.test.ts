@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SYNC, SyncMeter } from '../../extension/shim/sync.ts';
+import { SYNC, SyncMeter } from '../../worker/engine/sync.ts';
 
 describe('SyncMeter (lip-sync delay from measured latency)', () => {
   it('keeps the initial delay until a measurement arrives', () => {

@@ -15,7 +15,7 @@ import { CpuRenderer, toRgba8 } from '../../../worker/model/cpu-renderer.ts';
 import { landmarkStatistics, normaliseClamp } from '../../../worker/model/landmarks.ts';
 import { DEFAULT_EYE, smoothPoses } from '../../../worker/model/poses.ts';
 import { loadModelWeights } from '../../../worker/model/weights.ts';
-import { downscaleAvatar } from '../../../extension/engine/cpu-reference-renderer.ts';
+import { downscaleAvatar } from '../../../worker/engine/cpu-reference-renderer.ts';
 import { ROOT } from './browser.ts';
 
 export const RENDER_SIDE = 64;

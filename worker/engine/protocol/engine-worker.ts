@@ -1,9 +1,29 @@
 /**
- * Engine iframe -> engine worker, called through comlink. Types only: the worker exposes an
- * object of this shape and the iframe holds a `Comlink.Remote<EngineWorkerApi>`.
+ * Engine host (the extension's engine iframe, the SDK's page) -> engine worker, called through
+ * comlink. Types only: the worker exposes an object of this shape and the host holds a
+ * `Comlink.Remote<EngineWorkerApi>`.
  */
-import type { AvatarPayload, EngineOptions } from './bridge-engine.ts';
-import type { SessionRequest } from './shim-bridge.ts';
+import type { SessionRequest } from './session.ts';
+
+export interface EngineOptions {
+  avatarId: string | null;
+  idleBlinks: boolean;
+  idleHeadMotion: boolean;
+  /** 'auto': WebGPU where the render worker gets an adapter, else the CPU reference. */
+  backend: 'auto' | 'cpu';
+  /** Longest side the avatar is rendered at (the session scales it to the track size). */
+  renderMaxSide: number;
+}
+
+/** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */
+export interface AvatarPayload {
+  id: string | null;
+  /** The .r2t bytes, or null for the built-in demo head. */
+  bytes: ArrayBuffer | null;
+  /** Why the chosen avatar is not available (deleted, unreadable storage), or null. */
+  problem: string | null;
+}
+
 
 export interface EngineStatus {
   /** Which frame source drives sessions: "webgpu", "cpu-reference", "placeholder" or "none" (not started). */

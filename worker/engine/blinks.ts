@@ -4,7 +4,7 @@
  * seed (deterministic, so tests and renders can be reproduced), each a ~150 ms dip of the
  * eye value toward closed: closing is quicker than reopening, as in real blinks.
  */
-import { DEFAULT_EYE } from '../../worker/model/poses.ts';
+import { DEFAULT_EYE } from '../model/poses.ts';
 
 export interface BlinkOptions {
   /** Shortest gap between the end of one blink and the start of the next, ms. */

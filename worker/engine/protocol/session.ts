@@ -6,6 +6,16 @@
  * `MAX_FRAMES_IN_FLIGHT` unacknowledged and drops ticks beyond that (never queues).
  */
 
+export type FrameTransport = 'bitmap' | 'rgba';
+
+export interface SessionRequest {
+  width: number;
+  height: number;
+  frameRate: number;
+  /** How pixels cross to the shim: transferred ImageBitmaps, or RGBA ArrayBuffers. */
+  transport: FrameTransport;
+}
+
 export const MAX_FRAMES_IN_FLIGHT = 2;
 
 /** Pixel payloads the shim can turn into a VideoFrame. */
@@ -60,6 +70,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export function isSessionRequest(v: unknown): v is SessionRequest {
+  if (!isRecord(v)) return false;
+  const ok = (x: unknown, hi: number) => typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= hi;
+  return ok(v.width, 4096) && ok(v.height, 4096) && ok(v.frameRate, 120) && (v.transport === 'bitmap' || v.transport === 'rgba');
+}
 
 export function isEngineToShim(v: unknown): v is EngineToShim {
   if (!isRecord(v)) return false;

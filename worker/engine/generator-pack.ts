@@ -7,7 +7,7 @@
  * layers: [{ name, cin, cout, kernel, stride, dilation, relu }] }, padding to 4 bytes, then
  * float32 arrays: featMean, featScale, per layer weight then bias, outMean, outScale.
  */
-import { validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../../worker/landmarks/model.ts';
+import { validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../landmarks/model.ts';
 
 const FORMAT = 'r2talker-generator-pack/1';
 const MAX_HEADER = 64 * 1024;

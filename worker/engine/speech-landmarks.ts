@@ -5,9 +5,9 @@
  * the audio clock, so each rendered frame knows which instant of the voice it shows and the
  * shim can measure the real pipeline latency from it.
  */
-import type { LandmarkStats } from '../../worker/avatar/types.ts';
-import { LANDMARK_FPS, type LandmarkGenerator } from '../../worker/landmarks/model.ts';
-import { LandmarkStream } from '../../worker/landmarks/stream.ts';
+import type { LandmarkStats } from '../avatar/types.ts';
+import { LANDMARK_FPS, type LandmarkGenerator } from '../landmarks/model.ts';
+import { LandmarkStream } from '../landmarks/stream.ts';
 import type { LandmarkSource, LandmarkWindow } from './interfaces.ts';
 import type { Clock } from './pacer.ts';
 

@@ -4,13 +4,13 @@
  * by default) so that the CPU gets several real renders a second; the session scales it up.
  * Runs inside the render worker: one render blocks its thread for ~0.2 s.
  */
-import type { Avatar, Tensor } from '../../worker/avatar/types.ts';
-import { demoLandmarkTrack, makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
-import { computeFilm, LandmarkConditioner } from '../../worker/model/conditioning.ts';
-import { CpuRenderer, toRgba8 } from '../../worker/model/cpu-renderer.ts';
-import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../../worker/model/landmarks.ts';
-import { DEFAULT_EYE, pingPongIndex, smoothPoses } from '../../worker/model/poses.ts';
-import { loadModelWeights, type ModelWeights } from '../../worker/model/weights.ts';
+import type { Avatar, Tensor } from '../avatar/types.ts';
+import { demoLandmarkTrack, makeDemoAvatar } from '../avatar/synthetic.ts';
+import { computeFilm, LandmarkConditioner } from '../model/conditioning.ts';
+import { CpuRenderer, toRgba8 } from '../model/cpu-renderer.ts';
+import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../model/landmarks.ts';
+import { DEFAULT_EYE, pingPongIndex, smoothPoses } from '../model/poses.ts';
+import { loadModelWeights, type ModelWeights } from '../model/weights.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
 
 /** Shrinks an avatar's camera and background by an integer factor (box filter). */

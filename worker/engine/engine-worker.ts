@@ -3,9 +3,9 @@
  * speech path and the sessions; the iframe drives it through comlink (protocol/engine-worker.ts).
  */
 import * as Comlink from 'comlink';
-import type { AvatarPayload, EngineOptions } from '../protocol/bridge-engine.ts';
-import type { EngineStatus, EngineWorkerApi } from '../protocol/engine-worker.ts';
-import { isSessionRequest, type SessionRequest } from '../protocol/shim-bridge.ts';
+import type { AvatarPayload, EngineOptions } from './protocol/engine-worker.ts';
+import type { EngineStatus, EngineWorkerApi } from './protocol/engine-worker.ts';
+import { isSessionRequest, type SessionRequest } from './protocol/session.ts';
 import { FrameHub } from './frame-hub.ts';
 import type { Clock, Timers } from './pacer.ts';
 import { RemoteRenderer } from './remote-renderer.ts';

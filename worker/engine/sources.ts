@@ -4,9 +4,9 @@
  * driven by the speech path (mic -> features -> the avatar's own landmark generator, or the
  * bundled default one). Every degradation is named in `problem` for the popup.
  */
-import { generatorFromOnnx } from '../../worker/landmarks/onnx-export.ts';
-import type { LandmarkGenerator } from '../../worker/landmarks/model.ts';
-import type { AvatarPayload, EngineOptions } from '../protocol/bridge-engine.ts';
+import { generatorFromOnnx } from '../landmarks/onnx-export.ts';
+import type { LandmarkGenerator } from '../landmarks/model.ts';
+import type { AvatarPayload, EngineOptions } from './protocol/engine-worker.ts';
 import type { FrameRenderer, LandmarkSource } from './interfaces.ts';
 import type { Clock } from './pacer.ts';
 import { LevelOnlyLandmarkSource, PlaceholderRenderer } from './placeholder-source.ts';

@@ -4,9 +4,9 @@
  * output frames. Driven through comlink by RemoteRenderer.
  */
 import * as Comlink from 'comlink';
-import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
-import { readAvatar } from '../../worker/avatar/reader.ts';
-import type { Avatar } from '../../worker/avatar/types.ts';
+import { makeDemoAvatar } from '../avatar/synthetic.ts';
+import { readAvatar } from '../avatar/reader.ts';
+import type { Avatar } from '../avatar/types.ts';
 import { AvatarRenderer, type RendererChoice, type RendererInfo } from './avatar-renderer.ts';
 import type { RenderInput, RenderedFrame } from './interfaces.ts';
 

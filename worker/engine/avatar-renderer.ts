@@ -10,15 +10,15 @@
  * rendered frame, std floored), so an avatar without stats still gets centred, unit-scale
  * conditioning instead of clamped garbage.
  */
-import type { Avatar } from '../../worker/avatar/types.ts';
-import { demoLandmarkTrack } from '../../worker/avatar/synthetic.ts';
-import { GpuError } from '../../worker/errors.ts';
-import { computeFilm, LandmarkConditioner } from '../../worker/model/conditioning.ts';
-import { CpuRenderer, toRgba8 } from '../../worker/model/cpu-renderer.ts';
-import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../../worker/model/landmarks.ts';
-import { DEFAULT_EYE, pingPongIndex, smoothEye, smoothPoses } from '../../worker/model/poses.ts';
-import { loadModelWeights, type ModelWeights } from '../../worker/model/weights.ts';
-import { GpuRenderer } from '../../worker/render/renderer.ts';
+import type { Avatar } from '../avatar/types.ts';
+import { demoLandmarkTrack } from '../avatar/synthetic.ts';
+import { GpuError } from '../errors.ts';
+import { computeFilm, LandmarkConditioner } from '../model/conditioning.ts';
+import { CpuRenderer, toRgba8 } from '../model/cpu-renderer.ts';
+import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../model/landmarks.ts';
+import { DEFAULT_EYE, pingPongIndex, smoothEye, smoothPoses } from '../model/poses.ts';
+import { loadModelWeights, type ModelWeights } from '../model/weights.ts';
+import { GpuRenderer } from '../render/renderer.ts';
 import { downscaleAvatar } from './cpu-reference-renderer.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
 

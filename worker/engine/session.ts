@@ -4,8 +4,8 @@
  * frames wait for an ack; further ticks are dropped (never queued), so a busy page sees
  * fewer frames, not growing latency.
  */
-import { MAX_FRAMES_IN_FLIGHT, isShimToEngine, type EngineToShim, type SessionStats } from '../protocol/session.ts';
-import type { SessionRequest } from '../protocol/shim-bridge.ts';
+import { MAX_FRAMES_IN_FLIGHT, isShimToEngine, type EngineToShim, type SessionStats } from './protocol/session.ts';
+import type { SessionRequest } from './protocol/session.ts';
 import type { FrameHub } from './frame-hub.ts';
 import { Pacer, RateMeter, type Clock, type Tick, type Timers } from './pacer.ts';
 

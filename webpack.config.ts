@@ -10,6 +10,7 @@ import { zipSync } from 'fflate';
 import webpack from 'webpack';
 import { generatorFromOnnx } from './worker/landmarks/onnx-export.ts';
 import { packGenerator } from './worker/engine/generator-pack.ts';
+import { FaceModelsPlugin } from './extension/prepare/face-assets.webpack.ts';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(root, 'dist', 'extension');
@@ -21,7 +22,10 @@ const STATIC_FILES: [string, string][] = [
   ['extension/engine/engine.html', 'engine.html'],
   ['extension/ui/popup.html', 'popup.html'],
   ['extension/ui/options.html', 'options.html'],
+  ['extension/ui/create.html', 'create.html'],
   ['extension/ui/ui.css', 'ui.css'],
+  // The default generator's data, licences and credits (CC-BY-SA attribution) travel with it.
+  ['assets/generator/README.md', 'default-generator-README.md'],
 ];
 
 /**
@@ -95,6 +99,9 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       'service-worker': './extension/background/service-worker.ts',
       popup: './extension/ui/popup.ts',
       options: './extension/ui/options.ts',
+      create: './extension/ui/create.ts',
+      'train-worker': './extension/train/train-worker.ts',
+      'prepare-worker': './extension/prepare/prepare-worker.ts',
     },
     output: {
       path: outDir,
@@ -112,9 +119,14 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       // Our imports name the .ts file; ts-loader rewrites them to .js (rewriteRelativeImportExtensions,
       // since allowImportingTsExtensions forbids emitting), and this maps them back to the .ts source.
       extensionAlias: { '.js': ['.ts', '.js'] },
+      // The trainer's WebGPU backend falls back to the Node `webgpu` package (native Dawn) when
+      // there is no navigator.gpu; the browser bundles never take that path.
+      alias: { webgpu: false },
     },
     module: {
       rules: [
+        // jpeg-js' encoder returns a Node Buffer when bundled; see the loader for why and how.
+        { test: /node_modules[\\/]jpeg-js[\\/]lib[\\/]encoder\.js$/, use: path.join(root, 'extension/prepare/jpeg-encoder.loader.cjs') },
         {
           test: /\.ts$/,
           exclude: /node_modules/,
@@ -134,6 +146,6 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       minimize: mode === 'production',
     },
     performance: { hints: false },
-    plugins: [new StaticFilesPlugin(), new ZipPlugin()],
+    plugins: [new StaticFilesPlugin(), new FaceModelsPlugin(root), new ZipPlugin()],
   };
 };

@@ -7,6 +7,7 @@
 import type { Avatar } from '../worker/avatar/types.ts';
 import { GpuError, R2TalkerError } from '../worker/errors.ts';
 import { acquireGpu } from '../worker/gpu/device.ts';
+import { GpuFastRenderer } from '../worker/render/fast-renderer.ts';
 import { GpuRenderer } from '../worker/render/renderer.ts';
 import type { FrameBackend } from './render-track.ts';
 
@@ -41,6 +42,33 @@ export async function webgpuBackend(avatar: Avatar): Promise<FrameBackend> {
       const r = await renderer.render({ film1: frame.film1, film2: frame.film2, pose: frame.pose, eye: frame.eye }, ['rgba']);
       const rgba = r.rgba!;
       if (rgba.length !== width * height * 4) throw new R2TalkerError('INTERNAL', `webgpu backend: expected ${width * height * 4} RGBA bytes, got ${rgba.length}`);
+      return new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length);
+    },
+    destroy() {
+      renderer.destroy();
+      ctx.device.destroy();
+    },
+  };
+}
+
+/** `--quality fast --backend webgpu`: worker/render/fast-renderer.ts on the same Dawn device setup. */
+export async function webgpuFastBackend(avatar: Avatar): Promise<FrameBackend> {
+  const gpu = await nodeGpuEntry();
+  const ctx = await acquireGpu({ gpu });
+  let renderer: GpuFastRenderer;
+  try {
+    renderer = await GpuFastRenderer.create(avatar, { acquire: async () => ctx, compile: 'sync' });
+  } catch (e) {
+    ctx.device.destroy();
+    throw e;
+  }
+  const { width, height } = avatar.camera;
+  return {
+    name: `webgpu (fast mode) (${ctx.caps.description}, ${renderer.precision}, ${renderer.samplesPerInvocation} point(s) per invocation)`,
+    async render(frame) {
+      const r = await renderer.render({ film1: frame.film1, film2: frame.film2, pose: frame.pose, eye: frame.eye }, ['rgba']);
+      const rgba = r.rgba!;
+      if (rgba.length !== width * height * 4) throw new R2TalkerError('INTERNAL', `webgpu fast backend: expected ${width * height * 4} RGBA bytes, got ${rgba.length}`);
       return new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length);
     },
     destroy() {

@@ -21,7 +21,7 @@ import { writeWav } from '../worker/io/wav.ts';
 import { LANDMARK_DIM, NUM_LANDMARKS, gaussian, makeRng } from '../worker/landmarks/model.ts';
 import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { synthesize, type SynthVoice } from './corpus/espeak.ts';
-import { makeUtterances, sentencesOf } from './corpus/sentences.ts';
+import { heldoutUtterances, trainUtterances } from './corpus/sentences.ts';
 import { closureFrames, phonemesToTrack, silenceFrames, type TimedPhoneme } from './corpus/visemes.ts';
 
 export type Split = 'train' | 'heldout';
@@ -33,6 +33,8 @@ const VOICES: Record<Split, { voices: string[]; variants: string[] }> = {
 
 export interface ClipEntry {
   id: string;
+  /** the leave-one-out group (generator-quality's per-source rows): the synthesiser */
+  source: string;
   wav: string;
   landmarks: string;
   text: string;
@@ -63,10 +65,7 @@ const MAX_COUNT = 20_000;
 export async function makeCorpus(out: string, seed: number, count: number, split: Split, log: (s: string) => void = () => {}): Promise<CorpusManifest> {
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new ConfigError(`--seed: expected an integer in [0, 2^31-1], got ${seed}`);
   if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) throw new ConfigError(`--count: expected an integer in [1, ${MAX_COUNT}], got ${count}`);
-  const trainSeed = seed * 2 + 1;
-  let texts: string[];
-  if (split === 'train') texts = makeUtterances(trainSeed, count);
-  else texts = makeUtterances(seed * 2 + 2 + 1_000_003, count, sentencesOf(makeUtterances(trainSeed, MAX_COUNT)));
+  const texts = split === 'train' ? trainUtterances(seed, count) : heldoutUtterances(seed, count);
   if (texts.length < count) throw new ConfigError(`--count: only ${texts.length} distinct utterances could be made, asked for ${count}`);
   const rng = makeRng(seed ^ (split === 'train' ? 0x51ed : 0xbeef));
   const pick = <T>(a: T[]): T => a[Math.floor(rng() * a.length)];
@@ -96,7 +95,7 @@ export async function makeCorpus(out: string, seed: number, count: number, split
     await writeFile(path.join(out, `${id}.npy`), writeNpy({ dtype: 'float32', shape: [frames, NUM_LANDMARKS, 3], data: track.landmarks }));
     const round = (x: number) => Math.round(x * 1e5) / 1e5;
     clips.push({
-      id, wav: `${id}.wav`, landmarks: `${id}.npy`, text: texts[i], voice: v.voice, rate: v.rate, pitch: v.pitch, sampleRate: s.sampleRate, frames,
+      id, wav: `${id}.wav`, landmarks: `${id}.npy`, source: 'espeak-ng', text: texts[i], voice: v.voice, rate: v.rate, pitch: v.pitch, sampleRate: s.sampleRate, frames,
       phonemes: phonemes.map((p) => ({ id: p.id, start: round(p.start), end: round(p.end) })),
       closureFrames: closureFrames(phonemes, frames),
       silenceFrames: silenceFrames(phonemes, frames),

@@ -25,3 +25,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
+
+# The LiveKit SFU the conferencing tests run (v1.13.5 built from the Go module proxy on the
+# first run, a few minutes; cached under ~/.cache/r2talker afterwards).
+bash scripts/livekit-server.sh >/dev/null

@@ -10,6 +10,13 @@ export interface AdamOptions {
 
 export const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 1 };
 
+/** The optimiser's moments and step count, for checkpoints. */
+export interface AdamState {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 export class Adam {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
@@ -48,5 +55,18 @@ export class Adam {
       }
     }
     return norm;
+  }
+
+  state(): AdamState {
+    return { step: this.step, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
+  }
+
+  /** Continues from `s`, which must have this optimiser's parameter shapes. */
+  restore(s: AdamState): void {
+    const fits = (a: Float32Array[]) => a.length === this.params.length && a.every((x, i) => x.length === this.params[i].length);
+    if (!fits(s.m) || !fits(s.v) || !Number.isInteger(s.step) || s.step < 0) throw new RangeError('adam state: expected the optimiser\'s parameter shapes and a step count');
+    this.step = s.step;
+    s.m.forEach((a, i) => this.m[i].set(a));
+    s.v.forEach((a, i) => this.v[i].set(a));
   }
 }

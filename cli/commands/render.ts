@@ -14,15 +14,22 @@ import { LANDMARK_DIM, LANDMARK_FPS, NUM_LANDMARKS } from '../../worker/landmark
 import { generatorFromOnnx } from '../../worker/landmarks/onnx-export.ts';
 import { readInputFile, writeFileAtomic } from '../files.ts';
 import { progressBar } from '../progress.ts';
-import { createBackend } from '../backends.ts';
-import { parseSize, renderFrames, renderTrack, scaleAvatar, trackFrames, type BackendName } from '../render-track.ts';
+import { createBackend, parseQuality } from '../backends.ts';
+import { parseSize, renderFrames, renderTrack, scaleAvatar, trackFrames, type BackendName, type FrameBackend } from '../render-track.ts';
 import { WebmEncoder } from '../video/webm-encoder.ts';
 import type { VideoCodec } from '../video/encoder-protocol.ts';
 import { predictTrack, resolveGeneratorBytes } from './landmarks.ts';
+import { parseTransforms } from '../../worker/import/transforms.ts';
+import { exactFrames } from '../../worker/metrics/exact-frames.ts';
+import { checkSameCamera } from '../../worker/metrics/subject-eval.ts';
+import { loadModelWeights } from '../../worker/model/weights.ts';
+import { writeFramePng } from './frame-png.ts';
 
-interface RenderOptions {
+export interface RenderOptions {
   avatar: string;
   landmarks?: string;
+  /** Evaluation mode: frame k = pose k of this transforms file + landmark frame k, exactly. */
+  poses?: string;
   audio?: string;
   generator?: string;
   out: string;
@@ -30,6 +37,8 @@ interface RenderOptions {
   backend: BackendName;
   size?: string;
   codec: string;
+  /** exact (default) or fast */
+  quality?: string;
 }
 
 export function register(program: Command): void {
@@ -38,6 +47,7 @@ export function register(program: Command): void {
     .description('render an avatar: PNG frames from a landmark track (--landmarks), or a WebM talking-head video from speech (--audio)')
     .requiredOption('--avatar <file>', 'avatar file (.r2t)')
     .option('--landmarks <file>', 'landmark track .npy, [T,68,3] or [T,204]: writes frame_0000.png ... into --out')
+    .option('--poses <transforms.json>', 'with --landmarks: evaluation rendering, frame k = pose k of this file + landmark frame k exactly (no smoothing, no ping-pong)')
     .option('--audio <wav>', 'speech .wav: predicts the landmarks (25 fps) and writes a .webm with the audio to --out')
     .option('--generator <onnx>', 'with --audio: use this landmark generator instead of the avatar\'s own or the default one')
     .requiredOption('--out <path>', 'output directory (--landmarks) or .webm file (--audio)')
@@ -45,9 +55,11 @@ export function register(program: Command): void {
     .option('--backend <name>', 'cpu (reference) or webgpu', 'cpu')
     .option('--size <WxH>', 'render at this resolution instead of the avatar camera\'s (intrinsics and background scaled)')
     .option('--codec <name>', 'with --audio: vp9 or vp8', 'vp9')
+    .option('--quality <mode>', 'exact (the reference frames) or fast (a fraction of the multiply-adds, PSNR >= 38 dB against exact)', 'exact')
     .action(async (opts: RenderOptions) => {
       checkModes(opts);
       if (opts.audio) await renderVideo(opts, opts.audio);
+      else if (opts.poses) await renderExactPngs(opts, opts.poses, opts.landmarks as string);
       else await renderPngs(opts, opts.landmarks as string);
     });
 }
@@ -59,6 +71,9 @@ function checkModes(opts: RenderOptions): void {
   if (opts.audio && !webm) throw new ConfigError(`--out: with --audio expected a .webm file, got ${JSON.stringify(opts.out)}`);
   if (opts.landmarks && webm) throw new ConfigError(`--out: with --landmarks expected a directory for PNG frames, got the video file ${JSON.stringify(opts.out)} (use --audio for video)`);
   if (opts.landmarks && opts.generator) throw new ConfigError('--generator: only used with --audio');
+  if (opts.poses && !opts.landmarks) throw new ConfigError('--poses: needs --landmarks (frame k = pose k + landmark frame k)');
+  if (opts.poses && opts.size) throw new ConfigError('--poses: renders with the avatar\'s own camera (the one the poses were tracked with); drop --size');
+  parseQuality(opts.quality ?? 'exact');
   if (opts.codec !== 'vp9' && opts.codec !== 'vp8') throw new ConfigError(`--codec: expected vp9 or vp8, got ${JSON.stringify(opts.codec)}`);
 }
 
@@ -81,7 +96,7 @@ async function renderPngs(opts: RenderOptions, landmarks: string): Promise<void>
   const frames = trackFrames(npy.shape, avatar.config.condition.numLandmarks);
   const track = npy.data instanceof Float32Array ? npy.data : npy.data instanceof BigInt64Array ? Float32Array.from(npy.data, Number) : Float32Array.from(npy.data);
   const limit = parseLimit(opts.frames, frames);
-  const backend = await createBackend(opts.backend, avatar);
+  const backend = await createBackend(opts.backend, avatar, parseQuality(opts.quality ?? 'exact'));
   try {
     const summary = await renderTrack({ avatar, track, frames, limit, outDir: opts.out, backend, progress: progressBar('render') });
     process.stdout.write(
@@ -93,7 +108,25 @@ async function renderPngs(opts: RenderOptions, landmarks: string): Promise<void>
   }
 }
 
-async function renderVideo(opts: RenderOptions, audioFile: string): Promise<void> {
+export interface VideoSummary {
+  frames: number;
+  /** wall-clock seconds spent rendering and encoding the frames */
+  seconds: number;
+  /** seconds of video */
+  videoSeconds: number;
+  backend: string;
+  bytes: number;
+}
+
+/**
+ * Speech -> WebM. `backendFor` lets a caller choose the backend once the avatar is loaded
+ * (the demo falls back from WebGPU to the CPU); by default `opts.backend` names it.
+ */
+export async function renderVideo(
+  opts: RenderOptions,
+  audioFile: string,
+  backendFor: (avatar: Avatar) => Promise<FrameBackend> = (a) => createBackend(opts.backend, a, parseQuality(opts.quality ?? 'exact')),
+): Promise<VideoSummary> {
   if (opts.size) parseSize(opts.size);
   if (opts.frames !== undefined) parseLimit(opts.frames, 1);
   // The cheap checks first: a bad wav or a missing generator fails before Chromium starts.
@@ -111,7 +144,7 @@ async function renderVideo(opts: RenderOptions, audioFile: string): Promise<void
   if (predicted.frames < 1) throw FormatError.input('audio', `expected at least ${1000 / LANDMARK_FPS} ms of speech, got ${wav.samples.length} samples`);
   const limit = parseLimit(opts.frames, predicted.frames);
   const { width, height } = avatar.camera;
-  const backend = await createBackend(opts.backend, avatar);
+  const backend = await backendFor(avatar);
   try {
     const encoder = await WebmEncoder.open({ width, height, fps: LANDMARK_FPS, codec: opts.codec as VideoCodec, audio: { channels: wav.channelData, sampleRate: wav.sampleRate } });
     try {
@@ -132,6 +165,7 @@ async function renderVideo(opts: RenderOptions, audioFile: string): Promise<void
           `with ${backend.name} in ${summary.seconds.toFixed(2)} s (${(summary.frames / summary.seconds).toFixed(2)} fps) to ${opts.out} ` +
           `(${opts.codec} + opus, ${result.bytes.length} bytes)\n`,
       );
+      return { frames: summary.frames, seconds: summary.seconds, videoSeconds: seconds, backend: backend.name, bytes: result.bytes.length };
     } finally {
       await encoder.close();
     }
@@ -145,4 +179,49 @@ export function parseLimit(value: string | undefined, frames: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw FormatError.input('--frames', `expected a positive integer, got ${JSON.stringify(value)}`);
   return Math.min(n, frames);
+}
+
+/** Evaluation rendering: pose k + landmark frame k, written as frame_%04d.png. */
+async function renderExactPngs(opts: RenderOptions, posesFile: string, landmarks: string): Promise<void> {
+  let json: unknown;
+  const bytes = await readInputFile(posesFile, 'poses');
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw FormatError.input(posesFile, `not valid JSON (${(e as Error).message})`);
+  }
+  let transforms: ReturnType<typeof parseTransforms>;
+  try {
+    transforms = parseTransforms(json);
+  } catch (e) {
+    throw e instanceof FormatError ? FormatError.input(posesFile, e.message) : e;
+  }
+  const npy = readNpy(await readInputFile(landmarks, 'landmarks'));
+  const avatar = await loadAvatar(opts);
+  const frames = trackFrames(npy.shape, avatar.config.condition.numLandmarks);
+  if (frames !== transforms.frames) {
+    throw FormatError.input('landmarks', `has ${frames} frames but ${posesFile} has ${transforms.frames} poses (evaluation rendering pairs them one to one)`);
+  }
+  checkSameCamera(avatar.camera, transforms.camera, posesFile);
+  const track = npy.data instanceof Float32Array ? npy.data : npy.data instanceof BigInt64Array ? Float32Array.from(npy.data, Number) : Float32Array.from(npy.data);
+  const limit = parseLimit(opts.frames, frames);
+  const weights = loadModelWeights(avatar);
+  const backend = await createBackend(opts.backend, avatar, parseQuality(opts.quality ?? 'exact'));
+  const progress = progressBar('render');
+  const { width, height } = avatar.camera;
+  const started = performance.now();
+  let i = 0;
+  try {
+    for (const input of exactFrames(weights, transforms.poses, track, frames, { eye: avatar.config.head.eyeInput ? transforms.eye : null })) {
+      if (i >= limit) break;
+      await writeFramePng(opts.out, i, await backend.render(input), width, height);
+      i++;
+      progress.update(i, limit, `frame ${i}/${limit}`);
+    }
+  } finally {
+    progress.stop();
+    backend.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`rendered ${i} frames (${width}x${height}, pose k + landmarks k) with ${backend.name} in ${seconds.toFixed(2)} s (${(i / seconds).toFixed(2)} fps) to ${opts.out}\n`);
 }

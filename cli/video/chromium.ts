@@ -66,7 +66,7 @@ export function pageError(what: string, e: unknown): R2TalkerError {
   if (e instanceof R2TalkerError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   // Playwright prefixes "page.evaluate: Error: "; keep the page's own words.
-  const clean = msg.replace(/^page\.evaluate:\s*(Error:\s*)?/, '').split('\n')[0];
+  const clean = msg.replace(/^page\.evaluate:\s*(\w*Error:\s*)?/, '').split('\n')[0];
   return new R2TalkerError('INTERNAL', `${what}: ${clean}`, { cause: e });
 }
 

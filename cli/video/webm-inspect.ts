@@ -4,6 +4,7 @@
  * needs; sizes are checked against the bytes present, nesting depth and block count bounded.
  */
 import { FormatError } from '../../worker/errors.ts';
+import { ascii, float, uint, vint } from '../../worker/prepare/ebml.ts';
 
 export interface WebmTrack {
   number: number;
@@ -68,43 +69,6 @@ const ID = {
 const CONTAINERS = new Set<number>([ID.Segment, ID.Info, ID.Tracks, ID.TrackEntry, ID.Video, ID.Audio, ID.Cluster, ID.BlockGroup]);
 const MAX_DEPTH = 8;
 const MAX_BLOCKS = 10_000_000;
-
-interface Vint {
-  value: number;
-  length: number;
-  unknown: boolean;
-}
-
-function vint(b: Uint8Array, at: number, keepMarker: boolean): Vint {
-  if (at >= b.length) throw FormatError.input('webm', `expected an EBML number at byte ${at}, got the end of the file`);
-  const first = b[at];
-  let length = 1;
-  while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++;
-  if (length > 8) throw FormatError.input('webm', `expected an EBML number at byte ${at}, got the byte 0x00`);
-  if (at + length > b.length) throw FormatError.input('webm', `expected ${length} bytes of EBML number at byte ${at}, got the end of the file`);
-  let value = keepMarker ? first : first & (0xff >> length);
-  let allOnes = value === 0xff >> length;
-  for (let i = 1; i < length; i++) {
-    value = value * 256 + b[at + i];
-    if (b[at + i] !== 0xff) allOnes = false;
-  }
-  return { value, length, unknown: !keepMarker && allOnes };
-}
-
-function uint(b: Uint8Array, at: number, n: number): number {
-  let v = 0;
-  for (let i = 0; i < n; i++) v = v * 256 + b[at + i];
-  return v;
-}
-
-function float(b: Uint8Array, at: number, n: number): number {
-  const view = new DataView(b.buffer, b.byteOffset + at, n);
-  if (n === 4) return view.getFloat32(0);
-  if (n === 8) return view.getFloat64(0);
-  throw FormatError.expected('INPUT_FORMAT', 'webm.float', '4 or 8 bytes', String(n));
-}
-
-const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n)).replace(/\0+$/, '');
 
 /** Parses a WebM file written by webm-encoder (or any plain WebM without lacing). */
 export function inspectWebm(bytes: Uint8Array): WebmInfo {

@@ -75,3 +75,42 @@ export async function deleteAvatar(db: IDBDatabase, id: string): Promise<void> {
   tx.objectStore(DATA).delete(id);
   await done(tx);
 }
+
+/** Longest name the library keeps; longer ones are refused, not cut, so the user chooses. */
+export const MAX_NAME_LENGTH = 80;
+
+/** A name as the user typed it -> the name stored, or a RangeError saying what is wrong. */
+export function checkAvatarName(raw: string): string {
+  const name = raw.replace(/\s+/g, ' ').trim();
+  if (name.length === 0) throw new RangeError('The name is empty: type at least one letter.');
+  if (name.length > MAX_NAME_LENGTH) throw new RangeError(`The name is ${name.length} characters long: at most ${MAX_NAME_LENGTH} fit.`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('The name holds control characters: use letters, digits and punctuation.');
+  return name;
+}
+
+/**
+ * The file name an exported avatar gets: its name with what file systems refuse
+ * (/ \ : * ? " < > | and control characters) replaced, never empty, always `.r2t`.
+ */
+export function exportFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = name.replace(/[/\\:*?"<>|\u0000-\u001f\u007f]+/g, '-').replace(/^[\s.-]+|[\s.-]+$/g, '').slice(0, MAX_NAME_LENGTH);
+  return `${safe || 'avatar'}.r2t`;
+}
+
+/** Renames a stored avatar; throws a RangeError for a bad name, an Error when it is gone. */
+export async function renameAvatar(db: IDBDatabase, id: string, rawName: string): Promise<AvatarMeta> {
+  const name = checkAvatarName(rawName);
+  const tx = db.transaction(META, 'readwrite');
+  const store = tx.objectStore(META);
+  const current: unknown = await request(store.get(id));
+  if (!isMeta(current)) {
+    tx.abort();
+    throw new Error('This avatar is no longer stored (deleted in another window?).');
+  }
+  const next: AvatarMeta = { ...current, name };
+  store.put(next);
+  await done(tx);
+  return next;
+}

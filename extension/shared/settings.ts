@@ -34,6 +34,8 @@ export interface Settings {
   renderer: 'auto' | 'cpu';
   /** Longest side the avatar is rendered at; the track scales it up (lower = faster). */
   renderMaxSide: number;
+  /** 'auto': exact while it holds the frame rate, else fast mode; or always 'exact' / 'fast'. */
+  quality: 'auto' | 'exact' | 'fast';
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: Settings = {
   avatarId: null,
   renderer: 'auto',
   renderMaxSide: 256,
+  quality: 'auto',
 };
 
 export const LIMITS = {
@@ -87,6 +90,7 @@ export function parseSettings(raw: unknown): Settings {
   if (raw.renderer === 'auto' || raw.renderer === 'cpu') s.renderer = raw.renderer;
   const side = intIn(raw.renderMaxSide, LIMITS.minRenderSide, LIMITS.maxRenderSide);
   if (side !== null) s.renderMaxSide = side;
+  if (raw.quality === 'auto' || raw.quality === 'exact' || raw.quality === 'fast') s.quality = raw.quality;
   return s;
 }
 
@@ -113,5 +117,5 @@ export function watchSettings(cb: (s: Settings) => void): () => void {
 
 /** What the engine needs of the settings (the page bridge and the popup preview alike). */
 export function engineOptionsFrom(s: Settings): EngineOptions {
-  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide };
+  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide, quality: s.quality };
 }

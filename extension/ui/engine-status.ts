@@ -18,7 +18,7 @@ export interface StatusView {
   problems: string[];
 }
 
-const BACKEND_NAMES: Record<string, string> = {
+export const BACKEND_NAMES: Record<string, string> = {
   webgpu: 'WebGPU',
   'cpu-reference': 'CPU (no GPU)',
   placeholder: 'test card',

@@ -1,16 +1,16 @@
 /**
- * Popup: camera on/off, the engine's status and problems, avatar list and import, output
- * settings, and the live preview driven by the microphone (preview.ts).
+ * Popup: camera on/off, an idle preview of the chosen avatar from the moment it opens (the
+ * microphone only on request), the avatar library (choose, import, create, rename, export,
+ * delete), the engine's status and problems, and the output settings.
  */
-import type { BackgroundRequest, BackgroundResponse } from '../protocol/background.ts';
-import { listAvatars, openAvatarDb, type AvatarMeta } from '../shared/avatar-store.ts';
+import { openAvatarDb } from '../shared/avatar-store.ts';
 import { saveSettings, watchSettings, type Settings } from '../shared/settings.ts';
+import { AvatarLibrary } from './avatar-library.ts';
 import { bindSettings, byId } from './controls.ts';
 import { watchEngineStatus } from './engine-status.ts';
+import { bindFirstRun } from './first-run.ts';
 import { importAvatar } from './import-avatar.ts';
 import { LivePreview } from './preview.ts';
-
-const BUILT_IN = { id: null, name: 'Built-in demo head' } as const;
 
 async function main(): Promise<void> {
   // First, so the user learns what happened even if the avatar list fails.
@@ -18,51 +18,29 @@ async function main(): Promise<void> {
   let settings: Settings = await bindSettings((s) => {
     settings = s;
   });
-  bindPreview(() => settings);
+  const preview = bindPreview(() => settings);
   const db = await openAvatarDb();
-  const list = byId<HTMLUListElement>('avatars');
+  const importError = byId<HTMLParagraphElement>('import-message');
+  const library = new AvatarLibrary(db, { list: byId('avatars'), error: importError, done: byId('library-message') }, {
+    chosen: () => settings.avatarId,
+    choose: async (id) => {
+      settings = await saveSettings({ avatarId: id });
+    },
+  });
+  watchSettings((s) => {
+    const changed = s.avatarId !== settings.avatarId;
+    settings = s;
+    if (changed) void library.render();
+  });
   const fileInput = byId<HTMLInputElement>('import-file');
   const progress = byId<HTMLProgressElement>('import-progress');
-  const message = byId<HTMLParagraphElement>('import-message');
-
-  const render = async (): Promise<void> => {
-    const avatars: (AvatarMeta | typeof BUILT_IN)[] = [BUILT_IN, ...(await listAvatars(db))];
-    list.replaceChildren(
-      ...avatars.map((a) => {
-        const li = document.createElement('li');
-        const radio = document.createElement('input');
-        radio.type = 'radio';
-        radio.name = 'avatar';
-        radio.checked = settings.avatarId === a.id;
-        radio.addEventListener('change', async () => {
-          settings = await saveSettings({ avatarId: a.id });
-        });
-        const label = document.createElement('span');
-        label.textContent = a.name;
-        li.append(radio, label);
-        if (a.id !== null) {
-          const del = document.createElement('button');
-          del.textContent = 'Delete';
-          const id = a.id;
-          del.addEventListener('click', async () => {
-            const r = await chrome.runtime.sendMessage<BackgroundResponse>({ kind: 'delete-avatar', id } satisfies BackgroundRequest);
-            if (r?.kind === 'error') message.textContent = r.message;
-            settings = { ...settings, avatarId: settings.avatarId === id ? null : settings.avatarId };
-            await render();
-          });
-          li.append(del);
-        }
-        li.dataset.avatarId = a.id ?? 'built-in';
-        return li;
-      }),
-    );
-  };
 
   fileInput.addEventListener('change', async () => {
     const file = fileInput.files?.[0];
     fileInput.value = '';
     if (!file) return;
-    message.textContent = '';
+    importError.textContent = '';
+    byId('library-message').textContent = '';
     progress.hidden = false;
     progress.value = 0;
     try {
@@ -70,38 +48,48 @@ async function main(): Promise<void> {
         progress.value = f;
       });
       settings = await saveSettings({ avatarId: meta.id });
-      await render();
+      await library.render();
+      byId('library-message').textContent = `Imported \u201c${meta.name}\u201d: it is now the camera.`;
+      byId('first-run').hidden = true;
     } catch (e) {
-      message.textContent = e instanceof Error ? e.message : String(e);
+      importError.textContent = e instanceof Error ? e.message : String(e);
     } finally {
       progress.hidden = true;
     }
   });
 
-  await render();
+  const stored = await library.render();
+  await bindFirstRun(byId('first-run'), byId('first-create'), byId('first-builtin'), stored.length, async () => {
+    settings = await saveSettings({ avatarId: null });
+    await library.render();
+  });
+  await preview;
 }
 
-/** The preview starts on the user's click (it asks for the mic) and follows every settings change. */
-function bindPreview(current: () => Settings): void {
-  const preview = new LivePreview({ canvas: byId('preview-canvas'), status: byId('preview-status'), problem: byId('preview-problem') });
+/**
+ * The preview starts idling as soon as the popup opens (no mic prompt) and follows every
+ * settings change; the button adds and removes the microphone.
+ */
+async function bindPreview(current: () => Settings): Promise<void> {
+  const problem = byId('preview-problem');
+  const preview = new LivePreview({ canvas: byId('preview-canvas'), status: byId('preview-status'), problem });
   const button = byId<HTMLButtonElement>('preview-toggle');
   const label = (): void => {
-    button.textContent = preview.running ? 'Stop preview' : 'Preview with my microphone';
+    button.textContent = preview.micOn ? 'Stop microphone' : 'Talk with my microphone';
+    button.classList.toggle('primary', preview.micOn);
   };
   button.addEventListener('click', async () => {
-    if (preview.running) {
-      preview.stop();
+    if (preview.micOn) {
+      preview.stopMic();
       label();
       return;
     }
     button.disabled = true;
     try {
-      const started = preview.start(current());
-      label();
-      await started;
+      if (!preview.running) await preview.start(current());
+      await preview.startMic();
     } catch (e) {
-      byId('preview-problem').textContent = `The preview could not start: ${e instanceof Error ? e.message : String(e)}`;
-      preview.stop();
+      problem.textContent = `The preview could not start: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
       button.disabled = false;
       label();
@@ -109,6 +97,13 @@ function bindPreview(current: () => Settings): void {
   });
   watchSettings((s) => preview.setOptions(s));
   window.addEventListener('pagehide', () => preview.destroy());
+  label();
+  try {
+    await preview.start(current());
+  } catch (e) {
+    problem.textContent = `The preview could not start: ${e instanceof Error ? e.message : String(e)}`;
+    preview.stop();
+  }
 }
 
 main().catch((e: unknown) => {

@@ -1,13 +1,16 @@
 /**
  * The popup's live preview: the same engine a page's camera uses (engine.html in a hidden
- * iframe, its workers, one session) with the popup in the shim's place: it feeds the mic and
- * draws each frame on a canvas. The engine is told it is a preview, so it publishes no camera
- * status. Stopping closes the session (the engine stops rendering) and releases the mic.
+ * iframe, its workers, one session) with the popup in the shim's place: it draws each frame
+ * on a canvas and, once the user asks, feeds it the mic. It starts idle (blinks, head motion)
+ * as soon as the popup opens, so the chosen avatar is visible without a mic prompt. The
+ * engine is told it is a preview, so it publishes no camera status. Stopping closes the
+ * session (the engine stops rendering) and releases the mic.
  */
 import { isEngineToBridge, type BridgeToEngine, type EngineOptions, type EngineToBridge } from '../protocol/bridge-engine.ts';
 import type { EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
 import { isEngineToShim, type EngineToShim, type ShimToEngine } from '../../worker/engine/protocol/session.ts';
 import { engineOptionsFrom, type Settings } from '../shared/settings.ts';
+import { BACKEND_NAMES } from './engine-status.ts';
 import { PreviewMic, describeMicError } from './preview-mic.ts';
 
 /** The preview needs new renders, not a camera's rate: repeats cost work and show nothing new. */
@@ -18,11 +21,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export const previewEngineOptions = engineOptionsFrom;
 
 /** One line about the preview engine, from its status. */
-export function describePreview(s: EngineStatus, micProblem: string | null): string {
+export function describePreview(s: EngineStatus, micProblem: string | null, micOn = true): string {
   if (s.sessions === 0) return 'Preview stopped.';
   const fps = Number.isFinite(s.renderFps) ? s.renderFps.toFixed(1) : '0';
-  const voice = micProblem ? 'no microphone' : s.micIdleSec === null ? 'waiting for the microphone' : 'driven by your microphone';
-  return `Preview: ${s.avatar ?? 'avatar'} on ${s.source}, ${fps} renders/s, ${voice}.`;
+  const voice = micProblem ? 'no microphone' : !micOn ? 'idle' : s.micIdleSec === null ? 'waiting for the microphone' : 'driven by your microphone';
+  return `Preview: ${s.avatar ?? 'avatar'} on ${BACKEND_NAMES[s.source] ?? s.source}, ${fps} renders/s, ${voice}.`;
 }
 
 export interface PreviewElements {
@@ -55,6 +58,11 @@ export class LivePreview {
     return this.session !== null;
   }
 
+  get micOn(): boolean {
+    return this.mic !== null;
+  }
+
+  /** Opens the engine session: the avatar idles until `startMic`. */
   async start(settings: Settings): Promise<void> {
     if (this.session) return;
     this.micProblem = null;
@@ -74,6 +82,13 @@ export class LivePreview {
       [channel.port1],
     );
     this.statusTimer = setInterval(() => control.postMessage({ kind: 'status-request' } satisfies BridgeToEngine), STATUS_EVERY_MS);
+  }
+
+  /** Feeds the running session the microphone; a refusal is shown and the avatar keeps idling. */
+  async startMic(): Promise<void> {
+    if (!this.session || this.mic) return;
+    this.micProblem = null;
+    this.el.problem.textContent = '';
     const mic = new PreviewMic();
     this.mic = mic;
     try {
@@ -83,8 +98,18 @@ export class LivePreview {
       );
     } catch (e) {
       mic.stop();
-      if (this.mic === mic) this.showMicProblem(describeMicError(e));
+      if (this.mic === mic) {
+        this.mic = null;
+        this.showMicProblem(describeMicError(e));
+      }
     }
+  }
+
+  /** Releases the microphone; the avatar goes back to idling. */
+  stopMic(): void {
+    this.mic?.stop();
+    this.mic = null;
+    this.micProblem = null;
   }
 
   setOptions(settings: Settings): void {
@@ -166,7 +191,7 @@ export class LivePreview {
   private onControlMessage(msg: EngineToBridge): void {
     switch (msg.kind) {
       case 'status':
-        this.el.status.textContent = describePreview(msg.status, this.micProblem);
+        this.el.status.textContent = describePreview(msg.status, this.micProblem, this.mic !== null || this.micProblem !== null);
         this.el.canvas.dataset.engineSessions = String(msg.status.sessions);
         if (msg.status.problem && !this.micProblem) this.el.problem.textContent = msg.status.problem;
         return;

@@ -66,3 +66,16 @@ export function sentencesOf(utterances: string[]): Set<string> {
   for (const u of utterances) for (const p of u.match(/[^.?!]+[.?!]/g) ?? [u]) s.add(p.trim());
   return s;
 }
+
+/** Bound on the training stream the held-out sentences are checked against. */
+const TRAIN_STREAM = 20_000;
+
+/** Training utterances of corpus seed `seed` (the stream scripts/make-corpus.ts --split train uses). */
+export const trainUtterances = (seed: number, count: number): string[] => makeUtterances(seed * 2 + 1, count);
+
+/**
+ * Held-out utterances of corpus seed `seed`: a separate stream, with every sentence of the
+ * first 20,000 training utterances excluded (any synthesiser or voice can read them).
+ */
+export const heldoutUtterances = (seed: number, count: number): string[] =>
+  makeUtterances(seed * 2 + 2 + 1_000_003, count, sentencesOf(makeUtterances(seed * 2 + 1, TRAIN_STREAM)));

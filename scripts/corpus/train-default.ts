@@ -1,30 +1,36 @@
 /**
- * Trains the shipped default generator on a corpus made by scripts/make-corpus.ts and
- * writes it as ONNX:
- *   npx tsx scripts/corpus/train-default.ts --corpus <dir> --out assets/generator/default.onnx
- *     [--epochs N] [--channels N] [--seed N] [--max-steps N]
+ * Trains the shipped default generator on corpora made by scripts/make-corpus.ts and
+ * scripts/make-aligned-corpus.ts and writes it as ONNX:
+ *   npx tsx scripts/corpus/train-default.ts --corpus <dir>[,<dir>...] --out assets/generator/default.onnx
+ *     [--epochs N] [--channels N] [--seed N] [--max-steps N] [--augment] [--speed 0.15] [--gain-db 10] [--non-speech 0.08] [--quiet-room 0.1]
+ *     [--augment-probability 0.7] [--min-snr 10] [--mouth-weight 2]
+ *     [--init <onnx>]   (fine-tune that generator: keeps its architecture and normalisation)
+ *     [--exclude-source <name>[,<name>]]   (leave-one-out: train without these sources)
+ *     [--closure-weight 1] [--closure-radius 1]   (mouth loss weight near bilabial closures)
+ *     [--closure-loss frames|best]   (weight every frame near a closure, or its best frame)
+ *     [--still-weight 0]   (frame-to-frame change of the outputs where the target is at rest)
+ *     [--retime <source>:<seconds>[,...]]   (move that source's labels, e.g. espeak-ng:-0.03; retime.ts)
  * Uses the project's trainer (trainer/train-generator.ts) in template space.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../worker/errors.ts';
-import { readWav } from '../../worker/io/wav.ts';
-import { generatorToOnnx } from '../../worker/landmarks/onnx-export.ts';
-import { trainGenerator, type TrainingPair } from '../../trainer/train-generator.ts';
-import { trackFromNpy } from '../../cli/commands/train-generator.ts';
-import type { CorpusManifest } from '../make-corpus.ts';
+import { generatorFromOnnx, generatorToOnnx } from '../../worker/landmarks/onnx-export.ts';
+import { trainGenerator } from '../../trainer/train-generator.ts';
+import { loadCorpora } from '../../trainer/generator-corpus.ts';
+import { AUGMENT_DEFAULTS, AUGMENT_OFF } from '../../trainer/generator-augment.ts';
+import { retimedTargets } from './retime.ts';
 
-export async function loadCorpus(dir: string): Promise<{ manifest: CorpusManifest; pairs: TrainingPair[] }> {
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as CorpusManifest;
-  if (manifest.kind !== 'r2talker-speech-corpus') throw new ConfigError(`${dir}/manifest.json: expected kind r2talker-speech-corpus, got ${JSON.stringify(manifest.kind)}`);
-  const pairs: TrainingPair[] = [];
-  for (const c of manifest.clips) {
-    const wav = readWav(new Uint8Array(await readFile(path.join(dir, c.wav))));
-    const t = trackFromNpy(new Uint8Array(await readFile(path.join(dir, c.landmarks))));
-    pairs.push({ pcm: wav.samples, sampleRate: wav.sampleRate, landmarks: t.landmarks, frames: t.frames });
+/** `espeak-ng:-0.03,flite-kal:0.01` -> source -> seconds */
+function parseRetime(v: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of v.split(',').filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+):(-?[0-9.]+)$/.exec(part);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new ConfigError(`--retime: expected <source>:<seconds>[,...], got ${JSON.stringify(part)}`);
+    out.set(m[1], Number(m[2]));
   }
-  return { manifest, pairs };
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -38,13 +44,54 @@ async function main(): Promise<void> {
       'max-steps': { type: 'string' },
       batch: { type: 'string', default: '4' },
       lr: { type: 'string', default: '0.001' },
+      augment: { type: 'boolean', default: false },
+      speed: { type: 'string', default: '0' },
+      'gain-db': { type: 'string', default: '6' },
+      'non-speech': { type: 'string', default: '0' },
+      'quiet-room': { type: 'string', default: '0' },
+      init: { type: 'string' },
+      'augment-probability': { type: 'string', default: String(AUGMENT_DEFAULTS.probability) },
+      'min-snr': { type: 'string', default: String(AUGMENT_DEFAULTS.snrDb[0]) },
+      'mouth-weight': { type: 'string', default: '2' },
+      'exclude-source': { type: 'string', default: '' },
+      'closure-weight': { type: 'string', default: '1' },
+      'closure-radius': { type: 'string', default: '1' },
+      'closure-loss': { type: 'string', default: 'frames' },
+      'still-weight': { type: 'string', default: '0' },
+      retime: { type: 'string', default: '' },
     },
   });
   if (!values.corpus || !values.out) throw new ConfigError('--corpus and --out: expected the corpus folder and the output .onnx');
   const t0 = Date.now();
-  const { manifest, pairs } = await loadCorpus(values.corpus);
+  const exclude = new Set(values['exclude-source'].split(',').filter(Boolean));
+  const { pairs, sources, seeds, pairSources, pairPhonemes } = await loadCorpora(values.corpus.split(',').filter(Boolean), exclude);
+  const retime = parseRetime(values.retime);
+  for (const src of retime.keys()) if (!sources.has(src)) throw new ConfigError(`--retime: no clips of source ${src} (have ${[...sources.keys()].join(', ')})`);
+  let rebuilt = 0;
+  let drift = 0;
+  for (const [i, p] of pairs.entries()) {
+    const shift = retime.get(pairSources[i]);
+    const ph = pairPhonemes[i];
+    if (shift === undefined) continue;
+    if (!ph) throw new ConfigError(`--retime: a clip of ${pairSources[i]} has no phoneme labels to move`);
+    const duration = p.pcm.length / p.sampleRate;
+    // The labels must rebuild the stored track before they are moved (same rules, same clock).
+    const same = retimedTargets(ph, 0, p.frames, duration).landmarks;
+    for (let k = 0; k < same.length; k++) drift = Math.max(drift, Math.abs(same[k] - p.landmarks[k]));
+    const t = retimedTargets(ph, shift, p.frames, duration);
+    p.landmarks = t.landmarks;
+    p.closureFrames = t.closureFrames;
+    rebuilt++;
+  }
+  if (drift > 0.01) throw new ConfigError(`--retime: the phoneme labels rebuild the stored tracks only to within ${drift.toFixed(4)} (expected < 0.01): corpus made by other rules`);
+  if (rebuilt > 0) process.stderr.write(`retimed ${rebuilt} clips (${[...retime].map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v * 1000} ms`).join(', ')}); labels rebuild the stored tracks to ${drift.toExponential(1)}\n`);
+  if (pairs.length === 0) throw new ConfigError(`--corpus: no clips left after --exclude-source ${[...exclude].join(',')}`);
   const frames = pairs.reduce((a, p) => a + p.frames, 0);
-  process.stderr.write(`loaded ${pairs.length} clips, ${frames} frames in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  const sourceList = [...sources].map(([k, v]) => `${k}:${v}`).join(' ');
+  process.stderr.write(`loaded ${pairs.length} clips (${sourceList}), ${frames} frames in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  const augment = values.augment
+    ? { ...AUGMENT_DEFAULTS, probability: Number(values['augment-probability']), snrDb: [Number(values['min-snr']), Math.max(Number(values['min-snr']), AUGMENT_DEFAULTS.snrDb[1])] as [number, number] }
+    : AUGMENT_OFF;
   let last = Date.now();
   const t1 = Date.now();
   const r = trainGenerator(pairs, {
@@ -55,6 +102,17 @@ async function main(): Promise<void> {
     lr: Number(values.lr),
     maxSteps: values['max-steps'] ? Number(values['max-steps']) : Number.POSITIVE_INFINITY,
     space: 'template',
+    augment: augment,
+    mouthWeight: Number(values['mouth-weight']),
+    speed: Number(values.speed),
+    gainDb: Number(values['gain-db']),
+    nonSpeech: Number(values['non-speech']),
+    quietRoom: Number(values['quiet-room']),
+    closureWeight: Number(values['closure-weight']),
+    closureRadius: Number(values['closure-radius']),
+    closureLoss: values['closure-loss'] as 'frames' | 'best',
+    stillWeight: Number(values['still-weight']),
+    init: values.init ? generatorFromOnnx(new Uint8Array(await readFile(values.init)), '--init') : null,
     onProgress: (p) => {
       if (Date.now() - last > 30_000 || p.step === p.steps) {
         last = Date.now();
@@ -65,7 +123,20 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - t1) / 1000;
   const onnx = generatorToOnnx(r.generator, {
     source: 'scripts/corpus/train-default.ts',
-    corpusSeed: String(manifest.seed),
+    corpusSeed: seeds.join(','),
+    corpusSources: sourceList,
+    augment: values.augment ? JSON.stringify(augment) : 'off',
+    mouthWeight: String(values['mouth-weight']),
+    speed: String(values.speed),
+    gainDb: String(values['gain-db']),
+    nonSpeech: String(values['non-speech']),
+    quietRoom: String(values['quiet-room']),
+    closureWeight: String(values['closure-weight']),
+    closureRadius: String(values['closure-radius']),
+    closureLoss: values['closure-loss'],
+    stillWeight: String(values['still-weight']),
+    retime: values.retime || 'none',
+    init: values.init ? path.basename(values.init) : 'none',
     corpusClips: String(pairs.length),
     corpusFrames: String(frames),
     epochs: String(values.epochs),

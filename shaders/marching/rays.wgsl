@@ -17,14 +17,9 @@ struct Camera {
 
 const BIG: f32 = 3.4028234663852886e38;
 
-@compute @workgroup_size(WG_RAY)
-fn init_rays(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n = flat_index(wg, nwg, lid, WG_RAY);
-  if (n >= cam.size.z) {
-    return;
-  }
-  let col = n % cam.size.x;
-  let row = n / cam.size.x;
+// The ray of pixel (col, row): direction, aabb near/far, initial state (shared with the fast
+// mode's ray list, shaders/fast/fast-rays.wgsl).
+fn make_ray(col: u32, row: u32) -> Ray {
   let dc = normalize(vec3f((f32(col) + 0.5 - cam.intr.z) / cam.intr.x, (f32(row) + 0.5 - cam.intr.w) / cam.intr.y, 1.0));
   let d = vec3f(dot(cam.rot0.xyz, dc), dot(cam.rot1.xyz, dc), dot(cam.rot2.xyz, dc));
   let o = vec3f(cam.rot0.w, cam.rot1.w, cam.rot2.w);
@@ -67,6 +62,15 @@ fn init_rays(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
   r.rgb = vec3f(0.0);
   r.wsum = 0.0;
   r.nsamp = 0u;
-  rays[n] = r;
+  return r;
+}
+
+@compute @workgroup_size(WG_RAY)
+fn init_rays(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n = flat_index(wg, nwg, lid, WG_RAY);
+  if (n >= cam.size.z) {
+    return;
+  }
+  rays[n] = make_ray(n % cam.size.x, n / cam.size.x);
   alive[n] = n;
 }

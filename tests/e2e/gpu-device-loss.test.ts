@@ -32,7 +32,14 @@ describe('a lost GPU device', () => {
     await h.serviceWorker.evaluate(() => chrome.runtime.sendMessage({ kind: 'r2t-engine-lose-device' }).catch(() => undefined));
     const lostAt = await call(page, 'stats', i);
     const t0 = Date.now();
-    const resumed = await eventually(() => call(page, 'stats', i), (s) => (s?.renders ?? 0) >= (lostAt?.renders ?? 0) + 3, 60_000, 500);
+    // The delivered rate is judged over at least 3 s: over the half second a quick recovery
+    // can take, one late frame timer alone moves it by 2 frames/s.
+    const resumed = await eventually(
+      () => call(page, 'stats', i),
+      (s) => (s?.renders ?? 0) >= (lostAt?.renders ?? 0) + 3 && Date.now() - t0 >= 3000,
+      60_000,
+      500,
+    );
     expect(resumed?.renders).toBeGreaterThanOrEqual((lostAt?.renders ?? 0) + 3);
     expect(resumed?.source).toBe('webgpu');
     const seconds = (Date.now() - t0) / 1000;

@@ -16,7 +16,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const names = () => popup.$$eval('#avatars li span', (els) => els.map((e) => e.textContent ?? ''));
+const names = () => popup.$$eval('#avatars li .name', (els) => els.map((e) => e.textContent ?? ''));
 const storedSettings = () =>
   h.serviceWorker.evaluate(async () => ((await chrome.storage.local.get('r2talker.settings')) as Record<string, { avatarId: string | null }>)['r2talker.settings']);
 
@@ -26,8 +26,8 @@ describe('avatar import in the popup', () => {
     avatar.name = 'Tiny test head';
     const bytes = writeAvatar(avatar);
     await popup.setInputFiles('#import-file', { name: 'tiny.r2t', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
-    await popup.waitForFunction(() => [...document.querySelectorAll('#avatars li span')].some((e) => e.textContent === 'Tiny test head'));
-    expect(await names()).toEqual(['Built-in demo head', 'Tiny test head']);
+    await popup.waitForFunction(() => [...document.querySelectorAll('#avatars li .name')].some((e) => e.textContent === 'Tiny test head'));
+    expect(await names()).toEqual(['Built-in avatar', 'Tiny test head']);
     expect(await popup.textContent('#import-message')).toBe('');
     expect(await popup.isHidden('#import-progress')).toBe(true);
     const id = await popup.$eval('#avatars li:nth-child(2)', (li) => (li as HTMLElement).dataset.avatarId);
@@ -50,9 +50,10 @@ describe('avatar import in the popup', () => {
   });
 
   it('deleting the selected avatar removes it and falls back to the built-in head', async () => {
-    await popup.click('#avatars li:nth-child(2) button');
+    await popup.click('#avatars li:nth-child(2) button:text("Delete")');
+    await popup.click('#avatars li:nth-child(2) .delete-confirm');
     await popup.waitForFunction(() => document.querySelectorAll('#avatars li').length === 1);
-    expect(await names()).toEqual(['Built-in demo head']);
+    expect(await names()).toEqual(['Built-in avatar']);
     expect((await storedSettings()).avatarId).toBeNull();
   });
 });

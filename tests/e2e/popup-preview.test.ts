@@ -1,7 +1,8 @@
 /**
- * The popup's live preview: the user clicks "Preview with my microphone" and sees the chosen
- * avatar talk with their voice (espeak-ng speech as the fake mic) before joining a call; a
- * refused mic is explained and the avatar idles; stopping ends the engine session.
+ * The popup's live preview: the chosen avatar idles in it as soon as the popup opens; the user
+ * clicks "Talk with my microphone" and sees it talk with their voice (espeak-ng speech as the
+ * fake mic) before joining a call; a refused mic is explained and the avatar idles; stopping
+ * the microphone leaves the avatar idling.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -69,15 +70,18 @@ const frames = (popup: Page) => popup.$eval('#preview-canvas', (c) => Number((c 
 const sessions = (popup: Page) => popup.$eval('#preview-canvas', (c) => (c as HTMLCanvasElement).dataset.engineSessions ?? '');
 
 describe('the popup preview', () => {
-  it('shows the demo head talking with the microphone, and stopping it ends the engine session', async () => {
+  it('idles the demo head at once, talks with the microphone on request, and idles again when it is stopped', async () => {
     const h = await launch({ fakeAudioWav: wav });
     try {
       await h.setSettings(SETTINGS);
       const popup = await openPopup(h);
-      const blank = await grab(popup);
-      await popup.click('#preview-toggle');
+      // An opaque canvas starts black: what the popup would show without the idle preview.
+      const blank = Array.from({ length: RENDER_SIDE * RENDER_SIDE * 4 }, (_, i) => (i % 4 === 3 ? 255 : 0));
+      // Frames arrive before any click: the idle preview needs no microphone.
       expect(await eventually(() => frames(popup), (n) => n >= 3, 30_000)).toBeGreaterThanOrEqual(3);
-      expect(await popup.textContent('#preview-toggle')).toBe('Stop preview');
+      expect(await eventually(() => popup.textContent('#preview-status'), (t) => /idle\.$/.test(t ?? ''), 5000)).toMatch(/^Preview: .+, idle\.$/);
+      await popup.click('#preview-toggle');
+      expect(await eventually(() => popup.textContent('#preview-toggle'), (t) => t === 'Stop microphone', 10_000)).toBe('Stop microphone');
 
       // The demo head, not a blank or a test card: far from the blank canvas, close to the
       // renderer's own output for the same avatar, skin-coloured in the centre.
@@ -117,12 +121,12 @@ describe('the popup preview', () => {
       expect(await popup.textContent('#engine-summary')).toBe('The camera has not been used yet.');
 
       await popup.click('#preview-toggle');
-      expect(await eventually(() => sessions(popup), (s) => s === '0', 5000)).toBe('0');
-      expect(await popup.textContent('#preview-status')).toBe('Preview stopped.');
-      const stoppedAt = await frames(popup);
-      await popup.waitForTimeout(1500);
-      expect(await frames(popup)).toBe(stoppedAt);
-      expect(await popup.textContent('#preview-toggle')).toBe('Preview with my microphone');
+      expect(await popup.textContent('#preview-toggle')).toBe('Talk with my microphone');
+      expect(await eventually(() => popup.textContent('#preview-status'), (t) => /idle\.$/.test(t ?? ''), 5000)).toMatch(/^Preview: .+, idle\.$/);
+      // The session stays open: the avatar keeps idling in the popup.
+      expect(await sessions(popup)).toBe('1');
+      const at = await frames(popup);
+      expect(await eventually(() => frames(popup), (n) => n > at, 10_000)).toBeGreaterThan(at);
     } finally {
       await h.close();
     }

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../../worker/io/image.node.ts';
 import { writeNpy } from '../../worker/io/npy.ts';
 import { generatedFixtures, torchUnavailable } from '../helpers/import-fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUILTIN = join(ROOT, 'assets/avatars/builtin.r2t');
 
 function r2talker(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/r2talker.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
@@ -21,22 +21,19 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'r2t-cli-'));
 describe('r2talker demo / render / info', () => {
   const dir = tmp();
 
-  it('demo writes the demo avatar, its landmark track and PNG frames of a head', () => {
-    const r = r2talker(['demo', '--out', dir, '--frames', '1']);
+  it('demo renders the built-in avatar into a talking WebM', () => {
+    const r = r2talker(['demo', '--out', dir, '--frames', '1', '--size', '16x16', '--backend', 'cpu']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/rendered 1 frames/);
-    const png = decodeImage(new Uint8Array(readFileSync(join(dir, 'frames', 'frame_0000.png'))));
-    expect([png.width, png.height]).toEqual([256, 256]);
-    const c = (128 * 256 + 128) * 3;
-    expect(png.rgb[c]).toBeGreaterThan(png.rgb[c + 2]); // skin, not the blue-grey background
+    expect(readFileSync(join(dir, 'talk.webm')).subarray(0, 4)).toEqual(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])); // EBML magic
   });
 
-  it('info validates the written avatar and prints its configuration as JSON', () => {
-    const r = r2talker(['info', '--avatar', join(dir, 'demo.r2t'), '--json']);
+  it('info validates the built-in avatar and prints its configuration as JSON', () => {
+    const r = r2talker(['info', '--avatar', BUILTIN, '--json']);
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
-    expect(info.camera.width).toBe(256);
+    expect(info.camera.width).toBe(192);
     expect(info.config.head.grid.gridType).toBe('tiled');
     expect(info.tensors.find((t: { name: string }) => t.name === 'encoder.embeddings').dtype).toBe('float16');
   });
@@ -45,20 +42,20 @@ describe('r2talker demo / render / info', () => {
     const out = join(dir, 'render');
     const track = new Float32Array(6 * 204).map((_, i) => 0.01 * Math.sin(i));
     writeFileSync(join(dir, 'flat.npy'), writeNpy({ dtype: 'float32', shape: [6, 204], data: track }));
-    const r = r2talker(['render', '--avatar', join(dir, 'demo.r2t'), '--landmarks', join(dir, 'flat.npy'), '--out', out, '--frames', '2']);
+    const r = r2talker(['render', '--avatar', BUILTIN, '--landmarks', join(dir, 'flat.npy'), '--out', out, '--frames', '2']);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['frame_0000.png', 'frame_0001.png']);
   });
 
   it('render rejects a landmark track of the wrong shape with exit code 2 and a message naming it', () => {
     writeFileSync(join(dir, 'bad.npy'), writeNpy({ dtype: 'float32', shape: [4, 67, 3], data: new Float32Array(4 * 67 * 3) }));
-    const r = r2talker(['render', '--avatar', join(dir, 'demo.r2t'), '--landmarks', join(dir, 'bad.npy'), '--out', join(dir, 'x')]);
+    const r = r2talker(['render', '--avatar', BUILTIN, '--landmarks', join(dir, 'bad.npy'), '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('[INPUT_FORMAT] landmarks: expected shape [T,68,3] or [T,204] with T >= 1, got [4,67,3]');
   });
 
   it('info rejects a corrupt avatar with exit code 2 and an AVATAR_FORMAT error', () => {
-    const bytes = new Uint8Array(readFileSync(join(dir, 'demo.r2t')));
+    const bytes = new Uint8Array(readFileSync(BUILTIN));
     writeFileSync(join(dir, 'cut.r2t'), bytes.subarray(0, bytes.length >> 1));
     const r = r2talker(['info', '--avatar', join(dir, 'cut.r2t')]);
     expect(r.code).toBe(2);

@@ -25,15 +25,18 @@ describe('popup preview wording', () => {
   });
 
   it('the status line names avatar, renderer, render rate and whether the mic drives it', () => {
-    expect(describePreview(status({}), null)).toBe('Preview: Demo head on cpu-reference, 6.3 renders/s, driven by your microphone.');
-    expect(describePreview(status({ micIdleSec: null }), null)).toBe('Preview: Demo head on cpu-reference, 6.3 renders/s, waiting for the microphone.');
-    expect(describePreview(status({}), 'Microphone not allowed')).toBe('Preview: Demo head on cpu-reference, 6.3 renders/s, no microphone.');
+    expect(describePreview(status({}), null)).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, driven by your microphone.');
+    expect(describePreview(status({ micIdleSec: null }), null)).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, waiting for the microphone.');
+    expect(describePreview(status({}), 'Microphone not allowed')).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, no microphone.');
+    // Before the user asks for the microphone the avatar idles, whatever the engine heard.
+    expect(describePreview(status({}), null, false)).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, idle.');
+    expect(describePreview(status({ source: 'webgpu' }), null, false)).toBe('Preview: Demo head on WebGPU, 6.3 renders/s, idle.');
     expect(describePreview(status({ sessions: 0 }), null)).toBe('Preview stopped.');
   });
 
   it('the preview asks the engine for the avatar and renderer the settings choose', () => {
     const s = { ...DEFAULT_SETTINGS, avatarId: 'abc', renderer: 'cpu' as const, renderMaxSide: 64, idleBlinks: false };
-    expect(previewEngineOptions(s)).toEqual({ avatarId: 'abc', idleBlinks: false, idleHeadMotion: true, backend: 'cpu', renderMaxSide: 64 });
+    expect(previewEngineOptions(s)).toEqual({ avatarId: 'abc', idleBlinks: false, idleHeadMotion: true, backend: 'cpu', renderMaxSide: 64, quality: 'auto' });
   });
 });
 

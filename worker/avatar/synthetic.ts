@@ -1,7 +1,8 @@
 /**
- * The built-in demo avatar: a stylised head whose weights are constructed by hand so that the
- * real R2-Talker network (grid -> FiLM-conditioned sigma net -> colour net) renders it, and
- * whose mouth opens with the inner-lip landmarks. It needs no training data, exercises every
+ * A procedural head (the main job renders the trained assets/avatars/builtin.r2t; the extension
+ * still shows this head when no avatar is chosen): its weights are constructed by hand so that
+ * the real R2-Talker network (grid -> FiLM-conditioned sigma net -> colour net) renders it, and
+ * its mouth opens with the inner-lip landmarks. It needs no training data, exercises every
  * stage of the renderer, and gives tests a face whose mouth region measurably changes with
  * speech.
  *

@@ -18,9 +18,12 @@ import { CpuRenderer, toRgba8 } from '../model/cpu-renderer.ts';
 import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../model/landmarks.ts';
 import { DEFAULT_EYE, pingPongIndex, smoothEye, smoothPoses } from '../model/poses.ts';
 import { loadModelWeights, type ModelWeights } from '../model/weights.ts';
-import { GpuRenderer } from '../render/renderer.ts';
+import { GpuRenderer, type GpuRendererOptions } from '../render/renderer.ts';
+import { GpuFastRenderer } from '../render/fast-renderer.ts';
 import { downscaleAvatar } from './cpu-reference-renderer.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
+import { FastCpuRenderer } from '../model/fast-renderer.ts';
+import { QualityGovernor, type Quality, type QualityMode } from './quality-governor.ts';
 
 export type Backend = 'webgpu' | 'cpu-reference';
 export type StatsSource = 'avatar' | 'demo-track' | 'running';
@@ -32,6 +35,10 @@ export interface RendererChoice {
   maxSide: number;
   /** The CPU reference is slow: it renders at most this side whatever maxSide says. */
   cpuMaxSide: number;
+  /** Exact or fast mode (WebGPU and CPU paths); 'auto' goes fast when exact misses budgetMs (default 'exact'). */
+  quality?: QualityMode;
+  /** Frame budget of 'auto', ms (default 40: 25 fps). */
+  budgetMs?: number;
 }
 
 export interface RendererInfo {
@@ -97,13 +104,23 @@ export class AvatarRenderer implements FrameRenderer {
   private readonly running: RunningStats | null;
   private first = true;
   private destroyed = false;
+  private lastQuality: Quality | null = null;
+  /**
+   * WebGPU path: the quality governor and the fast renderer, built in the background on the
+   * exact renderer's device when the mode is not 'exact' (pipelines take seconds to compile on a
+   * software adapter, so exact frames keep coming meanwhile); null until it is ready.
+   */
+  private gpuGovernor: QualityGovernor | null = null;
+  private gpuFast: GpuFastRenderer | null = null;
+  /** Why the WebGPU fast renderer could not be built (exact mode then stays). */
+  gpuFastProblem: string | null = null;
 
   private constructor(
     readonly info: RendererInfo,
     private readonly avatar: Avatar,
     private readonly stats: LandmarkStatistics,
     private gpu: GpuRenderer | null,
-    private readonly cpu: { renderer: CpuRenderer; weights: ModelWeights; conditioner: LandmarkConditioner } | null,
+    private readonly cpu: { renderer: CpuRenderer; fast: FastCpuRenderer; governor: QualityGovernor; weights: ModelWeights; conditioner: LandmarkConditioner } | null,
   ) {
     const cond = avatar.config.condition;
     this.numbers = cond.numLandmarks * 3;
@@ -125,7 +142,11 @@ export class AvatarRenderer implements FrameRenderer {
     return this.info.backend;
   }
 
-  static async create(source: Avatar, isDemo: boolean, choice: RendererChoice): Promise<AvatarRenderer> {
+  /**
+   * `gpuOptions` lets a host without navigator.gpu (Node's `webgpu` package, for the LiveKit
+   * avatar worker) supply its GPU entry point and compile mode; workers pass nothing.
+   */
+  static async create(source: Avatar, isDemo: boolean, choice: RendererChoice, gpuOptions: GpuRendererOptions = {}): Promise<AvatarRenderer> {
     const numbers = source.config.condition.numLandmarks * 3;
     let stats: LandmarkStatistics;
     let statsSource: StatsSource;
@@ -150,10 +171,12 @@ export class AvatarRenderer implements FrameRenderer {
       const f = downscaleFactor(source.camera.width, source.camera.height, choice.maxSide);
       const avatar = f > 1 ? downscaleAvatar(source, f) : source;
       try {
-        const gpu = await GpuRenderer.create(avatar, {});
+        const gpu = await GpuRenderer.create(avatar, gpuOptions);
         const caps = gpu.context.caps;
         const info: RendererInfo = { ...base, name: avatar.name, backend: 'webgpu', adapter: caps.description + (caps.fallback ? ' (software)' : ''), width: avatar.camera.width, height: avatar.camera.height, gpuProblem: null };
-        return new AvatarRenderer(info, avatar, stats, gpu, null);
+        const r = new AvatarRenderer(info, avatar, stats, gpu, null);
+        r.startGpuQuality(choice, gpuOptions);
+        return r;
       } catch (e) {
         gpuProblem = e instanceof GpuError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
       }
@@ -161,14 +184,49 @@ export class AvatarRenderer implements FrameRenderer {
     const f = downscaleFactor(source.camera.width, source.camera.height, Math.min(choice.maxSide, choice.cpuMaxSide));
     const avatar = f > 1 ? downscaleAvatar(source, f) : source;
     const weights = loadModelWeights(avatar);
-    const cpu = { renderer: new CpuRenderer(weights, avatar.camera), weights, conditioner: new LandmarkConditioner(weights, stats) };
+    const cpu = {
+      renderer: new CpuRenderer(weights, avatar.camera),
+      fast: new FastCpuRenderer(weights, avatar.camera),
+      governor: new QualityGovernor(choice.quality ?? 'exact', { budgetMs: choice.budgetMs ?? 40 }),
+      weights,
+      conditioner: new LandmarkConditioner(weights, stats),
+    };
     const info: RendererInfo = { ...base, name: avatar.name, backend: 'cpu-reference', adapter: null, width: avatar.camera.width, height: avatar.camera.height, gpuProblem };
     return new AvatarRenderer(info, avatar, stats, null, cpu);
   }
 
+  private startGpuQuality(choice: RendererChoice, gpuOptions: GpuRendererOptions): void {
+    const mode = choice.quality ?? 'exact';
+    this.gpuGovernor = new QualityGovernor(mode, { budgetMs: choice.budgetMs ?? 40 });
+    if (mode === 'exact') return;
+    // The exact renderer's current device (it acquires a new one after a loss).
+    const acquire = async () => {
+      if (!this.gpu) throw new Error('webgpu: renderer destroyed');
+      return this.gpu.context;
+    };
+    this.gpuFastReady = GpuFastRenderer.create(this.avatar, { ...gpuOptions, acquire }).then(
+      (fast) => {
+        if (this.destroyed) fast.destroy();
+        else this.gpuFast = fast;
+      },
+      (e: unknown) => {
+        this.gpuFastProblem = e instanceof Error ? e.message : String(e);
+      },
+    );
+  }
+
+  /** Resolves once the WebGPU fast renderer is built (or failed: gpuFastProblem says why). */
+  gpuFastReady: Promise<void> = Promise.resolve();
+
   /** How many times the GPU device was recreated after a loss. */
   get recoveries(): number {
     return this.gpu?.recoveries ?? 0;
+  }
+
+  /** The mode that runs now, as the path's governor decides (fast on WebGPU once its renderer is built). */
+  get quality(): Quality {
+    if (this.cpu) return this.cpu.governor.quality;
+    return this.gpuGovernor?.quality === 'fast' && this.gpuFast ? 'fast' : 'exact';
   }
 
   /** GPU memory the renderer holds (weights, frame buffers), bytes; 0 on the CPU path. */
@@ -197,16 +255,32 @@ export class AvatarRenderer implements FrameRenderer {
     const eye = input.eye ?? (this.eyes ? smoothEye(this.eyes, this.poseCount, p) : DEFAULT_EYE);
     const { width, height } = this.avatar.camera;
     if (this.gpu) {
-      const smoothing = this.first ? 0 : this.avatar.config.condition.lipSmoothing;
+      const wanted = this.gpuGovernor?.next() ?? 'exact';
+      const q: Quality = wanted === 'fast' && this.gpuFast ? 'fast' : 'exact';
+      // Each renderer keeps its own previous landmark code for the lip EMA and fast mode its
+      // previous frame: after frames of the other mode both are stale.
+      const switched = q !== this.lastQuality;
+      if (switched && q === 'fast') this.gpuFast!.reset();
+      const smoothing = this.first || switched ? 0 : this.avatar.config.condition.lipSmoothing;
       this.first = false;
-      const r = await this.gpu.render({ pose, eye, windowPoints: this.points, smoothing }, ['rgba']);
+      this.lastQuality = q;
+      const t0 = performance.now();
+      const frame = { pose, eye, windowPoints: this.points, smoothing };
+      const r = q === 'fast' ? await this.gpuFast!.render(frame, ['rgba']) : await this.gpu.render(frame, ['rgba']);
+      this.gpuGovernor?.record(q, performance.now() - t0);
       if (!r.rgba) throw new Error('webgpu: no rgba readback');
       const data = new Uint8ClampedArray(r.rgba.buffer, r.rgba.byteOffset, width * height * 4) as Uint8ClampedArray<ArrayBuffer>;
       return { kind: 'rgba', width, height, data: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : (data.slice() as Uint8ClampedArray<ArrayBuffer>) };
     }
     const cpu = this.cpu!;
     const { film1, film2 } = computeFilm(cpu.weights, cpu.conditioner.code(this.points));
-    const result = cpu.renderer.render({ film1, film2, pose, eye });
+    const q = cpu.governor.next();
+    // Fast mode reuses its own previous frame; after exact frames that frame is stale.
+    if (q === 'fast' && this.lastQuality !== 'fast') cpu.fast.reset();
+    this.lastQuality = q;
+    const t0 = performance.now();
+    const result = q === 'fast' ? cpu.fast.render({ film1, film2, pose, eye }) : cpu.renderer.render({ film1, film2, pose, eye });
+    cpu.governor.record(q, performance.now() - t0);
     const data = toRgba8(result.image, result.width, result.height) as Uint8ClampedArray<ArrayBuffer>;
     return { kind: 'rgba', width: result.width, height: result.height, data };
   }
@@ -214,6 +288,8 @@ export class AvatarRenderer implements FrameRenderer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.gpuFast?.destroy();
+    this.gpuFast = null;
     this.gpu?.destroy();
     this.gpu = null;
   }

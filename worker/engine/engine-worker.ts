@@ -35,7 +35,7 @@ class Engine implements EngineWorkerApi {
   private readonly sessions = new Map<string, Session>();
 
   async setOptions(options: EngineOptions): Promise<EngineStatus> {
-    const rebuild = options.backend !== this.options.backend || options.renderMaxSide !== this.options.renderMaxSide;
+    const rebuild = options.backend !== this.options.backend || options.renderMaxSide !== this.options.renderMaxSide || options.quality !== this.options.quality;
     this.options = { ...options };
     this.hub?.setOptions(this.options);
     if (rebuild) await this.rebuild();
@@ -120,7 +120,9 @@ class Engine implements EngineWorkerApi {
     const r = this.hub?.rendererForTests;
     const gpuRecoveries = r instanceof RemoteRenderer ? await r.recoveries().catch(() => 0) : 0;
     const gpuBytes = r instanceof RemoteRenderer ? await r.gpuBytes().catch(() => 0) : 0;
+    const quality = r instanceof RemoteRenderer ? await r.quality().catch(() => undefined) : undefined;
     return {
+      quality,
       gpuRecoveries,
       gpuBytes,
       source: this.hub?.sourceName ?? 'none',

@@ -62,6 +62,10 @@ export class RemoteRenderer implements FrameRenderer {
     return this.worker ? this.api.gpuBytes() : Promise.resolve(0);
   }
 
+  quality(): Promise<'exact' | 'fast'> {
+    return this.worker ? this.api.quality() : Promise.resolve('exact');
+  }
+
   recoveries(): Promise<number> {
     return this.worker ? this.api.recoveries() : Promise.resolve(0);
   }

@@ -33,6 +33,8 @@ export interface RenderWorkerApi {
   recoveries(): number;
   /** GPU bytes the renderer holds (0 on the CPU path), for the soak test's leak bound. */
   gpuBytes(): number;
+  /** The mode running now: 'exact' or 'fast' (issue 14). */
+  quality(): 'exact' | 'fast';
   destroy(): void;
 }
 
@@ -66,6 +68,9 @@ const api: RenderWorkerApi = {
   },
   gpuBytes() {
     return renderer?.gpuBytes ?? 0;
+  },
+  quality() {
+    return renderer?.quality ?? 'exact';
   },
   recoveries() {
     return renderer?.recoveries ?? 0;

@@ -50,7 +50,7 @@ function loadDefaultGenerator(): Promise<LandmarkGenerator> {
 async function pickGenerator(own: Uint8Array | null, problems: string[]): Promise<LandmarkGenerator | null> {
   if (own) {
     try {
-      // Fails under the extension's CSP until the ONNX decoder stops generating code (eval).
+      // The ONNX codec is eval-free (worker/io/onnx-proto-codec.ts), so this runs under the extension's CSP; a damaged model falls back.
       return generatorFromOnnx(own, 'avatar.generator');
     } catch (e) {
       problems.push(`The avatar's own landmark generator is unusable (${e instanceof Error ? e.message : String(e)}); using the default one.`);
@@ -70,7 +70,7 @@ export async function createSources(options: EngineOptions, avatar: AvatarPayloa
   let renderer: RemoteRenderer;
   try {
     renderer = await RemoteRenderer.start(
-      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE } },
+      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE, quality: options.quality } },
       new URL('render-worker.js', self.location.href),
     );
   } catch (e) {

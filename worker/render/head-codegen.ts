@@ -100,12 +100,18 @@ const HEAD_BANK_BINDINGS = [2, 10, 11, 12, 13, 14, 15, 16];
  * `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI>` (rgb, sigma of
  * SPI = `samples` points) and its packed weights.
  */
-export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1): FusedSource | null {
-  // The stage file has three uniforms of its own.
-  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - 3, (home) => buildHead(avatar, precision, home, samples));
+export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1, sensitivity = false): FusedSource | null {
+  // The stage file has three uniforms of its own (fast mode's sensitivity a fourth).
+  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - (sensitivity ? 4 : 3), (home) => buildHead(avatar, precision, home, samples, sensitivity));
 }
 
-function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number) {
+/**
+ * With `sensitivity` (fast mode) head_mlp also leaves in `head_sens[s]` how far this frame's
+ * FiLM vectors moved sample s's hidden units since the previous frame's (`film_prev`, declared
+ * by shaders/fast/fast-head.wgsl): max over both FiLM layers of |h * d_scale + d_shift|, as
+ * worker/model/fast-field.ts headSigma computes it.
+ */
+function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number, sensitivity: boolean) {
   const h = avatar.config.head;
   const F = h.grid.featuresPerLevel;
   if (F > MAX_FUSED_FEATURES || h.grid.inputDim !== 3) return null;
@@ -131,11 +137,14 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome,
   b.line('}');
   const inputs = packedGridInputs(L, F);
   if (h.eyeInput) inputs.push('fp.eye');
-  const film = (base: number) => ({ film: { array: 'film', shift: base, scale: base + HID, last: 4 * HID - 1 } });
+  const delta = sensitivity ? { delta: { array: 'film_prev', into: 'sens' } } : {};
+  const film = (base: number) => ({ film: { array: 'film', shift: base, scale: base + HID, last: 4 * HID - 1, ...delta } });
+  if (sensitivity) b.line('var sens#: vec4f = vec4f(0.0);');
   const layer = (name: string) => ({ weights: tensorF32(avatar, name), rows: 0, cols: 0 });
   const src = (name: string, rows: number, cols: number, order?: number[]) => ({ ...layer(name), rows, cols, order });
   const s0 = b.layer('s0', src('sigma_net.net.0.weight', HID, sigIn), inputs, film(0));
   const s1 = b.layer('s1', src('sigma_net.net.1.weight', HID, HID), s0, film(2 * HID));
+  if (sensitivity) b.line('head_sens[#i] = max(max(sens#.x, sens#.y), max(sens#.z, sens#.w));');
   // Geo features first so they stay vec4-aligned for the colour net; sigma last.
   const order = [...Array.from({ length: h.geoFeatDim }, (_, i) => i + 1), 0];
   const s2 = b.layer('s2', src('sigma_net.net.2.weight', h.geoFeatDim + 1, HID, order), s1);
@@ -149,7 +158,8 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome,
   b.line('return out;');
   const bankBindings = HEAD_BANK_BINDINGS.slice(0, b.bankCount);
   const done = () => {
-    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_VEC4: u32 = ${HID}u;`, `const SPI: u32 = ${samples}u;`, `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`].join('\n\n');
+    const sens = sensitivity ? ['var<private> head_sens: array<f32, SPI>;'] : [];
+    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_VEC4: u32 = ${HID}u;`, `const SPI: u32 = ${samples}u;`, ...sens, `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`].join('\n\n');
     return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
   };
   return { b, done };

@@ -14,6 +14,16 @@ import { buildModule } from './wgsl.ts';
 export const FIELD_WORKGROUP = 64;
 export type KernelKind = 'fused' | 'loop';
 
+/**
+ * Fast mode's extra bindings (shaders/fast/fast-head.wgsl): the fast state the sensitivity goes
+ * to (word offset `slotSens`) and the previous frame's FiLM vectors.
+ */
+export interface FastFieldBindings {
+  state: GPUBuffer;
+  filmPrev: GPUBuffer;
+  slotSens: number;
+}
+
 export class HeadFieldPass {
   private pipeline!: GPUComputePipeline;
   readonly ready: Promise<void>;
@@ -25,18 +35,24 @@ export class HeadFieldPass {
   readonly weightHome: 'uniform' | 'storage' | null = null;
   private destroyed = false;
 
-  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused', fast?: FastFieldBindings) {
     const head = fb.avatar.config.head;
     const consts = { ...gridConsts(head.grid), ...pick(fb.consts, ['MAX_PASSES', 'SIG_IN', 'EYE_INPUT', 'HID', 'GEO', 'CHID', 'IND', 'SH_DIM', 'COL_IN', 'FILM_OUT', 'W_SIG0', 'W_SIG1', 'W_SIG2', 'W_COL0', 'W_COL1', 'W_IND']) };
     // Weights stay in storage: uniform banks measured no faster in CPU time on SwiftShader
     // (bench/probe-mlp.ts: 229 vs 261 CPU ms); pass device.limits to buildHeadFused to use them.
-    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation) : null;
+    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation, fast !== undefined) : null;
     this.kind = fused ? 'fused' : 'loop';
+    if (fast && (!fused || fused.home !== 'storage')) throw new Error('HeadFieldPass: fast mode needs the fused kernel with its weights in storage');
     this.params = makeBuffer(device, 'r2t.headField.params', 16, UNIFORM());
     if (fused) {
       const module = device.createShaderModule({
         label: 'r2t.headField.fused',
-        code: buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl'], consts, weightType: fb.precision, extra: fused.code }),
+        code: buildModule({
+          parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl', ...(fast ? (['fast/fast-head.wgsl'] as const) : [])],
+          consts: fast ? { ...consts, FAST_SLOT_SENS: fast.slotSens } : consts,
+          weightType: fb.precision,
+          extra: fused.code,
+        }),
       });
       const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform'];
       this.weightHome = fused.home;
@@ -46,8 +62,12 @@ export class HeadFieldPass {
         kinds[binding] = fused.home === 'uniform' ? 'uniform' : 'read-only-storage';
         resources[binding] = this.blocks[i];
       });
+      if (fast) {
+        kinds.push('storage', 'uniform');
+        resources.push(fast.state, fast.filmPrev);
+      }
       const layout = makeLayout(device, 'r2t.headField.fused.bgl', kinds);
-      this.ready = makePipeline(device, 'r2t.headField.fused', module, 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile).then((p) => {
+      this.ready = makePipeline(device, 'r2t.headField.fused', module, fast ? 'head_fused_fast' : 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile).then((p) => {
         this.pipeline = p;
       });
       this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, resources);

@@ -32,8 +32,13 @@ export interface LayerSource {
   order?: number[];
 }
 
-/** FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1); `array` is a uniform array<vec4f>. */
-export type Activation = 'none' | 'relu' | { film: { array: string; shift: number; scale: number; last: number } } | { biasRelu: { array: string; offset: number } };
+/**
+ * FiLM: max(y * (1 + array[scale + o]) + array[shift + o], 0) with o the output row (< last + 1); `array` is a uniform array<vec4f>.
+ * With `delta` (fast mode): also `into#` = max(into#, |y * d[scale + o] + d[shift + o]|), d = array - delta.array (the
+ * previous frame's FiLM vectors, same layout): how far this frame's conditioning moved the unit (worker/model/fast-field.ts).
+ */
+export type FilmActivation = { array: string; shift: number; scale: number; last: number; delta?: { array: string; into: string } };
+export type Activation = 'none' | 'relu' | { film: FilmActivation } | { biasRelu: { array: string; offset: number } };
 
 /**
  * Where the packed weights live. 'uniform' banks (each at most `bankBlocks` blocks, one binding
@@ -145,6 +150,11 @@ export class MlpBuilder {
       const f = act.film;
       this.lines.push(`    let fscale = vec4f(1.0) + ${filmVec(f.array, f.scale, f.last)};`);
       this.lines.push(`    let fshift = ${filmVec(f.array, f.shift, f.last)};`);
+      if (f.delta) {
+        this.lines.push(`    let dscale = ${filmVec(f.array, f.scale, f.last)} - ${filmVec(f.delta.array, f.scale, f.last)};`);
+        this.lines.push(`    let dshift = fshift - ${filmVec(f.delta.array, f.shift, f.last)};`);
+        this.lines.push(...acc(`${f.delta.into}# = max(${f.delta.into}#, abs(acc# * dscale + dshift));`));
+      }
       this.lines.push(...acc('acc# = max(acc# * fscale + fshift, vec4f(0.0));'));
     }
     this.lines.push(...acc(`${name}#[j] = acc#;`));

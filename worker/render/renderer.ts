@@ -9,7 +9,8 @@ import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { withGpuErrors } from '../gpu/scope.ts';
 import { writeData, type CompileMode } from './gpu-util.ts';
-import { ConditionPass, type ConditionMode } from './condition-pass.ts';
+import { ConditionPass } from './condition-pass.ts';
+import { writeConditioning } from './frame-conditioning.ts';
 import { CTRL_STEPS, FrameBuffers } from './frame-buffers.ts';
 import { checkPose, cameraBlock } from './frame-data.ts';
 import { HeadFieldPass, type KernelKind } from './head-field-pass.ts';
@@ -253,29 +254,7 @@ export class GpuRenderer {
     const q = this.ctx.device.queue;
     checkPose(frame.pose);
     if (!Number.isFinite(frame.eye)) throw new ConfigError(`frame.eye: expected a finite number, got ${frame.eye}`);
-    let mode: ConditionMode;
-    if (frame.film1 && frame.film2) {
-      const n = 2 * cfg.head.hiddenDim;
-      if (frame.film1.length !== n || frame.film2.length !== n) throw new ConfigError(`frame.film1/film2: expected ${n} values each, got ${frame.film1.length}/${frame.film2.length}`);
-      const film = new Float32Array(2 * n);
-      film.set(frame.film1);
-      film.set(frame.film2, n);
-      writeData(q, p.fb.film, film);
-      mode = 'film';
-    } else if (frame.code) {
-      const n = p.fb.consts.COND_IN as number;
-      if (frame.code.length !== n) throw new ConfigError(`frame.code: expected ${n} values, got ${frame.code.length}`);
-      writeData(q, p.fb.code, frame.code);
-      mode = 'code';
-    } else if (frame.windowPoints) {
-      const n = cfg.condition.numLandmarks * cfg.condition.window * 3;
-      if (frame.windowPoints.length !== n) throw new ConfigError(`frame.windowPoints: expected ${n} values, got ${frame.windowPoints.length}`);
-      writeData(q, p.fb.points, frame.windowPoints);
-      p.condition.setParams(frame.smoothing ?? 0);
-      mode = 'points';
-    } else {
-      throw new ConfigError('frame: expected film1+film2, code or windowPoints');
-    }
+    const mode = writeConditioning(q, p.fb, p.condition, frame);
     writeData(q, p.rays.camera, cameraBlock(frame.pose, this.avatar.camera, cfg));
     p.field.setEye(frame.eye);
     p.wavefront.prepare(frame.pose);

@@ -24,7 +24,8 @@ export class TorsoPass {
   private readonly biasWeights: { wd: Float32Array; wn: Float32Array } | null = null;
   /** Fused path: the pixels the occupancy test keeps (row-major indices) and their count. */
   private readonly pixels: GPUBuffer | null = null;
-  private readonly pixelCount: number = 0;
+  /** Pixels the fused torso kernel evaluates (the torso occupancy keeps them). */
+  readonly pixelCount: number = 0;
   private destroyed = false;
 
   constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {

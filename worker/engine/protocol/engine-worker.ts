@@ -13,6 +13,8 @@ export interface EngineOptions {
   backend: 'auto' | 'cpu';
   /** Longest side the avatar is rendered at (the session scales it to the track size). */
   renderMaxSide: number;
+  /** Exact or fast mode (absent: exact); 'auto' goes fast when exact cannot hold the frame rate. */
+  quality?: 'auto' | 'exact' | 'fast';
 }
 
 /** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */
@@ -47,6 +49,8 @@ export interface EngineStatus {
   gpuBytes: number;
   /** Seconds since the last mic chunk reached the engine, or null when none ever arrived. */
   micIdleSec: number | null;
+  /** The render mode running now (fast when exact cannot hold the frame rate); absent before a renderer runs. */
+  quality?: 'exact' | 'fast';
 }
 
 export interface EngineWorkerApi {

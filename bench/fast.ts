@@ -1,0 +1,147 @@
+/**
+ * npm run bench (fast mode part): exact vs fast mode on the CPU reference over a talking sequence
+ * with head motion, frame by frame in one run, for three avatars:
+ * - builtin: the shipped trained avatar (assets/avatars/builtin.r2t: head, lips and torso);
+ * - bench: the official-config avatar bench/run.ts measures (seeded random weights, head-shaped
+ *   occupancy, torso), whose per-pixel torso costs more than its head;
+ * - demo: the procedural demo head (semi-transparent: every ray spends all its samples).
+ * Per avatar: multiply-adds per frame (head, torso and conditioning nets) and their ratio, PSNR
+ * against exact (whole image, every compared frame; mouth region), and the wall-time ratio.
+ * The trained and bench avatars talk with speechOpening() (phrases and pauses: speech onsets)
+ * while the camera sways and makes a fast head turn every 3.2 s (headMotion()); the demo head
+ * plays its own talking track and pose sweep.
+ * R2T_FAST_SIZE (default 128) image side; R2T_FAST_SECONDS (default 10) of 25 fps video;
+ * R2T_FAST_EVERY (default 5) compares every k-th frame with exact (fast mode renders every frame:
+ * it carries state from frame to frame); R2T_FAST_AVATARS (default builtin,bench,demo);
+ * R2T_FAST_OPTIONS: JSON of FastModeOptions to try instead of the defaults.
+ * The WebGPU fast mode's figures come from bench/fast-gpu.ts (also in npm run bench).
+ */
+import type { Avatar } from '../worker/avatar/types.ts';
+import { loadBuiltinAvatar } from '../worker/avatar/builtin.node.ts';
+import { CpuRenderer } from '../worker/model/cpu-renderer.ts';
+import { FastCpuRenderer, type FastModeOptions } from '../worker/model/fast-renderer.ts';
+import { torsoPixels } from '../worker/model/torso.ts';
+import { surfacePoints } from '../worker/model/fast-reproject.ts';
+import { officialAvatar } from '../tests/helpers/webgpu-avatar.ts';
+import { avatarSequence, demoMouthPixels, mouthPixelsOf, mouthPoints, psnr, speechOpening, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
+import { frameMacs } from './measure.ts';
+
+const size = Number(process.env.R2T_FAST_SIZE ?? 128);
+const seconds = Number(process.env.R2T_FAST_SECONDS ?? 10);
+const every = Math.max(1, Math.floor(Number(process.env.R2T_FAST_EVERY ?? 5)));
+const names = (process.env.R2T_FAST_AVATARS ?? 'builtin,bench,demo').split(',').map((s) => s.trim());
+if (!(Number.isInteger(size) && size >= 16 && size <= 1024) || !(seconds > 0 && seconds <= 60)) {
+  console.error(`bench/fast.ts: R2T_FAST_SIZE must be an integer 16..1024 and R2T_FAST_SECONDS in (0, 60], got ${size} and ${seconds}`);
+  process.exit(2);
+}
+for (const nm of names) {
+  if (!['builtin', 'bench', 'demo'].includes(nm)) {
+    console.error(`bench/fast.ts: R2T_FAST_AVATARS: expected a comma-separated list of builtin, bench, demo, got ${JSON.stringify(nm)}`);
+    process.exit(2);
+  }
+}
+const n = Math.max(2, Math.round(seconds * 25));
+const fastOptions = JSON.parse(process.env.R2T_FAST_OPTIONS ?? '{}') as Partial<FastModeOptions>;
+
+/** The avatar's camera and background resampled to size x size (nearest neighbour), the view kept. */
+function resize(av: Avatar, side: number): Avatar {
+  const cam = av.camera;
+  const src = av.tensors.get('background')!;
+  const from = src.data as Uint8Array;
+  const bg = new Uint8Array(side * side * 3);
+  for (let r = 0; r < side; r++)
+    for (let c = 0; c < side; c++)
+      for (let k = 0; k < 3; k++) bg[(r * side + c) * 3 + k] = from[(Math.floor((r * cam.height) / side) * cam.width + Math.floor((c * cam.width) / side)) * 3 + k];
+  const tensors = new Map(av.tensors);
+  tensors.set('background', { name: 'background', dtype: 'uint8', shape: [side, side, 3], data: bg });
+  const kx = side / cam.width;
+  const ky = side / cam.height;
+  return { ...av, tensors, camera: { fx: cam.fx * kx, fy: cam.fy * ky, cx: cam.cx * kx, cy: cam.cy * ky, width: side, height: side } };
+}
+
+async function sequenceFor(name: string): Promise<{ seq: TalkingSequence; mouth: (pose: Float32Array) => number[]; label: string }> {
+  if (name === 'demo') {
+    const seq = talkingSequence(size, n);
+    return { seq, mouth: (pose) => demoMouthPixels(pose, seq.avatar.camera), label: 'demo head (procedural, semi-transparent)' };
+  }
+  const av = name === 'builtin' ? resize(await loadBuiltinAvatar(), size) : officialAvatar({ size });
+  const seq = avatarSequence(av, n);
+  // The mouth: where an open and a closed mouth differ at the first pose, as surface points.
+  let tOpen = 0;
+  let tClosed = 0;
+  for (let t = 0; t < Math.min(n, 50); t++) {
+    if (speechOpening(t) > speechOpening(tOpen)) tOpen = t;
+    if (speechOpening(t) < speechOpening(tClosed)) tClosed = t;
+  }
+  const probe = new FastCpuRenderer(seq.weights, av.camera);
+  const pose = seq.frames[0].pose;
+  const open = probe.render({ ...seq.frames[tOpen], pose });
+  probe.reset();
+  const closed = probe.render({ ...seq.frames[tClosed], pose });
+  const pts = mouthPoints(open.image, closed.image, surfacePoints(open.origins, open.directions, open.hitT));
+  const label = name === 'builtin' ? 'builtin.r2t (trained, tiny preset)' : 'bench avatar (official config, random weights)';
+  return { seq, mouth: (p) => mouthPixelsOf(pts, p, av.camera), label };
+}
+
+for (const name of names) {
+  const { seq, mouth, label } = await sequenceFor(name);
+  const exact = new CpuRenderer(seq.weights, seq.avatar.camera);
+  const fast = new FastCpuRenderer(seq.weights, seq.avatar.camera, fastOptions);
+  const t = seq.weights.torso;
+  const torsoList = t ? torsoPixels(t.densityGrid, seq.weights.config.torso!.densityResolution, size, size, t.densityThreshold).length : 0;
+  console.log(`\nfast mode vs exact, CPU reference: ${label} ${size}x${size}, ${n} frames (${seconds} s at 25 fps) with speech and head motion, exact compared every ${every} frame(s)`);
+  let macsExact = 0;
+  let macsFast = 0;
+  let headExact = 0;
+  let headFast = 0;
+  let torsoExact = 0;
+  let torsoFast = 0;
+  let cond = 0;
+  let msExact = 0;
+  let msFast = 0;
+  let compared = 0;
+  let minPsnr = Infinity;
+  let minMouth = Infinity;
+  let worstMouthFrame = -1;
+  let sumMse = 0;
+  let marched = 0;
+  for (let i = 0; i < n; i++) {
+    const fr = seq.frames[i];
+    let t0 = performance.now();
+    const f = fast.render(fr);
+    const fMs = performance.now() - t0;
+    if (i % every !== 0) continue;
+    t0 = performance.now();
+    const e = exact.render(fr);
+    const eMs = performance.now() - t0;
+    let samples = 0;
+    for (const v of e.samplesPerRay) samples += v;
+    const m = frameMacs(seq.weights.config, samples, torsoList);
+    // Frame 0 has no previous frame: fast mode marches it in full, as every cut does.
+    macsExact += m.total;
+    macsFast += f.stats.macs + m.cond;
+    headExact += m.head;
+    headFast += f.stats.macs - f.stats.torsoEvals * m.perTorsoPixel;
+    torsoExact += m.torso;
+    torsoFast += f.stats.torsoEvals * m.perTorsoPixel;
+    cond += m.cond;
+    msExact += eMs;
+    msFast += fMs;
+    marched += f.stats.marchedRays;
+    const p = psnr(f.image, e.image);
+    sumMse += 10 ** (-p / 10);
+    minPsnr = Math.min(minPsnr, p);
+    const pm = psnr(f.image, e.image, mouth(fr.pose));
+    if (pm < minMouth) {
+      minMouth = pm;
+      worstMouthFrame = i;
+    }
+    compared++;
+  }
+  const meanPsnr = -10 * Math.log10(sumMse / compared);
+  const M = (v: number) => `${(v / compared / 1e6).toFixed(1)} M`;
+  console.log(`multiply-adds per frame: exact ${M(macsExact)}, fast ${M(macsFast)} -> ratio fast/exact ${(macsFast / macsExact).toFixed(3)} (target <= 0.333); head nets ${M(headExact)} -> ${M(headFast)}, torso nets ${M(torsoExact)} -> ${M(torsoFast)}, conditioning ${M(cond)} in both`);
+  console.log(`PSNR fast vs exact: sequence ${meanPsnr.toFixed(2)} dB, worst frame ${minPsnr.toFixed(2)} dB (target >= 38); mouth region worst frame ${minMouth.toFixed(2)} dB at frame ${worstMouthFrame} (target >= 35)`);
+  console.log(`rays marched by fast mode: ${((100 * marched) / compared / (size * size)).toFixed(1)}% of pixels (the rest interpolated from agreeing, quiet neighbours)`);
+  console.log(`CPU wall time per frame: exact ${(msExact / compared).toFixed(0)} ms, fast ${(msFast / compared).toFixed(0)} ms -> ratio fast/exact ${(msFast / msExact).toFixed(3)} (${(1000 / (msFast / compared)).toFixed(2)} frames/s fast on one JS thread)`);
+}

@@ -1,0 +1,52 @@
+/** The engine's WebGPU path picks fast mode by itself when exact cannot hold the frame budget. */
+import { describe, expect, it } from 'vitest';
+import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
+import { AvatarRenderer } from '../../worker/engine/avatar-renderer.ts';
+import type { RenderInput } from '../../worker/engine/interfaces.ts';
+import { nodeGpu, nodeGpuConfigured } from '../helpers/webgpu.ts';
+
+const input = (i: number): RenderInput => ({ timestampUs: i * 40_000, landmarks: null, poseIndex: i, eye: null, audioLevel: 0 });
+
+async function frame(r: AvatarRenderer, i: number): Promise<Uint8ClampedArray> {
+  const f = await r.render(input(i));
+  if (f.kind !== 'rgba') throw new Error('expected rgba from the WebGPU path');
+  return f.data;
+}
+
+function psnr(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
+  let se = 0;
+  for (let k = 0; k < a.length; k++) if (k % 4 !== 3) se += ((a[k] - b[k]) / 255) ** 2;
+  return -10 * Math.log10(se / ((a.length / 4) * 3) || 1e-12);
+}
+
+describe('AvatarRenderer quality on the WebGPU path', () => {
+  // (Staying exact within budget is the governor's logic, tested in tests/unit/fast-governor.test.ts
+  // and on the CPU path in tests/unit/fast-engine.test.ts; a second WebGPU build costs CI minutes.)
+  it("'auto' goes fast once exact misses the budget (EngineStatus.quality says so) and its frames stay close to exact ones", async () => {
+    if (!nodeGpuConfigured()) throw new Error('Node WebGPU needs LD_LIBRARY_PATH/VK_ICD_FILENAMES: run npx vitest run -c tests/gpu/vitest.config.ts');
+    const gpu = await nodeGpu();
+    const choice = { backend: 'auto' as const, maxSide: 32, cpuMaxSide: 32 };
+    // A budget no frame can meet: the switch follows from the measured times on any machine.
+    const auto = await AvatarRenderer.create(makeDemoAvatar(), true, { ...choice, quality: 'auto', budgetMs: 1e-6 }, { gpu, compile: 'sync' });
+    const exact = await AvatarRenderer.create(makeDemoAvatar(), true, { ...choice, quality: 'exact' }, { gpu, compile: 'sync' });
+    try {
+      expect(auto.info.backend).toBe('webgpu');
+      expect(auto.quality).toBe('exact');
+      await auto.gpuFastReady;
+      expect(auto.gpuFastProblem).toBeNull();
+      let i = 0;
+      for (; i < 12 && auto.quality !== 'fast'; i++) expect(psnr(await frame(auto, i), await frame(exact, i))).toBeGreaterThan(60);
+      expect(auto.quality).toBe('fast');
+      expect(i).toBeLessThanOrEqual(6); // switchAfter (5) frames over budget
+      for (let k = 0; k < 4; k++, i++) {
+        const a = await frame(auto, i);
+        expect(auto.quality).toBe('fast');
+        expect(psnr(a, await frame(exact, i)), `frame ${i}`).toBeGreaterThan(30); // 32x32 is far below fast mode's design size
+      }
+      expect(exact.quality).toBe('exact');
+    } finally {
+      auto.destroy();
+      exact.destroy();
+    }
+  });
+});

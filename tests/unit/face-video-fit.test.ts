@@ -1,0 +1,118 @@
+/**
+ * End to end on a rendered test video with exactly known camera and head poses: the
+ * public-domain astronaut photo textured onto MediaPipe's canonical face mesh, turned and
+ * moved by a known trajectory in front of a known pinhole camera, through detection, mesh
+ * tracking and the focal/pose bundle adjustment.
+ *
+ * Issue 10 asks for rotations within 2 degrees and focal within 5%. Measured here (24 frames):
+ * yaw and roll within ~2.3 degrees; pitch up to ~7 degrees off (the mesh model under-reports
+ * nods on this flat-textured render: its nose tip lags ~5 px at 12 degrees of pitch even with
+ * the true pose known) and the focal search inherits that (~22% low). The bounds below pin today's accuracy so a
+ * regression fails; the issue's bounds stay open (docs/prepare.md).
+ * Why (measured 12:50 UTC, session 3): the solver is exact on the true projections (0.0% focal,
+ * 0.00 deg) and within bounds on a face 6 mm off the canonical shape with 1 px noise
+ * (face-pose-accuracy.test.ts); given the TRUE focal, the tracked landmarks still give 6.6 deg
+ * of pitch error. The error is one-sided: downward pitch is tracked within 1 deg, upward pitch
+ * (chin towards the camera) is under-reported by up to 9 deg. It does not change with the crop
+ * (ROI from the true projection: 6.6 deg), with re-detection every frame (6.0), or with a
+ * skull and neck drawn behind the face mask (6.0): it is the face-mesh model's own response to
+ * this render, so the solver cannot remove it.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RgbFrame } from '../../worker/face/crop.ts';
+import { fitVideo } from '../../worker/face/fit-video.ts';
+import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
+import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
+import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
+import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { FaceTracker, loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { renderHead, testBackground, type TexturedMesh } from '../helpers/face-render.ts';
+
+const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
+const DEG = Math.PI / 180;
+const SIZE = 512;
+const FOCAL = 1.3 * SIZE;
+const FRAMES = 24;
+
+function truePose(i: number): HeadPose {
+  const s = i / FRAMES;
+  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG;
+  const pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG;
+  const roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
+  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
+  return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
+}
+
+describe('focal and head poses from a rendered video', () => {
+  let models: FaceModels;
+  let head: TexturedMesh;
+  let background: RgbFrame;
+  beforeAll(async () => {
+    models = await loadFaceModels(nodeFaceModelSource);
+    const photo = decodeImage(readFileSync(new URL('../fixtures/prepare/astronaut.jpg', import.meta.url)));
+    const mesh = new FaceTracker(models).track(photo).mesh!;
+    const uv = new Float32Array(468 * 2);
+    for (let i = 0; i < 468; i++) {
+      uv[i * 2] = mesh.points[i * 3];
+      uv[i * 2 + 1] = mesh.points[i * 3 + 1];
+    }
+    head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+    background = testBackground(SIZE, SIZE);
+  });
+
+  it('recovers yaw, roll, pitch and focal to the accuracy measured today', () => {
+    const tracker = new FaceTracker(models);
+    const meshes: (Float32Array | null)[] = [];
+    for (let i = 0; i < FRAMES; i++) meshes.push(tracker.track(renderHead(head, truePose(i), FOCAL, background)).mesh?.points ?? null);
+    expect(meshes.every((m) => m !== null)).toBe(true);
+    // Mouth landmarks (iBUG 48-67) against the true projection of their mesh vertices, as a
+    // share of the face's width (jaw 0 to 16). This render has no mouth motion: it measures
+    // placement across head poses, not tracking of an opening mouth.
+    let mouthWorst = 0;
+    let mouthSum = 0;
+    meshes.forEach((m, i) => {
+      const { R, t } = truePose(i);
+      const proj = (v: number): [number, number] => {
+        const V = models.canonical.vertices;
+        const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
+        return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
+      };
+      const lms = meshToIbug68(m!, 2);
+      const [j0, j16] = [proj(IBUG68_FROM_MESH[0]), proj(IBUG68_FROM_MESH[16])];
+      const width = Math.hypot(j16[0] - j0[0], j16[1] - j0[1]);
+      for (let k = 48; k < 68; k++) {
+        const q = proj(IBUG68_FROM_MESH[k]);
+        const e = Math.hypot(lms[k * 2] - q[0], lms[k * 2 + 1] - q[1]) / width;
+        mouthWorst = Math.max(mouthWorst, e);
+        mouthSum += e;
+      }
+    });
+    const mouthMean = mouthSum / (FRAMES * 20);
+    console.log(`mouth landmarks: mean ${(mouthMean * 100).toFixed(2)}%, worst ${(mouthWorst * 100).toFixed(2)}% of the face width`);
+    // Issue 10 asks for 2%; pinned at today's accuracy (the texture's own landmark error is baked in).
+    expect(mouthMean).toBeLessThan(0.035);
+    expect(mouthWorst).toBeLessThan(0.07);
+    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
+    const focalErr = Math.abs(fit.intrinsics.f - FOCAL) / FOCAL;
+    // Rotations: the estimate's head frame may differ from the truth's by one fixed rotation G
+    // (R_est = R_true G); estimate G as the mean relative rotation, then compare frame by frame.
+    // Unsmoothed per-frame poses: this trajectory is far faster than a talking head moves, so the
+    // 5-frame smoothing written to the transforms would attenuate it.
+    const est = fit.frames.map((fr) => fr!.pose);
+    const g = [0, 0, 0];
+    est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), p.R)).forEach((v, d) => (g[d] += v / FRAMES)));
+    const G = rodrigues(g);
+    const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truePose(i).R) / DEG);
+    // Per axis in head coordinates: x = pitch (nod), y = yaw (turn), z = roll (tilt).
+    const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
+    const maxAxis = [0, 1, 2].map((d) => Math.max(...axis.map((a) => a[d])));
+    console.log(`focal ${fit.intrinsics.f.toFixed(1)} (true ${FOCAL}, ${(focalErr * 100).toFixed(2)}%), alignment ${(Math.hypot(...g) / DEG).toFixed(2)} deg, rotation error max ${Math.max(...errs).toFixed(2)} mean ${(errs.reduce((a, b) => a + b) / FRAMES).toFixed(2)} deg, rms ${(fit.frames.reduce((s, f) => s + f!.rmsPx, 0) / FRAMES).toFixed(2)} px, max |pitch| ${maxAxis[0].toFixed(2)} |yaw| ${maxAxis[1].toFixed(2)} |roll| ${maxAxis[2].toFixed(2)} deg`);
+    expect(maxAxis[1]).toBeLessThan(3);
+    expect(maxAxis[2]).toBeLessThan(3);
+    expect(maxAxis[0]).toBeLessThan(8);
+    expect(errs.reduce((a, b) => a + b) / FRAMES).toBeLessThan(3.5);
+    expect(focalErr).toBeLessThan(0.3);
+  });
+});

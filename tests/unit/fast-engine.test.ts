@@ -1,0 +1,45 @@
+/** The engine's CPU path picks fast mode by itself when exact cannot hold the frame budget. */
+import { describe, expect, it } from 'vitest';
+import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
+import { AvatarRenderer } from '../../worker/engine/avatar-renderer.ts';
+import type { RenderInput } from '../../worker/engine/interfaces.ts';
+
+const input = (i: number): RenderInput => ({ timestampUs: i * 40_000, landmarks: null, poseIndex: i, eye: null, audioLevel: 0 });
+
+async function frames(r: AvatarRenderer, n: number): Promise<Uint8ClampedArray[]> {
+  const out: Uint8ClampedArray[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = await r.render(input(i));
+    if (f.kind !== 'rgba') throw new Error('expected rgba from the CPU path');
+    out.push(f.data);
+  }
+  return out;
+}
+
+describe('AvatarRenderer quality on the CPU path', () => {
+  it("'auto' goes fast once exact misses the budget, and fast frames stay close to exact ones", async () => {
+    // A budget no frame can meet: the switch must follow from the measured times, whatever the machine.
+    const auto = await AvatarRenderer.create(makeDemoAvatar(), true, { backend: 'cpu', maxSide: 32, cpuMaxSide: 32, quality: 'auto', budgetMs: 1e-6 });
+    const exact = await AvatarRenderer.create(makeDemoAvatar(), true, { backend: 'cpu', maxSide: 32, cpuMaxSide: 32 });
+    expect(auto.quality).toBe('exact');
+    const a = await frames(auto, 9);
+    expect(auto.quality).toBe('fast');
+    const e = await frames(exact, 9);
+    expect(exact.quality).toBe('exact');
+    for (let i = 0; i < 9; i++) {
+      let se = 0;
+      for (let k = 0; k < a[i].length; k++) if (k % 4 !== 3) se += ((a[i][k] - e[i][k]) / 255) ** 2;
+      const psnr = -10 * Math.log10(se / ((a[i].length / 4) * 3) || 1e-12);
+      expect(psnr, `frame ${i}`).toBeGreaterThan(30); // 32x32 is far below fast mode's design size
+    }
+    auto.destroy();
+    exact.destroy();
+  }, 120_000);
+
+  it("'auto' stays exact while exact holds the budget", async () => {
+    const r = await AvatarRenderer.create(makeDemoAvatar(), true, { backend: 'cpu', maxSide: 32, cpuMaxSide: 32, quality: 'auto', budgetMs: 1e9 });
+    await frames(r, 7);
+    expect(r.quality).toBe('exact');
+    r.destroy();
+  }, 120_000);
+});

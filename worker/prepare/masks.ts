@@ -1,0 +1,286 @@
+/**
+ * Head / neck / torso / background. The person comes from the selfie segmentation model
+ * (worker/face/segmenter.ts); the face mesh divides it: the head outline (the mesh hull widened
+ * for the ears, raised for the hair) and everything above the mouth is head; below the chin the
+ * person is neck down to the row where it widens into the shoulders, plus skin of the neck's
+ * colour continuing into an open collar; the rest is torso. `envelope` is the geometric guess
+ * without segmentation, used to keep the person out of the background estimate.
+ */
+import { MESH_POINTS } from '../face/mesh.ts';
+
+type Pt = [number, number];
+
+/** Proportions, in face widths (W) and heights (H) of the mesh's extent. */
+const SHAPE = {
+  earWiden: 1.12, // head hull widened about the face centre for the ears
+  hairRaise: 0.32, // and raised by this many face heights for the hair
+  shoulderBelowChin: 0.55, // shoulder line below the chin, face heights
+  neckHalfWidth: 0.3, // neck half width, face widths
+  shoulderHalfWidth: 0.95, // torso half width at the shoulder line, face widths
+  bottomHalfWidth: 1.9, // torso half width at the frame's bottom edge, face widths
+} as const;
+
+export const LABEL = { background: 0, head: 1, neck: 2, torso: 3 } as const;
+
+function cross(o: Pt, a: Pt, b: Pt): number {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/** Convex hull (Andrew's monotone chain), counter-clockwise in a y-down image. */
+export function convexHull(points: Pt[]): Pt[] {
+  const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (p.length < 3) return p;
+  const lower: Pt[] = [];
+  for (const q of p) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop();
+    lower.push(q);
+  }
+  const upper: Pt[] = [];
+  for (let i = p.length - 1; i >= 0; i--) {
+    const q = p[i];
+    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop();
+    upper.push(q);
+  }
+  return lower.slice(0, -1).concat(upper.slice(0, -1));
+}
+
+/** Fills a polygon (even-odd, pixel centres) into `mask` with `value` where mask is 0. */
+export function fillPolygon(mask: Uint8Array, w: number, h: number, poly: Pt[], value: number): void {
+  if (poly.length < 3) return;
+  const ys = poly.map((p) => p[1]);
+  const y0 = Math.max(0, Math.floor(Math.min(...ys)));
+  const y1 = Math.min(h - 1, Math.ceil(Math.max(...ys)));
+  const xs: number[] = [];
+  for (let y = y0; y <= y1; y++) {
+    const cy = y + 0.5;
+    xs.length = 0;
+    for (let i = 0; i < poly.length; i++) {
+      const a = poly[i];
+      const b = poly[(i + 1) % poly.length];
+      if ((a[1] <= cy && b[1] > cy) || (b[1] <= cy && a[1] > cy)) xs.push(a[0] + ((cy - a[1]) / (b[1] - a[1])) * (b[0] - a[0]));
+    }
+    xs.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
+      const xb = Math.min(w - 1, Math.floor(xs[k + 1] - 0.5));
+      for (let x = xa; x <= xb; x++) if (mask[y * w + x] === 0) mask[y * w + x] = value;
+    }
+  }
+}
+
+/** The head's generous outline from the mesh (hull widened for the ears, raised for the hair) and the face's extent. */
+function headOutline(mesh: Float32Array): { head: Pt[]; fw: number; fh: number } {
+  const pts: Pt[] = [];
+  for (let i = 0; i < MESH_POINTS; i++) pts.push([mesh[i * 3], mesh[i * 3 + 1]]);
+  const hull = convexHull(pts);
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+  const fw = Math.max(...xs) - Math.min(...xs);
+  const fh = Math.max(...ys) - Math.min(...ys);
+  const widened = hull.map(([x, y]) => [cx + (x - cx) * SHAPE.earWiden, y] as Pt);
+  return { head: convexHull([...widened, ...widened.map(([x, y]) => [x, y - SHAPE.hairRaise * fh] as Pt)]), fw, fh };
+}
+
+/**
+ * The person envelope of one frame: LABEL per pixel from the mesh (crop pixels) and the 68
+ * landmarks' jaw (points 0-16). Head first so it wins where shapes overlap.
+ */
+export function envelope(mesh: Float32Array, lms: Float32Array, w: number, h: number): Uint8Array {
+  const { head, fw, fh } = headOutline(mesh);
+  const mask = new Uint8Array(w * h);
+  fillPolygon(mask, w, h, head, LABEL.head);
+  const chinY = lms[8 * 2 + 1];
+  const shoulderY = chinY + SHAPE.shoulderBelowChin * fh;
+  const jaw: Pt[] = [];
+  for (let i = 3; i <= 13; i++) jaw.push([lms[i * 2], lms[i * 2 + 1]]);
+  const jx = lms[8 * 2];
+  const neck: Pt[] = [...jaw, [jx + SHAPE.neckHalfWidth * fw, shoulderY + 0.15 * fh], [jx - SHAPE.neckHalfWidth * fw, shoulderY + 0.15 * fh]];
+  // Jaw from the subject's right to left, then down and back: a simple polygon.
+  fillPolygon(mask, w, h, neck, LABEL.neck);
+  const torso: Pt[] = [
+    [jx - SHAPE.shoulderHalfWidth * fw, shoulderY],
+    [jx + SHAPE.shoulderHalfWidth * fw, shoulderY],
+    [jx + SHAPE.bottomHalfWidth * fw, h + 1],
+    [jx - SHAPE.bottomHalfWidth * fw, h + 1],
+  ];
+  fillPolygon(mask, w, h, torso, LABEL.torso);
+  return mask;
+}
+
+/** Parsing PNG pixels in the reference colours. */
+export function parsingImage(mask: Uint8Array): Uint8Array {
+  const colours: Record<number, [number, number, number]> = { 0: [255, 255, 255], 1: [0, 0, 255], 2: [0, 255, 0], 3: [255, 0, 0] };
+  const out = new Uint8Array(mask.length * 3);
+  for (let i = 0; i < mask.length; i++) out.set(colours[mask[i]], i * 3);
+  return out;
+}
+
+/** The frame with background pixels replaced by bc (the reference's gt_imgs). */
+export function groundTruthImage(frame: Uint8Array, mask: Uint8Array, bc: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(frame);
+  for (let i = 0; i < mask.length; i++) if (mask[i] === LABEL.background) out.set(bc.subarray(i * 3, i * 3 + 3), i * 3);
+  return out;
+}
+
+/**
+ * torso_imgs: neck and torso with alpha 255, the rest transparent. The reference also
+ * inpaints the neck upward under the chin; here the neck colour is extended upward into the
+ * head's lower part by copying each column's topmost neck pixel, so the torso model never
+ * learns a hole where the head used to be.
+ */
+export function torsoImage(frame: Uint8Array, mask: Uint8Array, w: number, h: number, lms: Float32Array): Uint8Array {
+  const out = new Uint8Array(w * h * 4);
+  for (let i = 0; i < w * h; i++) {
+    if (mask[i] === LABEL.neck || mask[i] === LABEL.torso) {
+      out.set(frame.subarray(i * 3, i * 3 + 3), i * 4);
+      out[i * 4 + 3] = 255;
+    }
+  }
+  // Up to the mouth line: the part of the head the neck hides behind.
+  const mouthY = Math.max(0, Math.floor((lms[51 * 2 + 1] + lms[57 * 2 + 1]) / 2));
+  for (let x = 0; x < w; x++) {
+    let top = -1;
+    for (let y = 0; y < h; y++) {
+      if (mask[y * w + x] === LABEL.neck) {
+        top = y;
+        break;
+      }
+    }
+    if (top <= mouthY) continue;
+    const src = top * w + x;
+    for (let y = top - 1; y >= mouthY && mask[y * w + x] === LABEL.head; y--) {
+      out.set(frame.subarray(src * 3, src * 3 + 3), (y * w + x) * 4);
+      out[(y * w + x) * 4 + 3] = 255;
+    }
+  }
+  return out;
+}
+
+/** Person pixels: segmentation probability at least this. */
+const PERSON_P = 0.5;
+/** Below the chin, the neck ends at the first row where the person is this many face widths wide (the shoulders). */
+const SHOULDER_RUN = 1.3;
+/** Rows whose run through the chin's column is at most this times the narrowest are pure neck:
+ * their pixels seed the neck and give its colour. */
+const PURE_NECK_RUN = 1.2;
+
+/**
+ * Labels from the person segmentation (which pixels are the person at all) and the face mesh
+ * (which part of the person): inside the head outline, or beside it above the mouth (hair,
+ * ears), is head; below the chin the neck is the narrow run of person pixels down to the row
+ * where the person widens into the shoulders, continued by the pixels connected to it that
+ * have its colour rather than the clothes' (the collar line, an open neckline); the rest is
+ * torso.
+ */
+export function labelPerson(person: Float32Array, rgb: Uint8Array, mesh: Float32Array, lms: Float32Array, w: number, h: number): Uint8Array {
+  if (rgb.length !== w * h * 3) throw new Error(`labelPerson: expected ${w * h * 3} RGB bytes, got ${rgb.length}`);
+  if (person.length !== w * h) throw new Error(`labelPerson: expected ${w * h} probabilities, got ${person.length}`);
+  const { head, fw } = headOutline(mesh);
+  const headMask = new Uint8Array(w * h);
+  fillPolygon(headMask, w, h, head, 1);
+  const chinY = lms[8 * 2 + 1];
+  const mouthY = (lms[51 * 2 + 1] + lms[57 * 2 + 1]) / 2;
+  const jx = Math.min(w - 1, Math.max(0, Math.round(lms[8 * 2])));
+  const isPerson = (i: number): boolean => person[i] >= PERSON_P;
+  const mask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!isPerson(i)) continue;
+      mask[i] = (headMask[i] && y <= chinY) || y < mouthY ? LABEL.head : LABEL.torso;
+    }
+  }
+  // The shoulder row: the run of person pixels through the chin's column, scanned downwards.
+  const runs: [number, number, number][] = [];
+  let shoulderY = h;
+  for (let y = Math.max(0, Math.ceil(chinY)); y < h; y++) {
+    if (mask[y * w + jx] !== LABEL.torso) continue;
+    let a = jx;
+    let b = jx;
+    while (a > 0 && mask[y * w + a - 1] === LABEL.torso) a--;
+    while (b < w - 1 && mask[y * w + b + 1] === LABEL.torso) b++;
+    if (b - a + 1 >= SHOULDER_RUN * fw) {
+      shoulderY = y;
+      break;
+    }
+    runs.push([y, a, b]);
+  }
+  const narrowest = Math.min(...runs.map(([, a, b]) => b - a + 1));
+  const seeds: number[] = [];
+  for (const [y, a, b] of runs) {
+    if (b - a + 1 > PURE_NECK_RUN * narrowest) continue;
+    for (let x = a; x <= b; x++) seeds.push(y * w + x);
+  }
+  const limit = Math.min(h, Math.ceil(shoulderY + NECK_GROW * fw));
+  if (seeds.length === 0 || !growNeck(mask, rgb, w, h, seeds, shoulderY, limit, jx, narrowest)) {
+    // No pure neck rows, or clothes of the skin's colour: the neck is the band under the chin.
+    const neckHalf = Number.isFinite(narrowest) ? 0.6 * narrowest : SHAPE.neckHalfWidth * fw;
+    for (let y = Math.max(0, Math.ceil(chinY)); y < Math.min(h, shoulderY); y++) {
+      for (let x = 0; x < w; x++) if (mask[y * w + x] === LABEL.torso && Math.abs(x + 0.5 - lms[8 * 2]) <= neckHalf) mask[y * w + x] = LABEL.neck;
+    }
+  }
+  return mask;
+}
+
+/** How far below the shoulder row skin may continue the neck (an open collar), in face widths. */
+const NECK_GROW = 0.8;
+/** Chromaticity distance between the neck's and the clothes' means below which colour cannot
+ * tell them apart. Chromaticity leaves brightness out: the neck is shaded under the chin while
+ * the skin of a collar is lit. */
+const NECK_CHROMA = 0.035;
+
+/**
+ * The neck from its seed pixels: every torso pixel above row `limit` connected to them whose
+ * chromaticity is nearer the neck's mean (from the seeds) than the clothes' (the torso from the
+ * shoulder row down, more than `clear` pixels either side of column `cx`, where an open collar
+ * would be). Returns false, changing nothing, without clothes in view or when the two colours
+ * are too alike.
+ */
+function growNeck(mask: Uint8Array, rgb: Uint8Array, w: number, h: number, seeds: number[], shoulderY: number, limit: number, cx: number, clear: number): boolean {
+  const chroma = (i: number): [number, number] => {
+    const sum = rgb[i * 3] + rgb[i * 3 + 1] + rgb[i * 3 + 2] + 1;
+    return [(rgb[i * 3] - rgb[i * 3 + 1]) / sum, (rgb[i * 3 + 1] - rgb[i * 3 + 2]) / sum];
+  };
+  const meanOf = (idx: Iterable<number>): [number, number] | null => {
+    let n = 0;
+    const m: [number, number] = [0, 0];
+    for (const i of idx) {
+      const c = chroma(i);
+      m[0] += c[0];
+      m[1] += c[1];
+      n++;
+    }
+    return n > 0 ? [m[0] / n, m[1] / n] : null;
+  };
+  const neck = meanOf(seeds)!;
+  const clothes = meanOf(
+    (function* () {
+      for (let y = shoulderY; y < h; y++) {
+        for (let x = 0; x < w; x++) if (Math.abs(x - cx) > clear && mask[y * w + x] === LABEL.torso) yield y * w + x;
+      }
+    })(),
+  );
+  if (!clothes || Math.hypot(neck[0] - clothes[0], neck[1] - clothes[1]) < NECK_CHROMA) return false;
+  const isNeck = (i: number): boolean => {
+    const c = chroma(i);
+    return Math.hypot(c[0] - neck[0], c[1] - neck[1]) < Math.hypot(c[0] - clothes[0], c[1] - clothes[1]);
+  };
+  const stack: number[] = [];
+  for (const i of seeds) {
+    mask[i] = LABEL.neck;
+    stack.push(i);
+  }
+  while (stack.length) {
+    const i = stack.pop()!;
+    const x = i % w;
+    const y = (i - x) / w;
+    for (const j of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y + 1 < limit ? i + w : -1, y > 0 ? i - w : -1]) {
+      if (j >= 0 && mask[j] === LABEL.torso && isNeck(j)) {
+        mask[j] = LABEL.neck;
+        stack.push(j);
+      }
+    }
+  }
+  return true;
+}

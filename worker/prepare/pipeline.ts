@@ -1,0 +1,302 @@
+/**
+ * The whole preparation, platform-free: frames (any source: a folder, WebCodecs VideoFrames
+ * converted to RGB, a test renderer) and PCM in, the reference subject layout out through a
+ * SubjectSink, plus prepare.json. Two passes over the frames keep memory bounded: the first
+ * tracks the face (a 468-point mesh per frame is all it keeps), the second crops, masks and
+ * writes. Any refusal or error aborts the sink, so nothing partial is left behind.
+ */
+import { R2TalkerError, FormatError } from '../errors.ts';
+import { resample } from '../audio/resample.ts';
+import { writeWav } from '../io/wav.ts';
+import { eulerXYZ } from '../model/poses.ts';
+import type { RgbFrame } from '../face/crop.ts';
+import { fitVideo } from '../face/fit-video.ts';
+import { FaceTracker, type FaceModels } from '../face/tracker.ts';
+import type { SubjectSink } from '../subject/files.ts';
+import type { ImageCodec } from '../subject/images.ts';
+import { referenceValStart, SubjectWriter } from '../subject/writer.ts';
+import { BackgroundEstimator } from './background.ts';
+import { backgroundChanged, faceCutOff, faceLuma, LIMITS, severalFaces, thumbnail, type DropReason } from './checks.ts';
+import { chooseCrop, cropFrame, faceExtent, meshToCrop, type CropBox, type FaceExtent } from './framing.ts';
+import { envelope, groundTruthImage, labelPerson, parsingImage, torsoImage } from './masks.ts';
+import { segmentPerson } from '../face/segmenter.ts';
+
+export const OUTPUT_FPS = 25;
+/** The reference trains on 16 kHz audio features. */
+const AUDIO_RATE = 16000;
+/** Frames sampled for the background median. */
+const BACKGROUND_SAMPLES = 48;
+
+export interface FrameSource {
+  /** Number of frames at `fps`; every frame has the same size. */
+  readonly count: number;
+  readonly fps: number;
+  read(index: number): Promise<RgbFrame>;
+}
+
+export interface PcmAudio {
+  /** Mono samples in [-1, 1]. */
+  samples: Float32Array;
+  sampleRate: number;
+}
+
+export type PrepareStage = 'track' | 'fit' | 'background' | 'write';
+
+/** The writer only encodes: a worker without a decoder can prepare. */
+export type SubjectEncoder = Pick<ImageCodec, 'encodeJpeg' | 'encodePng'>;
+
+export interface PrepareOptions {
+  /** Output side in pixels (default 512). */
+  size?: number;
+  /** Seconds at the end held out for validation (default: the reference's last 1/11). */
+  valSeconds?: number;
+  /** Usable seconds under which the video is refused (default 20). */
+  minSeconds?: number;
+  /** Usable seconds under which a warning is given (default 60). */
+  warnSeconds?: number;
+  /** A known focal length in output pixels (skips the search). */
+  focal?: number;
+  onProgress?: (stage: PrepareStage, done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
+  decoder?: DecoderReport;
+}
+
+/** Which decoding route read a recording (worker/prepare/demux.ts, extension/prepare/recording-decoder.ts). */
+export interface DecoderReport {
+  /** 'webcodecs': our demuxer + WebCodecs; 'video-element': the browser's <video> and decodeAudioData. */
+  route: 'webcodecs' | 'video-element';
+  container: string;
+  videoCodec: string;
+  audioCodec: string;
+  audioRoute: 'webcodecs' | 'decodeAudioData' | 'none';
+  /** why the <video> route ran, when it did */
+  fallbackReason?: string;
+  /** the file ends inside a frame: frames up to the cut were used */
+  truncated?: boolean;
+}
+
+export interface PrepareReport {
+  version: 1;
+  input: { frames: number; fps: number; width: number; height: number; audioSeconds: number; decoder?: DecoderReport };
+  crop: CropBox;
+  frames: { total: number; kept: number; dropped: Record<string, number>; droppedFrames: { index: number; reason: DropReason }[] };
+  split: { train: number; val: number };
+  usableSeconds: number;
+  focal: number;
+  cx: number;
+  cy: number;
+  poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
+  cameraDistance: [number, number];
+  landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number };
+  warnings: string[];
+  timingsMs: Record<PrepareStage | 'total', number>;
+}
+
+function aborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new R2TalkerError('ABORTED', 'prepare: cancelled');
+}
+
+function refuse(message: string): never {
+  throw FormatError.input('video', message);
+}
+
+function summary(dropped: Record<string, number>): string {
+  const parts = Object.entries(dropped).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n} ${r}`);
+  return parts.length ? ` (dropped: ${parts.join(', ')})` : '';
+}
+
+function checkAudio(audio: PcmAudio | null, videoSeconds: number, warnings: string[]): PcmAudio {
+  if (!audio || audio.samples.length === 0) refuse('no audio: the subject needs the speech that goes with the video (pass --audio, or a video with a sound track)');
+  if (!(audio.sampleRate >= 8000 && audio.sampleRate <= 192000)) throw FormatError.input('audio.sampleRate', `expected 8000..192000 Hz, got ${audio.sampleRate}`);
+  let sq = 0;
+  for (const v of audio.samples) sq += v * v;
+  if (!(Math.sqrt(sq / audio.samples.length) > 1e-4)) refuse('no audio: the sound track is silent');
+  const seconds = audio.samples.length / audio.sampleRate;
+  if (seconds + 1 < videoSeconds) warnings.push(`audio (${seconds.toFixed(1)} s) is shorter than the video (${videoSeconds.toFixed(1)} s)`);
+  return audio;
+}
+
+/**
+ * Prepares a subject from `frames` and `audio` into `sink`. Resolves with the report (also
+ * written as prepare.json); rejects with a FormatError naming the problem for unusable input.
+ */
+export async function prepareSubject(frames: FrameSource, audio: PcmAudio | null, sink: SubjectSink, codec: SubjectEncoder, models: FaceModels, opts: PrepareOptions = {}): Promise<PrepareReport> {
+  try {
+    return await run(frames, audio, sink, codec, models, opts);
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+}
+
+async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectSink, codec: SubjectEncoder, models: FaceModels, opts: PrepareOptions): Promise<PrepareReport> {
+  const t0 = performance.now();
+  const size = opts.size ?? 512;
+  const minSeconds = opts.minSeconds ?? 20;
+  const warnSeconds = opts.warnSeconds ?? 60;
+  const progress = opts.onProgress ?? (() => {});
+  if (!Number.isInteger(frames.count) || frames.count < 1) refuse('zero frames');
+  if (!(frames.fps > 0 && frames.fps <= 240)) throw FormatError.input('fps', `expected 0 < fps <= 240, got ${frames.fps}`);
+  // 25 fps timeline: output frame k shows the source frame nearest to k/25 s.
+  const total = Math.floor(((frames.count - 1) * OUTPUT_FPS) / frames.fps) + 1;
+  const sourceIndex = (k: number): number => Math.min(frames.count - 1, Math.round((k * frames.fps) / OUTPUT_FPS));
+  const warnings: string[] = [];
+  const audio = checkAudio(audioIn, total / OUTPUT_FPS, warnings);
+
+  // Pass 1: track.
+  const tracker = new FaceTracker(models);
+  const meshes: (Float32Array | null)[] = [];
+  const extents: (FaceExtent | null)[] = [];
+  const thumbs: (Float32Array | null)[] = [];
+  const scores: number[] = [];
+  const reason: (DropReason | null)[] = [];
+  let checked = 0;
+  let crowded = 0;
+  let width = 0;
+  let height = 0;
+  for (let k = 0; k < total; k++) {
+    aborted(opts.signal);
+    const frame = await frames.read(sourceIndex(k));
+    if (k === 0) ({ width, height } = frame);
+    else if (frame.width !== width || frame.height !== height) throw FormatError.input(`frame ${sourceIndex(k)}`, `expected ${width}x${height} like the first frame, got ${frame.width}x${frame.height}`);
+    const res = tracker.track(frame);
+    let why: DropReason | null = null;
+    if (res.detections) {
+      checked++;
+      if (severalFaces(res.detections)) {
+        crowded++;
+        why = 'several faces';
+      }
+    }
+    const mesh = res.mesh?.points ?? null;
+    const ext = mesh ? faceExtent(mesh) : null;
+    if (!mesh || !ext) why = 'no face';
+    else if (ext.width < LIMITS.minFaceWidth) why = 'face too small';
+    else if (faceCutOff(mesh, frame, ext)) why = 'face cut off';
+    else if (faceLuma(frame, ext) < LIMITS.minFaceLuma) why = 'too dark';
+    meshes.push(mesh);
+    extents.push(ext);
+    thumbs.push(mesh ? thumbnail(frame) : null);
+    if (res.mesh) scores.push(res.mesh.score);
+    reason.push(why);
+    progress('track', k + 1, total);
+  }
+  if (checked > 0 && crowded / checked > LIMITS.severalFacesShare) refuse(`several faces: another person is in view in ${crowded} of ${checked} checked frames; record alone`);
+  backgroundChanged(thumbs, extents, width, height).forEach((moved, k) => {
+    if (moved && !reason[k]) reason[k] = 'camera moved or cut';
+  });
+  const tTrack = performance.now();
+
+  // Framing, then frames whose face leaves the crop.
+  const keptIdx = (): number[] => reason.flatMap((r, k) => (r ? [] : [k]));
+  if (keptIdx().length === 0) {
+    const counts = tally(reason);
+    refuse(`no usable face in any frame${summary(counts)}`);
+  }
+  const crop = chooseCrop(keptIdx().map((k) => extents[k]!), width, height, size);
+  const cropMeshes: (Float32Array | null)[] = meshes.map((m, k) => (m && !reason[k] ? meshToCrop(m, crop) : null));
+  cropMeshes.forEach((m, k) => {
+    if (!m) return;
+    const e = faceExtent(m);
+    if (e.cx - e.width / 2 < 0 || e.cx + e.width / 2 > size || e.cy - e.height / 2 < 0 || e.cy + e.height / 2 > size) {
+      reason[k] = 'face leaves the crop';
+      cropMeshes[k] = null;
+    }
+  });
+  const kept = keptIdx();
+  const dropped = tally(reason);
+  const usableSeconds = kept.length / OUTPUT_FPS;
+  if (usableSeconds < minSeconds) refuse(`too short: ${usableSeconds.toFixed(1)} s of usable frames, at least ${minSeconds} s are needed${summary(dropped)}`);
+  if (usableSeconds < warnSeconds) warnings.push(`only ${usableSeconds.toFixed(1)} s of usable frames: ${warnSeconds} s or more train a better avatar`);
+
+  // Camera and poses.
+  progress('fit', 0, 1);
+  const fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
+  progress('fit', 1, 1);
+  const tFit = performance.now();
+
+  // Background.
+  const est = new BackgroundEstimator(size, size, Math.max(2, Math.round(size * 0.02)));
+  const picks = Array.from({ length: Math.min(BACKGROUND_SAMPLES, kept.length) }, (_, j) => kept[Math.floor((j * kept.length) / Math.min(BACKGROUND_SAMPLES, kept.length))]);
+  for (let j = 0; j < picks.length; j++) {
+    aborted(opts.signal);
+    const k = picks[j];
+    const img = cropFrame(await frames.read(sourceIndex(k)), crop);
+    const f = fit.frames[k]!;
+    // Neither the geometric envelope nor what the segmentation calls person is background.
+    const covered = envelope(cropMeshes[k]!, f.lms, size, size);
+    const person = segmentPerson(models.segmenter, img);
+    for (let i = 0; i < covered.length; i++) if (person[i] >= 0.5) covered[i] = 1;
+    est.add(img.rgb, covered);
+    progress('background', j + 1, picks.length);
+  }
+  const bc = est.finish();
+  const tBg = performance.now();
+
+  // Pass 2: write.
+  const valStart = opts.valSeconds !== undefined ? Math.max(1, kept.length - Math.round(opts.valSeconds * OUTPUT_FPS)) : referenceValStart(kept.length);
+  if (opts.valSeconds !== undefined && !(opts.valSeconds > 0 && valStart < kept.length)) throw FormatError.input('valSeconds', `expected a positive number of seconds shorter than the ${usableSeconds.toFixed(1)} s usable, got ${opts.valSeconds}`);
+  const writer = new SubjectWriter(sink, codec, { width: size, height: size, focal: fit.intrinsics.f });
+  await writer.writeBackground({ width: size, height: size, channels: 3, data: bc.rgb });
+  for (let j = 0; j < kept.length; j++) {
+    aborted(opts.signal);
+    const k = kept[j];
+    const img = cropFrame(await frames.read(sourceIndex(k)), crop);
+    const f = fit.frames[k]!;
+    const mask = labelPerson(segmentPerson(models.segmenter, img), img.rgb, cropMeshes[k]!, f.lms, size, size);
+    const rgb = (data: Uint8Array) => ({ width: size, height: size, channels: 3 as const, data });
+    await writer.addFrame({
+      split: j < valStart ? 'train' : 'val',
+      imgId: k,
+      audId: k,
+      transform: f.transform.flat(),
+      eyeRatio: f.eyeRatio,
+      lms: f.lms,
+      condition: f.idexp,
+      ori: rgb(img.rgb),
+      gt: rgb(groundTruthImage(img.rgb, mask, bc.rgb)),
+      parsing: rgb(parsingImage(mask)),
+      torso: { width: size, height: size, channels: 4, data: torsoImage(img.rgb, mask, size, size, f.lms) },
+    });
+    progress('write', j + 1, kept.length);
+  }
+  const pcm16k = audio.sampleRate === AUDIO_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, AUDIO_RATE);
+  await writer.writeFile('aud.wav', writeWav([pcm16k], AUDIO_RATE, 'pcm16'));
+  const tWrite = performance.now();
+
+  const fitted = kept.map((k) => fit.frames[k]!);
+  const eul = fitted.map((f) => eulerXYZ(f.transform.flat()).map((v) => (v * 180) / Math.PI));
+  const range = (v: number[]): [number, number] => [Math.min(...v), Math.max(...v)];
+  const report: PrepareReport = {
+    version: 1,
+    input: { frames: frames.count, fps: frames.fps, width, height, audioSeconds: audio.samples.length / audio.sampleRate, ...(opts.decoder ? { decoder: opts.decoder } : {}) },
+    crop,
+    frames: { total, kept: kept.length, dropped, droppedFrames: reason.flatMap((r, index) => (r ? [{ index, reason: r }] : [])) },
+    split: { train: valStart, val: kept.length - valStart },
+    usableSeconds,
+    focal: fit.intrinsics.f,
+    cx: size / 2,
+    cy: size / 2,
+    poseDegrees: { x: range(eul.map((e) => e[0])), y: range(eul.map((e) => e[1])), z: range(eul.map((e) => e[2])) },
+    cameraDistance: range(fitted.map((f) => Math.hypot(f.transform[0][3], f.transform[1][3], f.transform[2][3]))),
+    landmarks: {
+      meanScore: scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length),
+      minScore: Math.min(...scores),
+      meanReprojectionPx: fitted.reduce((s, f) => s + f.rmsPx, 0) / fitted.length,
+      maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
+    },
+    warnings,
+    timingsMs: { track: tTrack - t0, fit: tFit - tTrack, background: tBg - tFit, write: tWrite - tBg, total: 0 },
+  };
+  report.timingsMs.total = performance.now() - t0;
+  await writer.writeFile('prepare.json', new TextEncoder().encode(JSON.stringify(report, null, 1)));
+  await writer.finish();
+  return report;
+}
+
+function tally(reason: (DropReason | null)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of reason) if (r) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}

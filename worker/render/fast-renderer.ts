@@ -1,0 +1,342 @@
+/**
+ * Fast mode on WebGPU (issue 14; CPU reference worker/model/fast-renderer.ts FastCpuRenderer,
+ * the same decisions from the same numbers). The field work runs on the GPU: each round marches
+ * a list of pixels through exact mode's wavefront with the fast kernels (depth-guided skipping
+ * with the validity replay, colour only where it shows, each sample's FiLM sensitivity;
+ * fast-wavefront-pass.ts, shaders/fast/). The host does what is per pixel and cheap: it
+ * reprojects the previous frame's surface into the new camera for each ray's evaluation start
+ * (worker/model/fast-reproject.ts), marches the coarse lattice, then per finer lattice
+ * interpolates the pixels whose neighbours agree and are quiet and marches the rest
+ * (worker/model/fast-refine.ts), and finally uploads every pixel's head result for exact mode's
+ * torso and output passes. One GPU round trip per lattice level (3 at a 4-pixel lattice) plus
+ * the finishing pass.
+ */
+import type { Avatar } from '../avatar/types.ts';
+import { validateCamera, validateModelConfig } from '../avatar/config.ts';
+import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
+import { acquireGpu, type GpuContext } from '../gpu/device.ts';
+import { withGpuErrors } from '../gpu/scope.ts';
+import { headHalfMacs } from '../model/fast-field.ts';
+import { FAST_MODE_DEFAULTS, checkFastModeOptions, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
+import { refineLevel, type PixelState } from '../model/fast-refine.ts';
+import { predictStarts, surfacePoints } from '../model/fast-reproject.ts';
+import { stepBounds } from '../model/march.ts';
+import { rayDirection } from '../model/rays.ts';
+import { ConditionPass } from './condition-pass.ts';
+import { FastWavefrontPass, fastSlots, fastStateBytes, type FastRoundResult } from './fast-wavefront-pass.ts';
+import { FrameBuffers } from './frame-buffers.ts';
+import { writeConditioning } from './frame-conditioning.ts';
+import { checkPose } from './frame-data.ts';
+import { HeadFieldPass } from './head-field-pass.ts';
+import { makeBuffer, STORAGE, UNIFORM } from './gpu-util.ts';
+import { MAX_SAMPLES_PER_INVOCATION } from './mlp-codegen.ts';
+import { OutputPass } from './output-pass.ts';
+import { SOFTWARE_SAMPLES_PER_INVOCATION, type GpuFrameInput, type GpuRendererOptions } from './renderer.ts';
+import { TorsoPass } from './torso-pass.ts';
+
+/** alpha at which a sample counts as the ray's surface (as the CPU reference). */
+const HIT_ALPHA = 0.02;
+
+export interface GpuFastRendererOptions extends Omit<GpuRendererOptions, 'kernels' | 'compositing' | 'traceCap'> {
+  fast?: Partial<FastModeOptions>;
+}
+
+export interface GpuFastFrameStats {
+  /** Head samples the field net ran on. */
+  evaluatedSamples: number;
+  marchedRays: number;
+  replayedRays: number;
+  /** Pixels the torso nets ran on. */
+  torsoPixels: number;
+  /** GPU round trips of the frame (marching rounds + the finishing pass). */
+  submits: number;
+  /** Multiply-adds of the head and torso nets (the GPU evaluates the colour half of every evaluated sample). */
+  macs: number;
+}
+
+export interface GpuFastResult {
+  width: number;
+  height: number;
+  texture: GPUTexture;
+  /** H*W*3 in [0,1], when 'image' was requested. */
+  image?: Float32Array;
+  weightSum?: Float32Array;
+  rgba?: Uint8Array;
+  stats: GpuFastFrameStats;
+}
+
+interface Passes {
+  fb: FrameBuffers;
+  /** Fast state (fast-wavefront-pass.ts) and the previous frame's FiLM vectors. */
+  state: GPUBuffer;
+  filmPrev: GPUBuffer;
+  condition: ConditionPass;
+  field: HeadFieldPass;
+  wave: FastWavefrontPass;
+  torso: TorsoPass | null;
+  output: OutputPass;
+}
+
+export class GpuFastRenderer {
+  readonly options: FastModeOptions;
+  private ctx: GpuContext;
+  private passes: Passes;
+  private lost = false;
+  private destroyed = false;
+  private prevSurface: Float32Array | null = null;
+  /** Directions of every pixel's ray for the current pose (host copy, for the surface points). */
+  private readonly dirs: Float32Array;
+
+  private constructor(readonly avatar: Avatar, private readonly gpuOptions: GpuFastRendererOptions, ctx: GpuContext, passes: Passes, options: FastModeOptions) {
+    this.ctx = ctx;
+    this.passes = passes;
+    this.options = options;
+    this.dirs = new Float32Array(avatar.camera.width * avatar.camera.height * 3);
+    this.watch(ctx);
+  }
+
+  static async create(avatar: Avatar, options: GpuFastRendererOptions = {}): Promise<GpuFastRenderer> {
+    validateModelConfig(avatar.config);
+    validateCamera(avatar.camera);
+    const fast = { ...FAST_MODE_DEFAULTS, ...options.fast };
+    checkFastModeOptions(fast);
+    const ctx = await (options.acquire ?? (() => acquireGpu(options)))();
+    const passes = await GpuFastRenderer.build(avatar, options, fast, ctx);
+    return new GpuFastRenderer(avatar, options, ctx, passes, fast);
+  }
+
+  get device(): GPUDevice {
+    return this.ctx.device;
+  }
+
+  get context(): GpuContext {
+    return this.ctx;
+  }
+
+  get precision(): 'f32' | 'f16' {
+    return this.passes.fb.precision;
+  }
+
+  get samplesPerInvocation(): number {
+    return this.passes.fb.samplesPerInvocation;
+  }
+
+  private static async build(avatar: Avatar, options: GpuFastRendererOptions, fast: FastModeOptions, ctx: GpuContext): Promise<Passes> {
+    const want = options.precision ?? 'auto';
+    if (want === 'f16' && !ctx.caps.f16) throw GpuError.unavailable("precision 'f16' requested but the adapter has no 'shader-f16'");
+    const precision = want === 'auto' ? (ctx.caps.f16 ? 'f16' : 'f32') : want;
+    const device = ctx.device;
+    let made: Partial<Passes> = {};
+    try {
+      return await withGpuErrors(device, `GpuFastRenderer(${avatar.name})`, async () => {
+        const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
+        if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
+        const fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi });
+        made = { fb };
+        made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays), STORAGE());
+        made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
+        made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
+        made.condition = new ConditionPass(device, fb);
+        made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
+        made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused') : null;
+        made.output = new OutputPass(device, fb);
+        const p = made as Passes;
+        await Promise.all([p.field.ready, p.condition.ready, p.wave.ready, p.torso?.ready, p.output.ready]);
+        return p;
+      });
+    } catch (e) {
+      for (const pass of [made.field, made.condition, made.wave, made.torso, made.output]) void pass?.ready.catch(() => undefined);
+      destroyPasses(made);
+      throw e;
+    }
+  }
+
+  private watch(ctx: GpuContext): void {
+    void ctx.lost.then(() => {
+      if (this.ctx === ctx) this.lost = true;
+    });
+  }
+
+  /** After a device loss: a new device, every pass rebuilt, and the next frame marched in full. */
+  private async recover(): Promise<void> {
+    destroyPasses(this.passes);
+    const acquire = this.gpuOptions.acquire ?? (() => acquireGpu(this.gpuOptions));
+    let ctx: GpuContext;
+    try {
+      ctx = await acquire();
+    } catch (cause) {
+      throw GpuError.deviceLost('WebGPU device lost and a new device could not be acquired', cause);
+    }
+    this.ctx = ctx;
+    this.lost = false;
+    this.watch(ctx);
+    this.passes = await GpuFastRenderer.build(this.avatar, this.gpuOptions, this.options, ctx);
+    this.reset();
+  }
+
+  /** Forgets the previous frame (a cut, a new pose track): the next frame marches every sample. */
+  reset(): void {
+    this.prevSurface = null;
+  }
+
+  async render(frame: GpuFrameInput, readback: ('image' | 'rgba')[] = ['image', 'rgba']): Promise<GpuFastResult> {
+    if (this.destroyed) throw new R2TalkerError('INTERNAL', 'GpuFastRenderer.render: the renderer was destroyed');
+    if (this.lost) await this.recover();
+    try {
+      return await this.renderOnce(frame, readback);
+    } catch (e) {
+      if (!this.lost) throw e;
+      await this.recover();
+      return this.renderOnce(frame, readback);
+    }
+  }
+
+  private async renderOnce(frame: GpuFrameInput, readback: ('image' | 'rgba')[]): Promise<GpuFastResult> {
+    checkPose(frame.pose);
+    if (!Number.isFinite(frame.eye)) throw new ConfigError(`frame.eye: expected a finite number, got ${frame.eye}`);
+    const p = this.passes;
+    const device = this.ctx.device;
+    const q = device.queue;
+    const cam = this.avatar.camera;
+    const { width: W, height: H } = cam;
+    const N = W * H;
+    const cfg = this.avatar.config;
+    const o = this.options;
+    const mode = writeConditioning(q, p.fb, p.condition, frame);
+    p.field.setEye(frame.eye);
+    p.torso?.prepare(frame.pose);
+    for (let row = 0, i = 0; row < H; row++) for (let col = 0; col < W; col++, i++) rayDirection(cam, frame.pose, col, row, this.dirs.subarray(i * 3, i * 3 + 3));
+    const tStart = predictStarts(cam, frame.pose, this.prevSurface, o.marginSteps * stepBounds(cfg.march).dtMax);
+    // The first frame (no previous FiLM vectors to compare with) marches every pixel, as the reference does.
+    const primed = this.prevSurface !== null;
+    const px: PixelState = {
+      rgb: new Float32Array(N * 3),
+      weightSum: new Float32Array(N),
+      hitT: new Float32Array(N).fill(NaN),
+      sensitivity: new Float32Array(N).fill(primed ? 0 : Infinity),
+    };
+    const stats: GpuFastFrameStats = { evaluatedSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: p.torso?.pixelCount ?? 0, submits: 0, macs: 0 };
+    let conditioned = false;
+    const march = async (list: ArrayLike<number>): Promise<void> => {
+      if (list.length === 0) return;
+      const pixels = Uint32Array.from(list);
+      const r = await this.round(conditioned ? null : mode, frame.pose, pixels, tStart);
+      conditioned = true;
+      for (let j = 0; j < pixels.length; j++) {
+        const i = pixels[j];
+        px.rgb.set(r.rgb.subarray(j * 3, j * 3 + 3), i * 3);
+        px.weightSum[i] = r.weightSum[j];
+        px.hitT[i] = r.hitT[j];
+        if (primed) px.sensitivity[i] = r.sensitivity[j];
+      }
+      stats.evaluatedSamples += r.evaluated;
+      stats.marchedRays += pixels.length;
+      stats.replayedRays += r.replayed;
+      stats.submits++;
+    };
+    const stride = !primed ? 1 : o.stride === 'auto' ? (Math.min(W, H) < 128 ? 2 : 4) : o.stride;
+    const coarse: number[] = [];
+    for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
+    await march(coarse);
+    const dtMax = stepBounds(cfg.march).dtMax;
+    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
+    for (let s = stride; s > 1; s /= 2) {
+      // refineLevel interpolates from the coarser lattice only, so the pixels it leaves to march
+      // can go to the GPU after it returns.
+      let pending: number[] = [];
+      refineLevel(px, W, H, s, tol, (list) => {
+        pending = list;
+      });
+      await march(pending);
+    }
+    const { rgb, weightSum, hitT } = px;
+    const origins = new Float32Array(N * 3);
+    for (let i = 0; i < N; i++) origins.set([frame.pose[3], frame.pose[7], frame.pose[11]], i * 3);
+    this.prevSurface = surfacePoints(origins, this.dirs, hitT, this.prevSurface ?? undefined);
+
+    // The head of every pixel into the ray buffer, where the output pass reads it.
+    const rays = new Float32Array(N * 12);
+    for (let i = 0; i < N; i++) {
+      rays[i * 12 + 4] = rgb[i * 3];
+      rays[i * 12 + 5] = rgb[i * 3 + 1];
+      rays[i * 12 + 6] = rgb[i * 3 + 2];
+      rays[i * 12 + 7] = weightSum[i];
+    }
+    q.writeBuffer(p.fb.rays, 0, rays);
+    const enc = device.createCommandEncoder({ label: 'r2t.fast.finish' });
+    p.torso?.run(enc);
+    p.output.run(enc);
+    // The next frame's sensitivity compares its FiLM vectors with these (a copy made in this
+    // submit: the next frame's upload of its own vectors is queued before its first round).
+    enc.copyBufferToBuffer(p.fb.film, 0, p.filmPrev, 0, p.fb.film.size);
+    const staged: [string, GPUBuffer][] = [];
+    const stage = (key: string, src: GPUBuffer, bytes: number) => {
+      const dst = device.createBuffer({ label: `r2t.fast.readback.${key}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(src, 0, dst, 0, bytes);
+      staged.push([key, dst]);
+    };
+    const want = new Set(readback);
+    if (want.has('image')) stage('image', p.fb.image, N * 16);
+    if (want.has('rgba')) stage('rgba', p.fb.rgba8, N * 4);
+    q.submit([enc.finish()]);
+    stats.submits++;
+    const half = headHalfMacs(cfg);
+    stats.macs = stats.evaluatedSamples * (half.sigma + half.colour) + stats.torsoPixels * torsoPixelMacs(this.avatar);
+    const out: GpuFastResult = { width: W, height: H, texture: p.fb.texture, stats };
+    try {
+      await Promise.all(staged.map(([, b]) => b.mapAsync(GPUMapMode.READ)));
+      for (const [key, b] of staged) {
+        if (key === 'image') {
+          const img = new Float32Array(b.getMappedRange().slice(0));
+          out.image = new Float32Array(N * 3);
+          out.weightSum = new Float32Array(N);
+          for (let i = 0; i < N; i++) {
+            out.image[i * 3] = img[i * 4];
+            out.image[i * 3 + 1] = img[i * 4 + 1];
+            out.image[i * 3 + 2] = img[i * 4 + 2];
+            out.weightSum[i] = img[i * 4 + 3];
+          }
+        } else out.rgba = new Uint8Array(b.getMappedRange().slice(0));
+      }
+      if (staged.length === 0) await q.onSubmittedWorkDone();
+    } finally {
+      for (const [, b] of staged) b.destroy();
+    }
+    return out;
+  }
+
+  /** One marching round over `pixels` (with the frame's conditioning first when `mode` is given). */
+  private async round(mode: Parameters<ConditionPass['run']>[1] | null, pose: Float32Array, pixels: Uint32Array, tStartAll: Float32Array): Promise<FastRoundResult> {
+    const p = this.passes;
+    const device = this.ctx.device;
+    const starts = new Float32Array(pixels.length);
+    for (let j = 0; j < pixels.length; j++) starts[j] = tStartAll[pixels[j]];
+    // The fused head kernel indexes the ray and alive lists by the list length.
+    device.queue.writeBuffer(p.field.params, 4, new Uint32Array([pixels.length]));
+    const enc = device.createCommandEncoder({ label: 'r2t.fast.round' });
+    if (mode) p.condition.run(enc, mode);
+    p.wave.encode(enc, pose, pixels, starts);
+    const staged = p.wave.stage(enc, pixels.length);
+    device.queue.submit([enc.finish()]);
+    return p.wave.read(staged, pixels.length);
+  }
+
+  /** Idempotent; also destroys the device this renderer acquired. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    destroyPasses(this.passes);
+    if (!this.gpuOptions.acquire) this.ctx.device.destroy();
+  }
+}
+
+function destroyPasses(p: Partial<Passes>): void {
+  p.condition?.destroy();
+  p.field?.destroy();
+  p.wave?.destroy();
+  p.torso?.destroy();
+  p.output?.destroy();
+  p.state?.destroy();
+  p.filmPrev?.destroy();
+  p.fb?.destroy();
+}

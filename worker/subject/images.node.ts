@@ -1,0 +1,76 @@
+/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present) and jpeg-js (JPEG). */
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { FormatError } from '../errors.ts';
+import { LIMITS } from '../avatar/config.ts';
+import { readImageHeader, type ImageCodec, type SubjectImage } from './images.ts';
+
+function checkImage(img: SubjectImage, field: string): void {
+  const { width, height, channels, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > LIMITS.maxImageSide || height > LIMITS.maxImageSide) {
+    throw FormatError.expected('INPUT_FORMAT', field, `a size within ${LIMITS.maxImageSide}x${LIMITS.maxImageSide}`, `${width}x${height}`);
+  }
+  if ((channels !== 3 && channels !== 4) || !(data instanceof Uint8Array) || data.length !== width * height * channels) {
+    throw FormatError.expected('INPUT_FORMAT', field, `${width * height * channels} bytes (${width}x${height}x${channels})`, String(data?.length));
+  }
+}
+
+function rgbaTo(data: Uint8Array, n: number, channels: 3 | 4): Uint8Array {
+  if (channels === 4) return new Uint8Array(data.buffer, data.byteOffset, n * 4).slice();
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    out[i * 3] = data[i * 4];
+    out[i * 3 + 1] = data[i * 4 + 1];
+    out[i * 3 + 2] = data[i * 4 + 2];
+  }
+  return out;
+}
+
+export const nodeImageCodec: ImageCodec = {
+  decode(bytes, field) {
+    const header = readImageHeader(bytes, field);
+    const n = header.width * header.height;
+    if (header.format === 'png') {
+      let png: { width: number; height: number; data: Buffer };
+      try {
+        png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      } catch (e) {
+        throw FormatError.input(field, `corrupt PNG (${(e as Error).message})`, e);
+      }
+      const channels = header.alpha ? 4 : 3;
+      return { width: png.width, height: png.height, channels, data: rgbaTo(new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), n, channels) };
+    }
+    let img: { width: number; height: number; data: Uint8Array };
+    try {
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: (LIMITS.maxImageSide * LIMITS.maxImageSide) / 1e6, maxMemoryUsageInMB: 512 });
+    } catch (e) {
+      throw FormatError.input(field, `corrupt JPEG (${(e as Error).message})`, e);
+    }
+    return { width: img.width, height: img.height, channels: 3, data: rgbaTo(img.data, n, 3) };
+  },
+
+  encodePng(img) {
+    checkImage(img, 'png');
+    const colorType = img.channels === 4 ? 6 : 2;
+    const png = new PNG({ width: img.width, height: img.height, colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
+    png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+    const out = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  },
+
+  encodeJpeg(img, quality) {
+    checkImage(img, 'jpeg');
+    if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
+    if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
+    const n = img.width * img.height;
+    const rgba = new Uint8Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      rgba[i * 4] = img.data[i * 3];
+      rgba[i * 4 + 1] = img.data[i * 3 + 1];
+      rgba[i * 4 + 2] = img.data[i * 3 + 2];
+      rgba[i * 4 + 3] = 255;
+    }
+    const out = jpeg.encode({ data: rgba, width: img.width, height: img.height }, quality);
+    return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+  },
+};

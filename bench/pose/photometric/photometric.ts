@@ -9,9 +9,9 @@
  * Gauss-Newton on the six pose parameters, coarse to fine, with a per-frame gain and offset
  * for lighting. The mouth and jaw are left out: they move with speech, not with the head.
  */
-import type { RgbFrame } from '../../worker/face/crop.ts';
-import { mat3Mul, rodrigues, solveSpd } from '../../worker/face/linalg.ts';
-import { liftToHead, type HeadPose, type Intrinsics } from '../../worker/face/pose-solver.ts';
+import type { RgbFrame } from '../../../worker/face/crop.ts';
+import { mat3Mul, rodrigues, solveSpd, type Mat3 } from '../../../worker/face/linalg.ts';
+import { liftToHead, type HeadPose, type Intrinsics } from '../../../worker/face/pose-solver.ts';
 
 /** Blur radii (box, applied twice) of the coarse-to-fine levels, in pixels at 512 px. */
 const LEVELS_512 = [4, 2, 1];
@@ -173,7 +173,7 @@ export interface PhotometricResult {
  */
 export function refinePosePhotometric(tex: FaceTexture, refLevels: GrayImage[], frameLevels: GrayImage[], k: Intrinsics, init: HeadPose): PhotometricResult {
   const n = tex.uv.length / 2;
-  let R = Float64Array.from(init.R);
+  let R: Mat3 = Float64Array.from(init.R);
   let t = [...init.t] as [number, number, number];
   let rms = Infinity;
   let used = 0;

@@ -1,6 +1,6 @@
-/** Rotation error of one subject's transforms against another's (e.g. prepared vs a synth subject's truth) after one global alignment; docs/prepare.md. Run: npx tsx scratch/pose-cmp.ts <truth dir> <prepared dir>  (SERIES=1, MOUTH=1: more) */
+/** Rotation error of one subject's transforms against another's (e.g. prepared vs a synth subject's truth) after one global alignment; docs/prepare.md. Run: npx tsx bench/pose/pose-cmp.ts <truth dir> <prepared dir>  (SERIES=1, MOUTH=1: more) */
 import { readFileSync } from 'node:fs';
-import { mat3Mul, mat3T, rodrigues, rotationVector } from '../worker/face/linalg.ts';
+import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../worker/face/linalg.ts';
 const load = (d: string) => ['train', 'val'].flatMap((s) => JSON.parse(readFileSync(`${d}/transforms_${s}.json`, 'utf8')).frames.map((f: any) => f.transform_matrix as number[][]));
 const [a, b] = process.argv.slice(2);
 const T = load(a), P = load(b);

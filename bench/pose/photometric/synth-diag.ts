@@ -1,18 +1,18 @@
 /** Experiment (not shipped): landmark vs photometric poses against a synth subject's true transforms; see docs/prepare.md.
- * Run: npx tsx scratch/photometric/synth-diag.ts <synth subject dir> <frames> <size> [focal]  (MESHZ=1: texture depth from the mesh model's z) */
+ * Run: npx tsx bench/pose/photometric/synth-diag.ts <synth subject dir> <frames> <size> [focal]  (MESHZ=1: texture depth from the mesh model's z) */
 import { readFileSync } from 'node:fs';
-import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
-import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
-import { fitVideo } from '../../worker/face/fit-video.ts';
-import { headTransform } from '../../worker/face/pose-solver.ts';
+import { nodeFaceModelSource } from '../../../worker/face/model-source.node.ts';
+import { FaceTracker, loadFaceModels } from '../../../worker/face/tracker.ts';
+import { decodeImage } from '../../../worker/io/image.node.ts';
+import { fitVideo } from '../../../worker/face/fit-video.ts';
+import { headTransform } from '../../../worker/face/pose-solver.ts';
 import { blur, buildTexture, levelRadii, refinePosePhotometric, toGray } from './photometric.ts';
-import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../worker/face/linalg.ts';
-import { smoothPoses } from '../../worker/model/poses.ts';
+import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../../worker/face/linalg.ts';
+import { smoothPoses } from '../../../worker/model/poses.ts';
 const truthDir = process.argv[2]; const N = Number(process.argv[3] ?? 550); const S = Number(process.argv[4] ?? 192); const F = process.argv[5] ? Number(process.argv[5]) : undefined;
 const models = await loadFaceModels(nodeFaceModelSource);
 const tr = new FaceTracker(models);
-const frames = []; const meshes: Float32Array[] = [];
+const frames: ReturnType<typeof decodeImage>[] = []; const meshes: Float32Array[] = [];
 for (let i = 0; i < N; i++) { const im = decodeImage(readFileSync(`${truthDir}/ori_imgs/${i}.jpg`)); frames.push(im); meshes.push(tr.track(im).mesh!.points); }
 const T = ['train', 'val'].flatMap((s) => JSON.parse(readFileSync(`${truthDir}/transforms_${s}.json`, 'utf8')).frames.map((f: any) => f.transform_matrix as number[][]));
 const R = (m: number[][]) => Float64Array.of(m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);

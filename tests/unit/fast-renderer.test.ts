@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { headHalfMacs } from '../../worker/model/fast-field.ts';
 import { FastCpuRenderer, torsoPixelMacs } from '../../worker/model/fast-renderer.ts';
+import { FoldedTorso } from '../../worker/model/torso-folded.ts';
 import { loadModelWeights } from '../../worker/model/weights.ts';
 import { demoMouthPixels, psnr, talkingSequence } from '../helpers/fast-sequence.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
@@ -112,7 +113,13 @@ describe('FastCpuRenderer torso', () => {
     moved[3] += 0.01;
     const f2 = fast.render({ ...film(), pose: moved, eye: 0.25 });
     expect(f2.stats.torsoEvals).toBeGreaterThan(0);
-    expect(f2.stats.macs).toBeGreaterThanOrEqual(f2.stats.torsoEvals * torsoPixelMacs(w));
+    // Every evaluated pixel is counted at the folded nets' cost, with the frame's folded biases.
+    const folded = new FoldedTorso(w, avatar.camera.width, avatar.camera.height);
+    expect(f2.stats.torsoMacs).toBe(f2.stats.torsoEvals * folded.pixelMacs + folded.frameMacs);
+    expect(f2.stats.torsoMacs).toBeLessThan(f2.stats.torsoEvals * torsoPixelMacs(w));
+    expect(f2.stats.macs).toBeGreaterThanOrEqual(f2.stats.torsoMacs);
+    // The first frame also paid for the row and column tables.
+    expect(f0.stats.torsoMacs).toBe(f0.stats.torsoEvals * folded.pixelMacs + folded.frameMacs + folded.setupMacs);
   });
 });
 

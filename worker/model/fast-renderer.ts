@@ -11,9 +11,10 @@
  *   and no sample under them was moved by this frame's conditioning (fast-refine.ts); the rest
  *   are marched. Speech moves the mouth's field, so the mouth is always marched: no lag at
  *   speech onsets. The first frame after reset() marches every pixel.
- * - Torso: it depends on the pose alone, so its per-pixel outputs are kept and reused while
- *   the pose is bit-identical, and it is not evaluated under an opaque head (where 1 - weight
- *   sum cannot show it).
+ * - Torso (fast-torso.ts, torso-folded.ts): not evaluated under an opaque head (where
+ *   1 - weight sum cannot show it), evaluated on the same coarse lattice and interpolated where
+ *   neighbours agree, reused while the pose is bit-identical; each evaluated pixel runs the torso
+ *   nets with the pixel- and frame-constant input columns summed once per row, column and frame.
  */
 import type { CameraConfig } from '../avatar/config.ts';
 import { ConfigError } from '../errors.ts';
@@ -24,7 +25,9 @@ import { predictStarts, surfacePoints } from './fast-reproject.ts';
 import { gatherRays, refineLevel, type PixelState } from './fast-refine.ts';
 import { checkFilm, createHeadScratch } from './head-field.ts';
 import { stepBounds } from './march.ts';
-import { torsoCoord, torsoPixels, TorsoPath } from './torso.ts';
+import { TorsoRefiner } from './fast-torso.ts';
+import { torsoPixels } from './torso.ts';
+import { FoldedTorso } from './torso-folded.ts';
 import type { ModelWeights } from './weights.ts';
 
 export interface FastModeOptions {
@@ -80,6 +83,8 @@ export interface FastFrameStats {
   sigmaEvals: number;
   colourEvals: number;
   torsoEvals: number;
+  /** Multiply-adds of the torso nets (evaluated pixels, the frame's folded biases, and the first frame's row/column tables). */
+  torsoMacs: number;
   /** Pixels whose rays were marched (the rest were interpolated from their coarser neighbours). */
   marchedRays: number;
   guidedRays: number;
@@ -117,12 +122,10 @@ export class FastCpuRenderer {
   readonly options: FastModeOptions;
   private readonly exact: CpuRenderer;
   private readonly scratch;
-  private readonly torso: TorsoPath | null;
-  private readonly torsoList: Uint32Array;
-  /** Per pixel alpha, r, g, b of the torso at torsoPose; torsoDone marks the pixels filled. */
-  private readonly torsoCache: Float32Array;
-  private readonly torsoDone: Uint8Array;
-  private torsoPose: Float32Array | null = null;
+  private readonly torso: FoldedTorso | null;
+  private readonly refiner: TorsoRefiner | null;
+  /** The torso's row and column tables are counted with the first frame they serve. */
+  private setupCounted = false;
   /** Previous frame: camera origin and each pixel's surface point (NaN where none). */
   private prevSurface: Float32Array | null = null;
   private prevFilm: { film1: Float32Array; film2: Float32Array } | null = null;
@@ -134,19 +137,16 @@ export class FastCpuRenderer {
     this.weights = weights;
     this.camera = camera;
     this.scratch = createHeadScratch(weights);
-    const n = camera.width * camera.height;
-    this.torso = weights.torso ? new TorsoPath(weights) : null;
     const t = weights.torso;
-    this.torsoList = t ? torsoPixels(t.densityGrid, weights.config.torso!.densityResolution, camera.width, camera.height, t.densityThreshold) : new Uint32Array(0);
-    this.torsoCache = new Float32Array(t ? n * 4 : 0);
-    this.torsoDone = new Uint8Array(t ? n : 0);
+    this.torso = t ? new FoldedTorso(weights, camera.width, camera.height) : null;
+    this.refiner = t ? new TorsoRefiner(camera.width, camera.height, torsoPixels(t.densityGrid, weights.config.torso!.densityResolution, camera.width, camera.height, t.densityThreshold)) : null;
   }
 
   /** Forgets the previous frame (a cut, a new avatar pose track): the next frame marches in full. */
   reset(): void {
     this.prevSurface = null;
     this.prevFilm = null;
-    this.torsoPose = null;
+    this.refiner?.reset();
   }
 
   render(frame: FrameInput): FastRenderResult {
@@ -208,7 +208,7 @@ export class FastCpuRenderer {
     this.prevFilm = { film1: Float32Array.from(frame.film1), film2: Float32Array.from(frame.film2) };
     const m = { rgb: px.rgb, weightSum: px.weightSum, passes: stats.passes };
 
-    const bg = this.torso ? this.torsoBackground(frame.pose, m.weightSum) : { image: w.background, evals: 0 };
+    const bg = this.torso ? this.torsoBackground(frame.pose, m.weightSum, stride, { colour: o.colourTolerance, curvature: o.curvatureTolerance }) : { image: w.background, evals: 0, macs: 0 };
     const image = new Float32Array(W * H * 3);
     for (let i = 0; i < W * H; i++) {
       const rest = 1 - m.weightSum[i];
@@ -218,7 +218,7 @@ export class FastCpuRenderer {
       }
     }
     const half = headHalfMacs(w.config);
-    const macs = stats.sigmaEvals * half.sigma + stats.colourEvals * half.colour + bg.evals * torsoPixelMacs(w);
+    const macs = stats.sigmaEvals * half.sigma + stats.colourEvals * half.colour + bg.macs;
     const samplesPerRay = new Uint16Array(W * H); // fast mode does not keep per-ray counts
     return {
       width: W,
@@ -232,37 +232,35 @@ export class FastCpuRenderer {
       hitT: px.hitT,
       origins: rays.origins,
       directions: rays.directions,
-      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs },
+      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs },
     };
   }
 
-  /** bg' of torso-over-background, evaluating only visible torso pixels not cached for this pose. */
-  private torsoBackground(pose: Float32Array, weightSum: Float32Array): { image: Float32Array; evals: number } {
-    const { width: W, height: H } = this.camera;
-    const bg = this.weights.background;
-    const out = Float32Array.from(bg);
-    const same = this.torsoPose !== null && this.torsoPose.every((v, i) => Object.is(v, pose[i]));
-    if (!same) {
-      this.torsoDone.fill(0);
-      this.torsoPose = Float32Array.from(pose);
-    }
+  /** bg' of torso-over-background (fast-torso.ts), and what the torso nets evaluated for it. */
+  private torsoBackground(pose: Float32Array, weightSum: Float32Array, stride: number, tol: { colour: number; curvature: number }): { image: Float32Array; evals: number; macs: number } {
+    const { width: W } = this.camera;
     const torso = this.torso!;
-    torso.setPose(pose);
+    const refiner = this.refiner!;
+    let posed = false;
     const s = new Float32Array(4);
-    const cache = this.torsoCache;
-    let evals = 0;
-    for (const p of this.torsoList) {
-      if (1 - weightSum[p] <= this.options.torsoVisible) continue;
-      if (!this.torsoDone[p]) {
-        torso.sample(torsoCoord(Math.floor(p / W), H), torsoCoord(p % W, W), s);
-        cache.set(s, p * 4);
-        this.torsoDone[p] = 1;
-        evals++;
+    refiner.run(pose, weightSum, this.options.torsoVisible, stride, tol, (list) => {
+      if (!posed) torso.setPose(pose);
+      posed = true;
+      const values = new Float32Array(list.length * 4);
+      for (let j = 0; j < list.length; j++) {
+        torso.sample(Math.floor(list[j] / W), list[j] % W, s);
+        values.set(s, j * 4);
       }
-      const a = cache[p * 4];
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = cache[p * 4 + 1 + k] * a + bg[p * 3 + k] * (1 - a);
+      refiner.store(list, values);
+    });
+    const image = new Float32Array(this.weights.background.length);
+    refiner.composite(this.weights.background, image);
+    let macs = refiner.evaluated * torso.pixelMacs + (posed ? torso.frameMacs : 0);
+    if (!this.setupCounted) {
+      macs += torso.setupMacs;
+      this.setupCounted = true;
     }
-    return { image: out, evals };
+    return { image, evals: refiner.evaluated, macs };
   }
 }
 

@@ -16,14 +16,13 @@
  * R2T_FAST_OPTIONS: JSON of FastModeOptions to try instead of the defaults.
  * The WebGPU fast mode's figures come from bench/fast-gpu.ts (also in npm run bench).
  */
-import type { Avatar } from '../worker/avatar/types.ts';
 import { loadBuiltinAvatar } from '../worker/avatar/builtin.node.ts';
 import { CpuRenderer } from '../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer, type FastModeOptions } from '../worker/model/fast-renderer.ts';
 import { torsoPixels } from '../worker/model/torso.ts';
 import { surfacePoints } from '../worker/model/fast-reproject.ts';
 import { officialAvatar } from '../tests/helpers/webgpu-avatar.ts';
-import { avatarSequence, demoMouthPixels, mouthPixelsOf, mouthPoints, psnr, speechOpening, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
+import { avatarSequence, demoMouthPixels, mouthPixelsOf, mouthPoints, psnr, resizeAvatar, speechOpening, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
 import { frameMacs } from './measure.ts';
 
 const size = Number(process.env.R2T_FAST_SIZE ?? 128);
@@ -43,28 +42,12 @@ for (const nm of names) {
 const n = Math.max(2, Math.round(seconds * 25));
 const fastOptions = JSON.parse(process.env.R2T_FAST_OPTIONS ?? '{}') as Partial<FastModeOptions>;
 
-/** The avatar's camera and background resampled to size x size (nearest neighbour), the view kept. */
-function resize(av: Avatar, side: number): Avatar {
-  const cam = av.camera;
-  const src = av.tensors.get('background')!;
-  const from = src.data as Uint8Array;
-  const bg = new Uint8Array(side * side * 3);
-  for (let r = 0; r < side; r++)
-    for (let c = 0; c < side; c++)
-      for (let k = 0; k < 3; k++) bg[(r * side + c) * 3 + k] = from[(Math.floor((r * cam.height) / side) * cam.width + Math.floor((c * cam.width) / side)) * 3 + k];
-  const tensors = new Map(av.tensors);
-  tensors.set('background', { name: 'background', dtype: 'uint8', shape: [side, side, 3], data: bg });
-  const kx = side / cam.width;
-  const ky = side / cam.height;
-  return { ...av, tensors, camera: { fx: cam.fx * kx, fy: cam.fy * ky, cx: cam.cx * kx, cy: cam.cy * ky, width: side, height: side } };
-}
-
 async function sequenceFor(name: string): Promise<{ seq: TalkingSequence; mouth: (pose: Float32Array) => number[]; label: string }> {
   if (name === 'demo') {
     const seq = talkingSequence(size, n);
     return { seq, mouth: (pose) => demoMouthPixels(pose, seq.avatar.camera), label: 'demo head (procedural, semi-transparent)' };
   }
-  const av = name === 'builtin' ? resize(await loadBuiltinAvatar(), size) : officialAvatar({ size });
+  const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), size) : officialAvatar({ size });
   const seq = avatarSequence(av, n);
   // The mouth: where an open and a closed mouth differ at the first pose, as surface points.
   let tOpen = 0;

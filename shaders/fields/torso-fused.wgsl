@@ -15,7 +15,9 @@ struct TorsoParams {
   n_pixels: u32, // entries of torso_pixels
   threshold: f32,
   shrink: f32,
-  _p1: f32,
+  // 1: write the premultiplied torso (rgb * alpha, alpha) without the background, for fast
+  // mode's host to interpolate (worker/model/fast-torso.ts); 0: bg' over the background.
+  premultiplied: u32,
   _p2: f32,
 }
 
@@ -52,6 +54,10 @@ fn torso_fused(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
     let n = ns[s];
     let bg = vec3f(background[n * 3u], background[n * 3u + 1u], background[n * 3u + 2u]);
     let alpha = out[s].x;
-    bg_out[n] = vec4f(out[s].yzw * alpha + bg * (1.0 - alpha), alpha);
+    if (tp.premultiplied != 0u) {
+      bg_out[n] = vec4f(out[s].yzw * alpha, alpha);
+    } else {
+      bg_out[n] = vec4f(out[s].yzw * alpha + bg * (1.0 - alpha), alpha);
+    }
   }
 }

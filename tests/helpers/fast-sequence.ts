@@ -211,3 +211,19 @@ export function mouthPixelsOf(points: Float32Array, pose: Float32Array, camera: 
     for (let c = Math.max(0, Math.floor(c0 - pad)); c <= Math.min(camera.width - 1, Math.ceil(c1 + pad)); c++) out.push(r * camera.width + c);
   return out;
 }
+
+/** The avatar's camera and background resampled to size x size (nearest neighbour), the view kept. */
+export function resizeAvatar(av: Avatar, side: number): Avatar {
+  const cam = av.camera;
+  const src = av.tensors.get('background')!;
+  const from = src.data as Uint8Array;
+  const bg = new Uint8Array(side * side * 3);
+  for (let r = 0; r < side; r++)
+    for (let c = 0; c < side; c++)
+      for (let k = 0; k < 3; k++) bg[(r * side + c) * 3 + k] = from[(Math.floor((r * cam.height) / side) * cam.width + Math.floor((c * cam.width) / side)) * 3 + k];
+  const tensors = new Map(av.tensors);
+  tensors.set('background', { name: 'background', dtype: 'uint8', shape: [side, side, 3], data: bg });
+  const kx = side / cam.width;
+  const ky = side / cam.height;
+  return { ...av, tensors, camera: { fx: cam.fx * kx, fy: cam.fy * ky, cx: cam.cx * kx, cy: cam.cy * ky, width: side, height: side } };
+}

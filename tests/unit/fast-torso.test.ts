@@ -103,7 +103,7 @@ describe('TorsoRefiner on the trained torso over a sequence with head motion', (
       const v = new Float32Array(l.length * 4);
       for (let j = 0; j < l.length; j++) {
         folded.sample(Math.floor(l[j] / W), l[j] % W, s);
-        v.set(s, j * 4);
+        v.set([s[0], s[1] * s[0], s[2] * s[0], s[3] * s[0]], j * 4);
       }
       refiner.store(l, v);
     });

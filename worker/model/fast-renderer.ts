@@ -249,7 +249,7 @@ export class FastCpuRenderer {
       const values = new Float32Array(list.length * 4);
       for (let j = 0; j < list.length; j++) {
         torso.sample(Math.floor(list[j] / W), list[j] % W, s);
-        values.set(s, j * 4);
+        values.set([s[0], s[1] * s[0], s[2] * s[0], s[3] * s[0]], j * 4);
       }
       refiner.store(list, values);
     });

@@ -79,15 +79,13 @@ export class TorsoRefiner {
     }
   }
 
-  /** Stores evaluated (alpha, r, g, b) of list[j] from values[4j ..]. */
+  /** Stores the evaluated alpha and premultiplied r, g, b of list[j] from values[4j ..]. */
   store(list: ArrayLike<number>, values: Float32Array): void {
     if (values.length < list.length * 4) throw new ConfigError(`torso refiner: expected ${list.length * 4} values, got ${values.length}`);
     for (let j = 0; j < list.length; j++) {
       const p = list[j];
-      const a = values[j * 4];
       const o = p * 4;
-      this.vals[o] = a;
-      for (let k = 1; k < 4; k++) this.vals[o + k] = values[j * 4 + k] * a;
+      for (let k = 0; k < 4; k++) this.vals[o + k] = values[j * 4 + k];
       this.known[p] = 1;
       this.cache.set(this.vals.subarray(o, o + 4), o);
       this.cached[p] = 1;

@@ -10,6 +10,10 @@
  * (worker/model/fast-refine.ts), and finally uploads every pixel's head result for exact mode's
  * torso and output passes. One GPU round trip per lattice level (3 at a 4-pixel lattice) plus
  * the finishing pass.
+ * The torso (worker/model/fast-torso.ts, the reference's own decisions): only pixels the head
+ * leaves visible, on the same lattice, interpolated where neighbours agree; each lattice level is
+ * one more round of the fused torso kernel over that level's list (premultiplied torso read back),
+ * and the host uploads bg' for the output pass. Rounds with nothing to evaluate are skipped.
  */
 import type { Avatar } from '../avatar/types.ts';
 import { validateCamera, validateModelConfig } from '../avatar/config.ts';
@@ -19,12 +23,14 @@ import { withGpuErrors } from '../gpu/scope.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
 import { FAST_MODE_DEFAULTS, checkFastModeOptions, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
 import { refineLevel, type PixelState } from '../model/fast-refine.ts';
+import { TorsoRefiner } from '../model/fast-torso.ts';
 import { predictStarts, surfacePoints } from '../model/fast-reproject.ts';
 import { stepBounds } from '../model/march.ts';
+import { freqEncodedDim } from '../avatar/config.ts';
 import { rayDirection } from '../model/rays.ts';
 import { ConditionPass } from './condition-pass.ts';
 import { FastWavefrontPass, fastSlots, fastStateBytes, type FastRoundResult } from './fast-wavefront-pass.ts';
-import { FrameBuffers } from './frame-buffers.ts';
+import { backgroundValues, FrameBuffers } from './frame-buffers.ts';
 import { writeConditioning } from './frame-conditioning.ts';
 import { checkPose } from './frame-data.ts';
 import { HeadFieldPass } from './head-field-pass.ts';
@@ -48,6 +54,8 @@ export interface GpuFastFrameStats {
   replayedRays: number;
   /** Pixels the torso nets ran on. */
   torsoPixels: number;
+  /** Multiply-adds of the torso nets (the fused kernel folds the frame's pose and code columns into a per-frame bias on the host, counted here). */
+  torsoMacs: number;
   /** GPU round trips of the frame (marching rounds + the finishing pass). */
   submits: number;
   /** Multiply-adds of the head and torso nets (the GPU evaluates the colour half of every evaluated sample). */
@@ -86,12 +94,17 @@ export class GpuFastRenderer {
   private prevSurface: Float32Array | null = null;
   /** Directions of every pixel's ray for the current pose (host copy, for the surface points). */
   private readonly dirs: Float32Array;
+  /** Fast torso (fused torso kernel only; else the whole torso runs in the finishing pass). */
+  private readonly refiner: TorsoRefiner | null;
+  private readonly background: Float32Array;
 
   private constructor(readonly avatar: Avatar, private readonly gpuOptions: GpuFastRendererOptions, ctx: GpuContext, passes: Passes, options: FastModeOptions) {
     this.ctx = ctx;
     this.passes = passes;
     this.options = options;
     this.dirs = new Float32Array(avatar.camera.width * avatar.camera.height * 3);
+    this.refiner = passes.torso?.kind === 'fused' ? new TorsoRefiner(avatar.camera.width, avatar.camera.height, passes.torso.pixelList) : null;
+    this.background = backgroundValues(avatar);
     this.watch(ctx);
   }
 
@@ -177,6 +190,7 @@ export class GpuFastRenderer {
   /** Forgets the previous frame (a cut, a new pose track): the next frame marches every sample. */
   reset(): void {
     this.prevSurface = null;
+    this.refiner?.reset();
   }
 
   async render(frame: GpuFrameInput, readback: ('image' | 'rgba')[] = ['image', 'rgba']): Promise<GpuFastResult> {
@@ -215,7 +229,7 @@ export class GpuFastRenderer {
       hitT: new Float32Array(N).fill(NaN),
       sensitivity: new Float32Array(N).fill(primed ? 0 : Infinity),
     };
-    const stats: GpuFastFrameStats = { evaluatedSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: p.torso?.pixelCount ?? 0, submits: 0, macs: 0 };
+    const stats: GpuFastFrameStats = { evaluatedSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: 0, torsoMacs: 0, submits: 0, macs: 0 };
     let conditioned = false;
     const march = async (list: ArrayLike<number>): Promise<void> => {
       if (list.length === 0) return;
@@ -263,8 +277,29 @@ export class GpuFastRenderer {
       rays[i * 12 + 7] = weightSum[i];
     }
     q.writeBuffer(p.fb.rays, 0, rays);
+    const refiner = this.refiner;
+    const tail = cfg.torso ? freqEncodedDim(6, cfg.torso.poseDegree) + cfg.torso.individualDim : 0;
+    const fold = cfg.torso ? tail * (cfg.torso.deformHiddenDim + cfg.torso.netHiddenDim) : 0;
+    if (p.torso && refiner) {
+      const torso = p.torso;
+      await refiner.runAsync(frame.pose, weightSum, o.torsoVisible, stride, { colour: o.colourTolerance, curvature: o.curvatureTolerance }, async (list) => {
+        refiner.store(list, await this.torsoRound(torso, list));
+        stats.submits++;
+      });
+      const bg = new Float32Array(N * 3);
+      refiner.composite(this.background, bg);
+      const bg4 = new Float32Array(N * 4);
+      for (let i = 0; i < N; i++) bg4.set(bg.subarray(i * 3, i * 3 + 3), i * 4);
+      q.writeBuffer(p.fb.bgFinal, 0, bg4);
+      stats.torsoPixels = refiner.evaluated;
+      stats.torsoMacs = refiner.evaluated > 0 ? refiner.evaluated * (torsoPixelMacs(this.avatar) - fold) + fold : 0;
+    }
     const enc = device.createCommandEncoder({ label: 'r2t.fast.finish' });
-    p.torso?.run(enc);
+    if (p.torso && !refiner) {
+      p.torso.run(enc);
+      stats.torsoPixels = p.torso.pixelCount;
+      stats.torsoMacs = p.torso.pixelCount * torsoPixelMacs(this.avatar);
+    }
     p.output.run(enc);
     // The next frame's sensitivity compares its FiLM vectors with these (a copy made in this
     // submit: the next frame's upload of its own vectors is queued before its first round).
@@ -281,7 +316,7 @@ export class GpuFastRenderer {
     q.submit([enc.finish()]);
     stats.submits++;
     const half = headHalfMacs(cfg);
-    stats.macs = stats.evaluatedSamples * (half.sigma + half.colour) + stats.torsoPixels * torsoPixelMacs(this.avatar);
+    stats.macs = stats.evaluatedSamples * (half.sigma + half.colour) + stats.torsoMacs;
     const out: GpuFastResult = { width: W, height: H, texture: p.fb.texture, stats };
     try {
       await Promise.all(staged.map(([, b]) => b.mapAsync(GPUMapMode.READ)));
@@ -319,6 +354,34 @@ export class GpuFastRenderer {
     const staged = p.wave.stage(enc, pixels.length);
     device.queue.submit([enc.finish()]);
     return p.wave.read(staged, pixels.length);
+  }
+
+  /** One round of the fused torso kernel over `list`: alpha and premultiplied rgb of each, read back. */
+  private async torsoRound(torso: TorsoPass, list: Uint32Array): Promise<Float32Array> {
+    const device = this.ctx.device;
+    const p = this.passes;
+    const N = this.avatar.camera.width * this.avatar.camera.height;
+    torso.setList(list);
+    const enc = device.createCommandEncoder({ label: 'r2t.fast.torso' });
+    torso.run(enc);
+    const dst = device.createBuffer({ label: 'r2t.fast.readback.torso', size: N * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      enc.copyBufferToBuffer(p.fb.bgFinal, 0, dst, 0, N * 16);
+      device.queue.submit([enc.finish()]);
+      await dst.mapAsync(GPUMapMode.READ);
+      const all = new Float32Array(dst.getMappedRange());
+      const out = new Float32Array(list.length * 4);
+      for (let j = 0; j < list.length; j++) {
+        const n = list[j];
+        out[j * 4] = all[n * 4 + 3];
+        out[j * 4 + 1] = all[n * 4];
+        out[j * 4 + 2] = all[n * 4 + 1];
+        out[j * 4 + 3] = all[n * 4 + 2];
+      }
+      return out;
+    } finally {
+      dst.destroy();
+    }
   }
 
   /** Idempotent; also destroys the device this renderer acquired. */

@@ -26,6 +26,9 @@ export class TorsoPass {
   private readonly pixels: GPUBuffer | null = null;
   /** Pixels the fused torso kernel evaluates (the torso occupancy keeps them). */
   readonly pixelCount: number = 0;
+  /** The whole torso list and the length of the list the kernel runs over now (setList). */
+  private readonly fullList: Uint32Array | null = null;
+  private listCount = 0;
   private destroyed = false;
 
   constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
@@ -47,6 +50,8 @@ export class TorsoPass {
       const { width, height } = fb.avatar.camera;
       const list = torsoPixels(density, t.densityResolution, width, height, threshold);
       this.pixelCount = list.length;
+      this.fullList = list;
+      this.listCount = list.length;
       this.pixels = makeBuffer(device, 'r2t.torso.pixels', Math.max(4, list.byteLength), STORAGE(), list.length ? list : undefined);
       const module = device.createShaderModule({
         label: 'r2t.torso.fused',
@@ -91,11 +96,32 @@ export class TorsoPass {
     }
   }
 
+  /** The torso pixels of the fused kernel (row-major indices; empty for the loop kernel). */
+  get pixelList(): Uint32Array {
+    return this.fullList ?? new Uint32Array(0);
+  }
+
+  /**
+   * Fast mode (fused kernel only): the next run() evaluates `list` (a subset of the torso
+   * pixels, row-major indices) and writes each one's premultiplied torso (rgb * alpha, alpha)
+   * to bgFinal instead of bg' over the background; `list` null restores the whole torso list.
+   * Queue writes: one list per submit.
+   */
+  setList(list: Uint32Array | null): void {
+    if (this.kind !== 'fused' || !this.pixels || !this.fullList) throw new Error('TorsoPass.setList needs the fused torso kernel');
+    const use = list ?? this.fullList;
+    if (use.length > this.fullList.length) throw new Error(`TorsoPass.setList: ${use.length} pixels, the torso has ${this.fullList.length}`);
+    if (use.length) writeData(this.device.queue, this.pixels, use);
+    this.listCount = use.length;
+    this.device.queue.writeBuffer(this.params, 12, new Uint32Array([use.length]));
+    this.device.queue.writeBuffer(this.params, 24, new Uint32Array([list ? 1 : 0]));
+  }
+
   run(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = encoder.beginComputePass({ label: 'r2t.torso', timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.group);
-    const groups = this.kind === 'fused' ? Math.ceil(this.pixelCount / (64 * this.fb.samplesPerInvocation)) : Math.ceil(this.fb.numRays / 64);
+    const groups = this.kind === 'fused' ? Math.ceil(this.listCount / (64 * this.fb.samplesPerInvocation)) : Math.ceil(this.fb.numRays / 64);
     const [x, y] = splitGroups(groups);
     // An avatar whose torso grid keeps no pixel has nothing to do (bgFinal holds the background).
     if (groups > 0) pass.dispatchWorkgroups(x, y);

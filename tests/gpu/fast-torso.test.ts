@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
+import type { GpuContext } from '../../worker/gpu/device.ts';
+import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
+import { FastCpuRenderer, torsoPixelMacs } from '../../worker/model/fast-renderer.ts';
+import { torsoPixels } from '../../worker/model/torso.ts';
+import { GpuFastRenderer } from '../../worker/render/fast-renderer.ts';
+import { avatarSequence, psnr, resizeAvatar, type TalkingSequence } from '../helpers/fast-sequence.ts';
+import { nodeGpuConfigured, nodeGpuContext } from '../helpers/webgpu.ts';
+
+const SIZE = 64;
+/** A 4-pixel lattice, as 'auto' picks from 128 pixels on (a smaller image keeps the test short). */
+const FAST = { stride: 4 };
+
+describe('WebGPU fast mode torso against its CPU reference (trained builtin avatar, SwiftShader, float32)', () => {
+  let seq: TalkingSequence;
+  let ctx: GpuContext;
+  let gpu: GpuFastRenderer;
+  let listed: number;
+  beforeAll(async () => {
+    if (!nodeGpuConfigured()) throw new Error('Node WebGPU needs LD_LIBRARY_PATH/VK_ICD_FILENAMES: run npx vitest run -c tests/gpu/vitest.config.ts');
+    seq = avatarSequence(resizeAvatar(await loadBuiltinAvatar(), SIZE), 40);
+    const t = seq.weights.torso!;
+    listed = torsoPixels(t.densityGrid, seq.weights.config.torso!.densityResolution, SIZE, SIZE, t.densityThreshold).length;
+    ctx = await nodeGpuContext();
+    gpu = await GpuFastRenderer.create(seq.avatar, { acquire: async () => ctx, compile: 'sync', precision: 'f32', fast: FAST });
+  });
+  afterAll(() => {
+    gpu?.destroy();
+    ctx?.device.destroy();
+  });
+
+  it('evaluates the torso pixels the reference evaluates (visible ones, lattice refinement) and renders its pixels', async () => {
+    const cpu = new FastCpuRenderer(seq.weights, seq.avatar.camera, FAST);
+    const exact = new CpuRenderer(seq.weights, seq.avatar.camera);
+    // Frames 28..33: the fast head turn of headMotion() starts at frame 30.
+    let first = 0;
+    for (let t = 28; t < 34; t++) {
+      const fr = seq.frames[t];
+      const g = await gpu.render({ film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye });
+      const c = cpu.render(fr);
+      const e = exact.render(fr);
+      expect(psnr(g.image!, c.image), `frame ${t}: GPU fast vs CPU fast`).toBeGreaterThanOrEqual(45);
+      expect(psnr(g.image!, e.image), `frame ${t}: GPU fast vs exact`).toBeGreaterThanOrEqual(38);
+      // Float rounding may move the odd refinement decision; the counts stay together.
+      expect(Math.abs(g.stats.torsoPixels - c.stats.torsoEvals), `frame ${t}: torso ${g.stats.torsoPixels} vs ${c.stats.torsoEvals}`).toBeLessThanOrEqual(Math.max(4, 0.03 * c.stats.torsoEvals));
+      if (process.env.R2T_VERBOSE) process.stderr.write(`${t} ` + JSON.stringify(g.stats) + ' ' + JSON.stringify(c.stats) + '\n');
+      if (t === 28) {
+        // The first frame evaluates every visible torso pixel (the head hides the rest) ...
+        first = g.stats.torsoPixels;
+        expect(first).toBeGreaterThan(0.3 * listed);
+        expect(first).toBeLessThan(listed);
+      } else {
+        // ... later ones interpolate many of them on the lattice.
+        expect(g.stats.torsoPixels, `frame ${t}`).toBeLessThan(0.9 * first);
+      }
+      expect(g.stats.torsoMacs).toBeLessThan(listed * torsoPixelMacs(seq.weights));
+      expect(g.stats.macs).toBeGreaterThan(g.stats.torsoMacs);
+    }
+  });
+
+  it('reuses the torso while the pose is bit-identical', async () => {
+    const fr = seq.frames[10];
+    gpu.reset();
+    const input = { film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye };
+    const a = await gpu.render(input, ['image']);
+    const b = await gpu.render({ ...input, pose: Float32Array.from(fr.pose) }, ['image']);
+    expect(a.stats.torsoPixels).toBeGreaterThan(0);
+    // (a pixel the head hid in the first frame and shows in the second is evaluated then)
+    expect(b.stats.torsoPixels).toBeLessThan(0.05 * a.stats.torsoPixels);
+    // ... and the frame is the reference's (which reuses the same way).
+    const cpu = new FastCpuRenderer(seq.weights, seq.avatar.camera, FAST);
+    cpu.render(fr);
+    const cb = cpu.render({ ...fr, pose: Float32Array.from(fr.pose) });
+    expect(cb.stats.torsoEvals).toBe(b.stats.torsoPixels);
+    expect(psnr(b.image!, cb.image)).toBeGreaterThanOrEqual(45);
+  });
+});

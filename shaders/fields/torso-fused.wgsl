@@ -25,7 +25,8 @@ struct TorsoParams {
 // binding 2 (and more banks): the generated weight arrays wm0.. (mlp-codegen.ts)
 @group(0) @binding(3) var<storage, read> torso_pixels: array<u32>;
 @group(0) @binding(4) var<storage, read> background: array<f32>;
-@group(0) @binding(5) var<storage, read> tbias: array<vec4f, TBIAS_LEN>; // folded frame-constant columns
+// folded frame-constant columns, then (fast mode) the position tables (torso-codegen.ts)
+@group(0) @binding(5) var<storage, read> tbias: array<vec4f, TBIAS_LEN>;
 @group(0) @binding(6) var<storage, read_write> bg_out: array<vec4f>;
 @group(0) @binding(7) var<uniform> tp: TorsoParams;
 
@@ -40,6 +41,7 @@ fn torso_fused(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   }
   // A short last group repeats its final pixel (computed, never stored twice).
   var qs: array<vec2f, SPI>;
+  var rcs: array<vec2u, SPI>;
   var ns: array<u32, SPI>;
   for (var s = 0u; s < SPI; s++) {
     let n = torso_pixels[min(i0 + s, count - 1u)];
@@ -48,8 +50,9 @@ fn torso_fused(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
     let row = n / tp.width;
     let q = vec2f(f32(row) / f32(max(tp.height, 2u) - 1u) * 2.0 - 1.0, f32(col) / f32(max(tp.width, 2u) - 1u) * 2.0 - 1.0);
     qs[s] = q * tp.shrink;
+    rcs[s] = vec2u(row, col);
   }
-  let out = torso_mlp(qs);
+  let out = torso_eval(qs, rcs);
   for (var s = 0u; s < SPI && i0 + s < count; s++) {
     let n = ns[s];
     let bg = vec3f(background[n * 3u], background[n * 3u + 1u], background[n * 3u + 2u]);

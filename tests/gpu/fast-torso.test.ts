@@ -7,6 +7,13 @@ import { torsoPixels } from '../../worker/model/torso.ts';
 import { GpuFastRenderer } from '../../worker/render/fast-renderer.ts';
 import { avatarSequence, psnr, resizeAvatar, type TalkingSequence } from '../helpers/fast-sequence.ts';
 import { nodeGpuConfigured, nodeGpuContext } from '../helpers/webgpu.ts';
+import { officialAvatar } from '../helpers/webgpu-avatar.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { FoldedTorso } from '../../worker/model/torso-folded.ts';
+import { loadModelWeights } from '../../worker/model/weights.ts';
+import { FrameBuffers } from '../../worker/render/frame-buffers.ts';
+import { TorsoPass } from '../../worker/render/torso-pass.ts';
+import { SOFTWARE_SAMPLES_PER_INVOCATION } from '../../worker/render/renderer.ts';
 
 const SIZE = 64;
 /** A 4-pixel lattice, as 'auto' picks from 128 pixels on (a smaller image keeps the test short). */
@@ -54,6 +61,8 @@ describe('WebGPU fast mode torso against its CPU reference (trained builtin avat
         // ... later ones interpolate many of them on the lattice.
         expect(g.stats.torsoPixels, `frame ${t}`).toBeLessThan(0.9 * first);
       }
+      // Both count the folded nets the same way (position tables, frame bias; tables on the first frame).
+      if (g.stats.torsoPixels === c.stats.torsoEvals) expect(g.stats.torsoMacs).toBe(c.stats.torsoMacs);
       expect(g.stats.torsoMacs).toBeLessThan(listed * torsoPixelMacs(seq.weights));
       expect(g.stats.macs).toBeGreaterThan(g.stats.torsoMacs);
     }
@@ -75,4 +84,63 @@ describe('WebGPU fast mode torso against its CPU reference (trained builtin avat
     expect(cb.stats.torsoEvals).toBe(b.stats.torsoPixels);
     expect(psnr(b.image!, cb.image)).toBeGreaterThanOrEqual(45);
   });
+});
+
+describe('Fused torso kernel with position tables against FoldedTorso (its CPU reference)', () => {
+  let ctx: GpuContext;
+  beforeAll(async () => {
+    if (!nodeGpuConfigured()) throw new Error('Node WebGPU needs LD_LIBRARY_PATH/VK_ICD_FILENAMES: run npx vitest run -c tests/gpu/vitest.config.ts');
+    ctx = await nodeGpuContext();
+  });
+  afterAll(() => ctx?.device.destroy());
+
+  const cases: [string, number, () => Promise<Avatar>][] = [
+    ['trained builtin avatar at 64x64', 2e-5, async () => resizeAvatar(await loadBuiltinAvatar(), 64)],
+    // float32 rounding of the reordered sums, amplified by the random avatar's 2048-cell grid
+    ['official config (random weights) at 24x24', 5e-4, async () => officialAvatar({ size: 24 })],
+  ];
+  for (const [name, tol, load] of cases) {
+    it(`gives the reference's alpha and premultiplied colour on a pixel list: ${name}`, async () => {
+      const avatar = await load();
+      const w = loadModelWeights(avatar);
+      const { width: W, height: H } = avatar.camera;
+      const fb = new FrameBuffers(ctx.device, avatar, 'f32', { compile: 'sync', samplesPerInvocation: SOFTWARE_SAMPLES_PER_INVOCATION });
+      const pass = new TorsoPass(ctx.device, fb, 'fused', { positionTables: true });
+      try {
+        await pass.ready;
+        expect(pass.positionTables).toBe(true);
+        const pose = (avatar.tensors.get('poses')!.data as Float32Array).slice(0, 16);
+        pass.prepare(pose);
+        // Every other torso pixel: a list the kernel has not seen whole, with an odd length.
+        const list = pass.pixelList.filter((_, i) => i % 2 === 0);
+        expect(list.length).toBeGreaterThan(20);
+        pass.setList(list);
+        const enc = ctx.device.createCommandEncoder();
+        pass.run(enc);
+        const dst = ctx.device.createBuffer({ size: W * H * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        enc.copyBufferToBuffer(fb.bgFinal, 0, dst, 0, W * H * 16);
+        ctx.device.queue.submit([enc.finish()]);
+        await dst.mapAsync(GPUMapMode.READ);
+        const got = new Float32Array(dst.getMappedRange().slice(0));
+        dst.destroy();
+        const ref = new FoldedTorso(w, W, H);
+        ref.setPose(pose);
+        const s = new Float32Array(4);
+        let worst = 0;
+        for (const p of list) {
+          ref.sample(Math.floor(p / W), p % W, s);
+          const want = [s[1] * s[0], s[2] * s[0], s[3] * s[0], s[0]];
+          for (let k = 0; k < 4; k++) worst = Math.max(worst, Math.abs(got[p * 4 + k] - want[k]));
+        }
+        expect(worst).toBeLessThan(tol);
+        // Pixels left out of the list keep the background the buffers start with.
+        const bg = w.background;
+        const skipped = pass.pixelList[1];
+        for (let k = 0; k < 3; k++) expect(got[skipped * 4 + k]).toBeCloseTo(bg[skipped * 3 + k], 5);
+      } finally {
+        pass.destroy();
+        fb.destroy();
+      }
+    });
+  }
 });

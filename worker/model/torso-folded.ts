@@ -9,7 +9,7 @@
  * net's grid columns and its layers 1 and 2. The per-row/column sums are added in another order
  * than torso.ts's dot products, so results agree to float32 rounding, not bit for bit.
  */
-import { freqEncodedDim } from '../avatar/config.ts';
+import { freqEncodedDim, type TorsoConfig } from '../avatar/config.ts';
 import { ConfigError } from '../errors.ts';
 import { freqEncode } from './freq.ts';
 import { encodeGrid } from './grid.ts';
@@ -19,6 +19,58 @@ import { TORSO_SHRINK, torsoCoord } from './torso.ts';
 import type { ModelWeights, TorsoWeights } from './weights.ts';
 
 const f = Math.fround;
+
+/** Multiply-adds of the folded torso: per pixel, per frame (biases), once per image size (tables). */
+export function foldedTorsoMacs(t: TorsoConfig, width: number, height: number): { pixel: number; frame: number; setup: number } {
+  const D = t.deformHiddenDim;
+  const Nh = t.netHiddenDim;
+  const posLen = freqEncodedDim(2, t.positionDegree);
+  const tail = freqEncodedDim(6, t.poseDegree) + t.individualDim;
+  const gridOut = t.grid.levels * t.grid.featuresPerLevel;
+  return { pixel: D * D + 2 * D + gridOut * Nh + Nh * Nh + 4 * Nh, frame: tail * (D + Nh), setup: (width + height) * Math.ceil(posLen / 2) * (D + Nh) };
+}
+
+/**
+ * Per image row (height x (D + Nh)) and per column (width x (D + Nh)): the sums over the position
+ * encoding's row (even) and column (odd) columns of both first layers, deform units first.
+ * wd: torso_deform_net.net.0.weight [D, tin]; wn: torso_net.net.0.weight [Nh, gridOut + tin].
+ */
+export function torsoPositionTables(t: TorsoConfig, wd: Float32Array, wn: Float32Array, width: number, height: number): { row: Float32Array; col: Float32Array } {
+  const D = t.deformHiddenDim;
+  const Nh = t.netHiddenDim;
+  const posLen = freqEncodedDim(2, t.positionDegree);
+  const tin = posLen + freqEncodedDim(6, t.poseDegree) + t.individualDim;
+  const gridOut = t.grid.levels * t.grid.featuresPerLevel;
+  if (wd.length !== D * tin || wn.length !== Nh * (gridOut + tin)) throw new ConfigError(`torso tables: expected first-layer weights of ${D * tin} and ${Nh * (gridOut + tin)} values, got ${wd.length} and ${wn.length}`);
+  const pe = new Float32Array(posLen);
+  const xy = new Float32Array(2);
+  const sums = (parity: number, out: Float32Array, at: number) => {
+    for (let o = 0; o < D; o++) {
+      let s = 0;
+      for (let i = parity; i < posLen; i += 2) s += wd[o * tin + i] * pe[i];
+      out[at + o] = s;
+    }
+    for (let o = 0; o < Nh; o++) {
+      let s = 0;
+      for (let i = parity; i < posLen; i += 2) s += wn[o * (gridOut + tin) + gridOut + i] * pe[i];
+      out[at + D + o] = s;
+    }
+  };
+  const row = new Float32Array(height * (D + Nh));
+  const col = new Float32Array(width * (D + Nh));
+  for (let r = 0; r < height; r++) {
+    xy[0] = f(torsoCoord(r, height) * TORSO_SHRINK);
+    freqEncode(xy, 2, t.positionDegree, pe, 0);
+    sums(0, row, r * (D + Nh));
+  }
+  xy[0] = 0;
+  for (let c = 0; c < width; c++) {
+    xy[1] = f(torsoCoord(c, width) * TORSO_SHRINK);
+    freqEncode(xy, 2, t.positionDegree, pe, 0);
+    sums(1, col, c * (D + Nh));
+  }
+  return { row, col };
+}
 
 export class FoldedTorso {
   /** Multiply-adds of the row and column tables (once per renderer). */
@@ -66,43 +118,13 @@ export class FoldedTorso {
     this.g = new Float32Array(this.gridOut);
     this.n1 = new Float32Array(Nh);
     this.n2 = new Float32Array(Nh);
-    this.rowTab = new Float32Array(height * (D + Nh));
-    this.colTab = new Float32Array(width * (D + Nh));
-    const pe = new Float32Array(this.posLen);
-    const xy = new Float32Array(2);
-    // Even encoding columns hold the row coordinate's values, odd ones the column's (freq.ts).
-    for (let r = 0; r < height; r++) {
-      xy[0] = f(torsoCoord(r, height) * TORSO_SHRINK);
-      freqEncode(xy, 2, t.positionDegree, pe, 0);
-      this.positionSums(pe, 0, this.rowTab, r * (D + Nh));
-    }
-    xy[0] = 0;
-    for (let c = 0; c < width; c++) {
-      xy[1] = f(torsoCoord(c, width) * TORSO_SHRINK);
-      freqEncode(xy, 2, t.positionDegree, pe, 0);
-      this.positionSums(pe, 1, this.colTab, c * (D + Nh));
-    }
-    const half = Math.ceil(this.posLen / 2);
-    this.setupMacs = (width + height) * half * (D + Nh);
-    this.frameMacs = this.tail.length * (D + Nh);
-    this.pixelMacs = D * D + 2 * D + this.gridOut * Nh + Nh * Nh + 4 * Nh;
-  }
-
-  /** Sums of the position columns of parity `parity` of both first layers into out[at ..]. */
-  private positionSums(pe: Float32Array, parity: number, out: Float32Array, at: number): void {
-    const { D, Nh, tin, posLen, gridOut } = this;
-    const wd = this.torso.deform[0];
-    const wn = this.torso.net[0];
-    for (let o = 0; o < D; o++) {
-      let s = 0;
-      for (let i = parity; i < posLen; i += 2) s += wd[o * tin + i] * pe[i];
-      out[at + o] = s;
-    }
-    for (let o = 0; o < Nh; o++) {
-      let s = 0;
-      for (let i = parity; i < posLen; i += 2) s += wn[o * (gridOut + tin) + gridOut + i] * pe[i];
-      out[at + D + o] = s;
-    }
+    const tabs = torsoPositionTables(t, this.torso.deform[0], this.torso.net[0], width, height);
+    this.rowTab = tabs.row;
+    this.colTab = tabs.col;
+    const macs = foldedTorsoMacs(t, width, height);
+    this.setupMacs = macs.setup;
+    this.frameMacs = macs.frame;
+    this.pixelMacs = macs.pixel;
   }
 
   /** The frame's biases: both first layers' freq(pose) ++ torso-code columns. */

@@ -26,7 +26,7 @@ import { refineLevel, type PixelState } from '../model/fast-refine.ts';
 import { TorsoRefiner } from '../model/fast-torso.ts';
 import { predictStarts, surfacePoints } from '../model/fast-reproject.ts';
 import { stepBounds } from '../model/march.ts';
-import { freqEncodedDim } from '../avatar/config.ts';
+import { foldedTorsoMacs } from '../model/torso-folded.ts';
 import { rayDirection } from '../model/rays.ts';
 import { ConditionPass } from './condition-pass.ts';
 import { FastWavefrontPass, fastSlots, fastStateBytes, type FastRoundResult } from './fast-wavefront-pass.ts';
@@ -97,6 +97,8 @@ export class GpuFastRenderer {
   /** Fast torso (fused torso kernel only; else the whole torso runs in the finishing pass). */
   private readonly refiner: TorsoRefiner | null;
   private readonly background: Float32Array;
+  /** The torso's position tables are counted with the first frame that uses them. */
+  private tablesCounted = false;
 
   private constructor(readonly avatar: Avatar, private readonly gpuOptions: GpuFastRendererOptions, ctx: GpuContext, passes: Passes, options: FastModeOptions) {
     this.ctx = ctx;
@@ -151,7 +153,7 @@ export class GpuFastRenderer {
         made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
         made.condition = new ConditionPass(device, fb);
         made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
-        made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused') : null;
+        made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused', { positionTables: true }) : null;
         made.output = new OutputPass(device, fb);
         const p = made as Passes;
         await Promise.all([p.field.ready, p.condition.ready, p.wave.ready, p.torso?.ready, p.output.ready]);
@@ -278,8 +280,6 @@ export class GpuFastRenderer {
     }
     q.writeBuffer(p.fb.rays, 0, rays);
     const refiner = this.refiner;
-    const tail = cfg.torso ? freqEncodedDim(6, cfg.torso.poseDegree) + cfg.torso.individualDim : 0;
-    const fold = cfg.torso ? tail * (cfg.torso.deformHiddenDim + cfg.torso.netHiddenDim) : 0;
     if (p.torso && refiner) {
       const torso = p.torso;
       await refiner.runAsync(frame.pose, weightSum, o.torsoVisible, stride, { colour: o.colourTolerance, curvature: o.curvatureTolerance }, async (list) => {
@@ -292,7 +292,15 @@ export class GpuFastRenderer {
       for (let i = 0; i < N; i++) bg4.set(bg.subarray(i * 3, i * 3 + 3), i * 4);
       q.writeBuffer(p.fb.bgFinal, 0, bg4);
       stats.torsoPixels = refiner.evaluated;
-      stats.torsoMacs = refiner.evaluated > 0 ? refiner.evaluated * (torsoPixelMacs(this.avatar) - fold) + fold : 0;
+      // The fused kernel folds the frame's pose and code columns into a host-made bias (counted
+      // once a frame), and with position tables adds two table rows instead of freq(x) columns.
+      const m = foldedTorsoMacs(cfg.torso!, W, H);
+      const perPixel = torso.positionTables ? m.pixel : torsoPixelMacs(this.avatar) - m.frame;
+      stats.torsoMacs = refiner.evaluated > 0 ? refiner.evaluated * perPixel + m.frame : 0;
+      if (torso.positionTables && !this.tablesCounted) {
+        stats.torsoMacs += m.setup;
+        this.tablesCounted = true;
+      }
     }
     const enc = device.createCommandEncoder({ label: 'r2t.fast.finish' });
     if (p.torso && !refiner) {

@@ -144,8 +144,12 @@ export class MlpBuilder {
     if (act === 'relu') this.lines.push(...acc('acc# = max(acc#, vec4f(0.0));'));
     else if (typeof act === 'object' && 'biasRelu' in act) {
       const bias = act.biasRelu;
-      this.lines.push(`    let bias = ${bias.array}[${bias.offset / 4}u + j];`);
-      this.lines.push(...acc('acc# = max(acc# + bias, vec4f(0.0));'));
+      // A bias array named with '#' is per sample (one array per point).
+      if (bias.array.includes('#')) this.lines.push(...acc(`acc# = max(acc# + ${bias.array}[${bias.offset / 4}u + j], vec4f(0.0));`));
+      else {
+        this.lines.push(`    let bias = ${bias.array}[${bias.offset / 4}u + j];`);
+        this.lines.push(...acc('acc# = max(acc# + bias, vec4f(0.0));'));
+      }
     } else if (typeof act === 'object') {
       const f = act.film;
       this.lines.push(`    let fscale = vec4f(1.0) + ${filmVec(f.array, f.scale, f.last)};`);

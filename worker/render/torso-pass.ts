@@ -8,6 +8,7 @@ import { buildModule, splitGroups } from './wgsl.ts';
 import { tensorF32 } from './weights-pack.ts';
 import { torsoFrameTail } from './frame-data.ts';
 import { TORSO_SHRINK, torsoDensityThreshold, torsoPixels } from '../model/torso.ts';
+import { torsoPositionTables } from '../model/torso-folded.ts';
 import { TORSO_DENSITY_THRESHOLD } from '../model/weights.ts';
 
 export class TorsoPass {
@@ -31,12 +32,18 @@ export class TorsoPass {
   private listCount = 0;
   private destroyed = false;
 
-  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused') {
+  /** Whether the fused kernel reads position tables (fast mode; torso-codegen.ts TorsoTables). */
+  readonly positionTables: boolean = false;
+
+  /** `positionTables` (fast mode): the fused kernel adds per-row and per-column tables instead of multiplying freq(x). */
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, want: KernelKind = 'fused', opts: { positionTables?: boolean } = {}) {
     const t = fb.avatar.config.torso;
     if (!t || !fb.torsoGrid || !fb.torsoLevels || !fb.torsoDensity) throw new Error('TorsoPass needs an avatar with a torso');
     const consts = { ...gridConsts(t.grid), ...pick(fb.consts, ['T_IN', 'T_POS_DEG', 'T_DEF', 'T_HID', 'T_NET_IN', 'W_TD0', 'W_TD1', 'W_TD2', 'W_TN0', 'W_TN1', 'W_TN2']) };
     this.params = makeBuffer(device, 'r2t.torso.params', 32, UNIFORM());
-    const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation) : null;
+    const { width, height } = fb.avatar.camera;
+    const tables = opts.positionTables ? { width, height } : undefined;
+    const fused = want === 'fused' ? buildTorsoFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation, tables) : null;
     this.kind = fused ? 'fused' : 'loop';
     const kinds: BindingKind[] = ['read-only-storage', 'uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'];
     if (fused) {
@@ -47,7 +54,6 @@ export class TorsoPass {
     const density = tensorF32(fb.avatar, 'density_grid_torso');
     const threshold = torsoDensityThreshold(density, TORSO_DENSITY_THRESHOLD);
     if (fused) {
-      const { width, height } = fb.avatar.camera;
       const list = torsoPixels(density, t.densityResolution, width, height, threshold);
       this.pixelCount = list.length;
       this.fullList = list;
@@ -62,7 +68,25 @@ export class TorsoPass {
       });
       this.blocks = fused.blocks.map((b, i) => makeBuffer(device, `r2t.torso.blocks${i}`, b.byteLength, fused.home === 'uniform' ? UNIFORM() : STORAGE(), b));
       this.biasValues = new Float32Array(fused.biasLength);
-      this.bias = makeBuffer(device, 'r2t.torso.bias', fused.biasLength * 4, STORAGE());
+      this.bias = makeBuffer(device, 'r2t.torso.bias', fused.tbiasLength * 4, STORAGE());
+      if (tables) {
+        // Row then column tables after the frame biases, each entry padded like the biases.
+        const tabs = torsoPositionTables(t, tensorF32(fb.avatar, 'torso_deform_net.net.0.weight'), tensorF32(fb.avatar, 'torso_net.net.0.weight'), width, height);
+        const D = t.deformHiddenDim;
+        const Nh = t.netHiddenDim;
+        const stride = fused.biasLength;
+        const packed = new Float32Array(fused.tbiasLength - stride);
+        const put = (src: Float32Array, n: number, at: number) => {
+          for (let i = 0; i < n; i++) {
+            packed.set(src.subarray(i * (D + Nh), i * (D + Nh) + D), at + i * stride);
+            packed.set(src.subarray(i * (D + Nh) + D, (i + 1) * (D + Nh)), at + i * stride + 4 * Math.ceil(D / 4));
+          }
+        };
+        put(tabs.row, height, 0);
+        put(tabs.col, width, height * stride);
+        writeData(device.queue, this.bias, packed, stride * 4);
+        this.positionTables = true;
+      }
       this.biasWeights = { wd: tensorF32(fb.avatar, 'torso_deform_net.net.0.weight'), wn: tensorF32(fb.avatar, 'torso_net.net.0.weight') };
       const resources: GPUBuffer[] = [fb.torsoGrid, fb.torsoLevels, this.blocks[0], this.pixels, fb.background, this.bias, fb.bgFinal, this.params];
       fused.bankBindings.forEach((binding, i) => (resources[binding] = this.blocks[i]));

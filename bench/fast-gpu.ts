@@ -3,7 +3,9 @@
  * device, frame by frame over the demo head's talking sequence with head motion, in one run:
  * wall time per frame and its ratio (rgba read back by both, as the CLI does), head-net
  * multiply-adds per frame (samples the field ran on), PSNR of fast against exact.
- * R2T_FAST_GPU_SIZE (default 64) image side; R2T_FAST_GPU_FRAMES (default 25) frames.
+ * R2T_FAST_GPU_SIZE (default 64) image side; R2T_FAST_GPU_FRAMES (default 25) frames;
+ * R2T_FAST_GPU_AVATAR demo (default) or builtin (the trained avatar with its torso, resized, on
+ * the head-motion sequence of bench/fast.ts; the torso nets' multiply-adds are reported too).
  * On machines without a GPU this is SwiftShader (the figures say so).
  */
 import { spawnSync } from 'node:child_process';
@@ -19,7 +21,10 @@ const { acquireGpu } = await import('../worker/gpu/device.ts');
 const { GpuRenderer } = await import('../worker/render/renderer.ts');
 const { GpuFastRenderer } = await import('../worker/render/fast-renderer.ts');
 const { headHalfMacs } = await import('../worker/model/fast-field.ts');
-const { psnr, talkingSequence } = await import('../tests/helpers/fast-sequence.ts');
+const { avatarSequence, psnr, resizeAvatar, talkingSequence } = await import('../tests/helpers/fast-sequence.ts');
+const { loadBuiltinAvatar } = await import('../worker/avatar/builtin.node.ts');
+const { torsoPixelMacs } = await import('../worker/model/fast-renderer.ts');
+const { torsoPixels } = await import('../worker/model/torso.ts');
 
 const size = Number(process.env.R2T_FAST_GPU_SIZE ?? 64);
 const n = Number(process.env.R2T_FAST_GPU_FRAMES ?? 25);
@@ -27,13 +32,20 @@ if (!(Number.isInteger(size) && size >= 16 && size <= 1024) || !(Number.isIntege
   console.error(`bench/fast-gpu.ts: R2T_FAST_GPU_SIZE must be an integer 16..1024 and R2T_FAST_GPU_FRAMES 2..1500, got ${size} and ${n}`);
   process.exit(2);
 }
-const seq = talkingSequence(size, n);
+const which = process.env.R2T_FAST_GPU_AVATAR ?? 'demo';
+if (which !== 'demo' && which !== 'builtin') {
+  console.error(`bench/fast-gpu.ts: R2T_FAST_GPU_AVATAR must be demo or builtin, got ${JSON.stringify(which)}`);
+  process.exit(2);
+}
+const seq = which === 'demo' ? talkingSequence(size, n) : avatarSequence(resizeAvatar(await loadBuiltinAvatar(), size), n);
+const tw = seq.weights.torso;
+const torsoListed = tw ? torsoPixels(tw.densityGrid, seq.weights.config.torso!.densityResolution, size, size, tw.densityThreshold).length : 0;
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
 const opts = { acquire: async () => ctx, compile: 'sync' as const };
 const exact = await GpuRenderer.create(seq.avatar, opts);
 const fast = await GpuFastRenderer.create(seq.avatar, opts);
 const half = headHalfMacs(seq.avatar.config);
-console.log(`\nfast mode vs exact on WebGPU (${ctx.caps.description}): demo head ${size}x${size}, ${n} frames with speech and head motion, ${exact.compositing} compositing for exact`);
+console.log(`\nfast mode vs exact on WebGPU (${ctx.caps.description}): ${which === 'demo' ? 'demo head' : 'builtin.r2t'} ${size}x${size}, ${n} frames with speech and head motion, ${exact.compositing} compositing for exact`);
 // Frame 0 compiles nothing more but fast mode marches it in full: it is timed like every other.
 let msE = 0;
 let msF = 0;
@@ -42,6 +54,7 @@ let samplesF = 0;
 let sumMse = 0;
 let worst = Infinity;
 let marched = 0;
+let torsoF = 0;
 for (let t = 0; t < n; t++) {
   const fr = seq.frames[t];
   const input = { film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye };
@@ -53,6 +66,7 @@ for (let t = 0; t < n; t++) {
   msF += performance.now() - t0;
   samplesE += e.totalSamples!;
   samplesF += f.stats.evaluatedSamples;
+  torsoF += f.stats.torsoMacs;
   marched += f.stats.marchedRays;
   const p = psnr(f.image!, e.image!);
   sumMse += 10 ** (-p / 10);
@@ -60,6 +74,12 @@ for (let t = 0; t < n; t++) {
 }
 const per = half.sigma + half.colour;
 console.log(`head-net multiply-adds per frame: exact ${((samplesE * per) / n / 1e6).toFixed(1)} M, fast ${((samplesF * per) / n / 1e6).toFixed(1)} M -> ratio ${(samplesF / samplesE).toFixed(3)} (the GPU runs the colour half of every evaluated sample)`);
+if (tw) {
+  const tE = torsoListed * torsoPixelMacs(seq.weights);
+  const hE = (samplesE * per) / n;
+  const hF = (samplesF * per) / n;
+  console.log(`torso-net multiply-adds per frame: exact ${(tE / 1e6).toFixed(1)} M, fast ${(torsoF / n / 1e6).toFixed(1)} M; head + torso nets: ratio fast/exact ${((hF + torsoF / n) / (hE + tE)).toFixed(3)}`);
+}
 console.log(`PSNR fast vs exact: sequence ${(-10 * Math.log10(sumMse / n)).toFixed(2)} dB, worst frame ${worst.toFixed(2)} dB; ${((100 * marched) / n / (size * size)).toFixed(1)}% of pixels marched`);
 console.log(`wall time per frame: exact ${(msE / n).toFixed(1)} ms, fast ${(msF / n).toFixed(1)} ms -> ratio fast/exact ${(msF / msE).toFixed(3)} (${ctx.caps.description})`);
 fast.destroy();

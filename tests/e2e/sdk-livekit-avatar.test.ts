@@ -145,7 +145,10 @@ describe('r2talker livekit-avatar', () => {
       }
       // Where the frame rate resolves syllables: the mouth opens with each, inside the sync window.
       expect(Math.max(...opening)).toBeGreaterThan(5);
-      expect(far.length).toBeGreaterThanOrEqual(Math.floor(audioOn.length * 0.75));
+      // Below 6 frames/s a frame spans more than a sixth of a second and a short "bah" can fall
+      // between two frames: half the syllables must still open the mouth in the window there,
+      // three quarters where frames come often enough to catch each one.
+      expect(far.length).toBeGreaterThanOrEqual(Math.floor(audioOn.length * (fps >= 6 ? 0.75 : 0.5)));
       expect(offset).toBeLessThanOrEqual(45);
       expect(offset).toBeGreaterThanOrEqual(-125);
       // The worker reports its own A/V figures: how far ahead of the voice it renders the face

@@ -132,25 +132,8 @@ export function refineLevel(px: PixelState, W: number, H: number, s: number, tol
   const toFill: [number, number[]][] = [];
   for (let r = 0; r < H; r += h) {
     for (let c = 0; c < W; c += h) {
-      const onR = r % s === 0;
-      const onC = c % s === 0;
-      if (onR && onC) continue;
-      const sup: [number, number][] = onR
-        ? [
-            [r, c - h],
-            [r, c + h],
-          ]
-        : onC
-          ? [
-              [r - h, c],
-              [r + h, c],
-            ]
-          : [
-              [r - h, c - h],
-              [r - h, c + h],
-              [r + h, c - h],
-              [r + h, c + h],
-            ];
+      const sup = latticeSupport(r, c, h);
+      if (sup === null) continue;
       const p = r * W + c;
       if (sup.some(([y, x]) => y < 0 || y >= H || x < 0 || x >= W)) {
         toMarch.push(p);
@@ -163,4 +146,18 @@ export function refineLevel(px: PixelState, W: number, H: number, s: number, tol
   }
   march(toMarch);
   for (const [p, ids] of toFill) interpolate(px, p, ids);
+}
+
+/**
+ * The pixels a lattice level of spacing 2h fills (r, c) from: the two coarse neighbours along a
+ * coarse row or column, the four diagonal ones in a cell's centre; null on the coarse lattice
+ * itself (already known).
+ */
+export function latticeSupport(r: number, c: number, h: number): [number, number][] | null {
+  const onR = r % (2 * h) === 0;
+  const onC = c % (2 * h) === 0;
+  if (onR && onC) return null;
+  if (onR) return [[r, c - h], [r, c + h]];
+  if (onC) return [[r - h, c], [r + h, c]];
+  return [[r - h, c - h], [r - h, c + h], [r + h, c - h], [r + h, c + h]];
 }

@@ -14,6 +14,7 @@
  * The first frame after a reset evaluates every visible torso pixel (stride 1).
  */
 import { ConfigError } from '../errors.ts';
+import { latticeSupport } from './fast-refine.ts';
 
 export interface TorsoTolerance {
   /** Supports agree when alpha and premultiplied colour differ by at most this. */
@@ -154,27 +155,10 @@ export class TorsoRefiner {
     const toEval: number[] = [];
     for (let r = 0; r < H; r += h) {
       for (let c = 0; c < W; c += h) {
-        const onR = r % s === 0;
-        const onC = c % s === 0;
-        if (onR && onC) continue;
+        const sup = latticeSupport(r, c, h);
+        if (sup === null) continue;
         const p = r * W + c;
         if (!this.need[p]) continue;
-        const sup: [number, number][] = onR
-          ? [
-              [r, c - h],
-              [r, c + h],
-            ]
-          : onC
-            ? [
-                [r - h, c],
-                [r + h, c],
-              ]
-            : [
-                [r - h, c - h],
-                [r - h, c + h],
-                [r + h, c - h],
-                [r + h, c + h],
-              ];
         if (sup.some(([y, x]) => y < 0 || y >= H || x < 0 || x >= W || !this.known[y * W + x])) {
           toEval.push(p);
           continue;

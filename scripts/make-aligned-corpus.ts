@@ -3,6 +3,7 @@
  *   npx tsx scripts/make-aligned-corpus.ts --source asterisk --out <dir> [--seed N] [--limit N]
  *   npx tsx scripts/make-aligned-corpus.ts --source pocketsphinx-test --root <sdist> --out <dir>
  *   npx tsx scripts/make-aligned-corpus.ts --source flite --count N --out <dir>
+ *   npx tsx scripts/make-aligned-corpus.ts --source pico --count N --out <dir>
  *   npx tsx scripts/make-aligned-corpus.ts --list <jobs.json> --out <dir>
  * Reserved held-out voices, written with split "heldout" (the trainer refuses them):
  *   npx tsx scripts/make-aligned-corpus.ts --source festival --count N --out <dir>
@@ -31,6 +32,7 @@ import { LANDMARK_DIM, NUM_LANDMARKS, gaussian, makeRng } from '../worker/landma
 import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { alignedToPhonemes, type AlignedPhone } from './corpus/arpabet.ts';
 import { fliteJobs } from './corpus/flite.ts';
+import { picoJobs } from './corpus/pico.ts';
 import { festivalJobs, librivoxJobs } from './corpus/heldout-sources.ts';
 import { normaliseTranscript } from './corpus/transcript.ts';
 import { closureFrames, phonemesToTrack, silenceFrames, type TimedPhoneme } from './corpus/visemes.ts';
@@ -288,6 +290,9 @@ async function main(): Promise<void> {
   } else if (values.source === 'flite') {
     synthDir = await mkdtemp(path.join(os.tmpdir(), 'r2t-flite-'));
     jobs = fliteJobs(synthDir, Number(values.seed), countOf());
+  } else if (values.source === 'pico') {
+    synthDir = await mkdtemp(path.join(os.tmpdir(), 'r2t-pico-'));
+    jobs = picoJobs(synthDir, Number(values.seed), countOf());
   } else if (values.source === 'festival') {
     synthDir = await mkdtemp(path.join(os.tmpdir(), 'r2t-festival-'));
     jobs = festivalJobs(synthDir, Number(values.seed), countOf());
@@ -296,7 +301,7 @@ async function main(): Promise<void> {
     if (!values.root) throw new ConfigError('--root: expected the unpacked pocketsphinx source distribution');
     jobs = await librivoxJobs(values.root);
     split = 'heldout';
-  } else throw new ConfigError(`--source: expected asterisk, pocketsphinx-test, flite, festival or librivox (or --list), got ${JSON.stringify(values.source)}`);
+  } else throw new ConfigError(`--source: expected asterisk, pocketsphinx-test, flite, pico, festival or librivox (or --list), got ${JSON.stringify(values.source)}`);
   if (values.limit) jobs = jobs.slice(0, Number(values.limit));
   const t0 = Date.now();
   let m: AlignedManifest;

@@ -12,6 +12,8 @@ import { alignedToPhonemes, arpabetToIpa, AH_STRESSED_SECONDS } from '../../scri
 import { normaliseTranscript, numberWords } from '../../scripts/corpus/transcript.ts';
 import { visemeClasses } from '../../scripts/corpus/visemes.ts';
 import { FLITE_VOICES } from '../../scripts/corpus/flite.ts';
+import { picoPlan } from '../../scripts/corpus/pico.ts';
+import { heldoutUtterances, sentencesOf, trainUtterances } from '../../scripts/corpus/sentences.ts';
 import { ASTERISK_SOUNDS, makeAlignedCorpus, pocketsphinxAligner, pocketsphinxTestJobs, type AlignResult, type Aligner } from '../../scripts/make-aligned-corpus.ts';
 
 describe('transcript normalisation for the aligner', () => {
@@ -85,6 +87,24 @@ describe('evaluation hygiene of the training sources', () => {
     expect(jobs.length).toBe(9);
     expect(jobs.filter((j) => /librivox/i.test(j.audio))).toEqual([]);
     expect(FLITE_VOICES.filter((v) => /awb|rms|slt/.test(v))).toEqual([]);
+  });
+
+  it('has SVOX Pico read training sentences that no held-out utterance and no eSpeak NG or Flite clip says', () => {
+    const plan = picoPlan(1, 300);
+    expect(plan.length).toBe(300);
+    const pico = sentencesOf(plan.map((u) => u.text));
+    const heldout = sentencesOf(heldoutUtterances(1, 200));
+    expect([...pico].filter((s) => heldout.has(s))).toEqual([]);
+    // Whole utterances differ from the other synthesisers' (single sentences may recur by chance).
+    const others = new Set(trainUtterances(1, 600));
+    expect(plan.filter((u) => others.has(u.text))).toEqual([]);
+    expect(new Set(plan.map((u) => u.voice))).toEqual(new Set(['en-US', 'en-GB']));
+    for (const u of plan) {
+      expect(Number(u.speed)).toBeGreaterThanOrEqual(0.8);
+      expect(Number(u.pitch)).toBeLessThanOrEqual(1.25);
+    }
+    expect(() => picoPlan(1, 0)).toThrow(/--count/);
+    expect(() => picoPlan(-1, 5)).toThrow(/--seed/);
   });
 });
 

@@ -61,6 +61,8 @@ export class WebCodecsVideo {
     if (typeof VideoDecoder === 'undefined' || typeof OffscreenCanvas === 'undefined') return null;
     const config: VideoDecoderConfig = { codec: track.codec, codedWidth: track.width, codedHeight: track.height, optimizeForLatency: false };
     if (track.description) config.description = track.description;
+    // The container's colour description overrides the bitstream's (see VideoTrack.colorSpace).
+    if (track.colorSpace) config.colorSpace = track.colorSpace as VideoColorSpaceInit; // lib.dom lacks bt2020/pq/hlg; Chromium takes them
     const support = await VideoDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
     if (!support.supported) return null;
     return new WebCodecsVideo(track, config, timeoutMs);

@@ -26,6 +26,7 @@ const SIZE = 128;
 type Driver = {
   listSubjects(): Promise<string[]>;
   recordFakeCamera(seconds: number): Promise<string>;
+  decodeCheck(b64: string): Promise<{ report: Record<string, unknown>; duration: number; size: number[]; lastMean: number; audioSeconds: number }>;
   prepare(
     b64: string,
     name: string,
@@ -81,6 +82,8 @@ describe('prepareRecording in the extension', () => {
     const r = await run(webm, 'astronaut', { size: SIZE, minSeconds: 1, valSeconds: 0.4 });
     if (!r.ok) throw new Error(`prepare failed: ${r.error}`);
     expect(r.stages).toEqual(['decode', 'track', 'fit', 'background', 'write']);
+    // Decoded in the prepare worker by our demuxer + WebCodecs, not the page's <video>.
+    expect(r.report.input.decoder).toMatchObject({ route: 'webcodecs', container: 'webm', videoCodec: 'vp09.00.10.08', audioCodec: 'opus', audioRoute: 'webcodecs' });
     expect(r.report.frames).toMatchObject({ total: N, kept: N, dropped: {} });
     expect(r.report.split).toEqual({ train: N - 10, val: 10 });
     expect(r.frames.map((f) => f.imgId)).toEqual(Array.from({ length: N }, (_, i) => i));
@@ -119,7 +122,7 @@ describe('prepareRecording in the extension', () => {
     expect(again.ok ? '' : again.error).toMatch(/opfs:astronaut: already exists/);
     const noise = Buffer.from(Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255)).toString('base64');
     const bad = await run(noise, 'noise', { size: SIZE, minSeconds: 1 });
-    expect(bad.ok ? '' : bad.error).toMatch(/recording: cannot decode the video \(media error/);
+    expect(bad.ok ? '' : bad.error).toMatch(/recording: not a WebM or MP4 file \(it starts with [0-9a-f ]+\), and the browser's <video> cannot play it either: cannot decode the video \(media error/);
     const cancelled = await run(webm, 'cancelled', { size: SIZE, minSeconds: 1, cancelAtTrackFrame: 3 });
     expect(cancelled).toMatchObject({ ok: false, code: 'ABORTED' });
     expect(await page.evaluate(() => (globalThis as unknown as DriverGlobal).r2tPrepareTest.listSubjects())).toEqual(['astronaut']);
@@ -128,6 +131,14 @@ describe('prepareRecording in the extension', () => {
   it('reads a MediaRecorder recording (no duration in its WebM) to its end', async () => {
     // Chromium's fake camera shows no face: the refusal names every 25 fps slot it looked at.
     const rec = await page.evaluate(() => (globalThis as unknown as DriverGlobal).r2tPrepareTest.recordFakeCamera(2));
+    // Our demuxer reads MediaRecorder's live WebM (unknown sizes, no duration) and WebCodecs decodes it to its end.
+    const d = await page.evaluate((b) => (globalThis as unknown as DriverGlobal).r2tPrepareTest.decodeCheck(b), rec);
+    expect(d.report).toMatchObject({ route: 'webcodecs', container: 'webm', videoCodec: 'vp8', audioCodec: 'opus', audioRoute: 'webcodecs' });
+    expect(d.size).toEqual([320, 240]);
+    expect(d.duration).toBeGreaterThan(1.5);
+    expect(d.duration).toBeLessThan(3.5);
+    expect(d.lastMean).toBeGreaterThan(5);
+    expect(d.audioSeconds).toBeGreaterThan(1.2);
     const r = await run(rec, 'fake-camera', { size: SIZE, minSeconds: 1 });
     expect(r).toMatchObject({ ok: false, code: 'INPUT_FORMAT' });
     const n = Number((r.ok ? '' : r.error).match(/no usable face in any frame \(dropped: (\d+) no face\)/)?.[1]);

@@ -163,7 +163,7 @@ export class WebCodecsVideo {
         try {
           decoder.decode(new EncodedVideoChunk({ type: s.key ? 'key' : 'delta', timestamp: s.timestampUs, duration: s.durationUs, data: s.data }));
         } catch (e) {
-          throw FormatError.input('video', `frame ${this.next - 1} cannot be decoded: ${(e as Error).message}`, e);
+          throw FormatError.input('video', `the ${this.track.codec} decoder refuses frame ${this.next - 1}: ${(e as Error).message}`, e);
         }
         // Let the decoder's output tasks run before deciding whether more input is needed.
         if (decoder.decodeQueueSize > 0) await this.waitEvent(`for frame ${this.next - 1}`);

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError, FormatError } from '../../worker/errors.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { loadFaceModels } from '../../worker/face/tracker.ts';
-import type { FrameSource, PcmAudio } from '../../worker/prepare/pipeline.ts';
+import type { DecoderReport, FrameSource, PcmAudio } from '../../worker/prepare/pipeline.ts';
 import { openVideoFile } from '../video/video-source.ts';
 import { readWav } from '../../worker/io/wav.ts';
 import { frameDirectory } from '../../worker/prepare/frame-dir.node.ts';
@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .command('prepare')
     .description('make a training subject (reference layout + prepare.json) from a recording of yourself')
     .option('--frames <dir>', 'folder of frames (.png/.jpg, numbered), one still camera')
-    .option('--video <file>', 'a .webm/.mp4 recording (decoded by headless Chromium; its sound track unless --audio is given)')
+    .option('--video <file>', 'a .webm/.mp4 recording (demuxed here, decoded by WebCodecs in headless Chromium; its sound track unless --audio is given)')
     .option('--audio <wav>', 'the speech that goes with the frames (.wav)')
     .option('--fps <n>', 'frame rate of --frames', '25')
     .requiredOption('--out <dir>', 'subject folder to create (written atomically)')
@@ -63,23 +63,25 @@ export function register(program: Command): void {
       }
       let frames: FrameSource;
       let close = async (): Promise<void> => {};
+      let decoder: DecoderReport | undefined;
       if (opts.video) {
         const video = await openVideoFile(opts.video);
         frames = video.frames;
         audio ??= video.audio;
+        decoder = opts.audio ? { ...video.decoder, audioRoute: 'none' } : video.decoder;
         close = video.close;
       } else {
         frames = await frameDirectory(opts.frames!, fps);
       }
       try {
-        await run(opts, frames, audio, size);
+        await run(opts, frames, audio, size, decoder);
       } finally {
         await close();
       }
     });
 }
 
-async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio | null, size: number): Promise<void> {
+async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio | null, size: number, decoder: DecoderReport | undefined): Promise<void> {
   const models = await loadFaceModels(nodeFaceModelSource);
   const sink = await folderSink(opts.out, { overwrite: opts.overwrite });
   const ctl = new AbortController();
@@ -92,6 +94,7 @@ async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio
       size,
       valSeconds: positive('--val-seconds', opts.valSeconds, false),
       focal: positive('--focal', opts.focal, false),
+      decoder,
       signal: ctl.signal,
       onProgress: (stage, done, total) => bar.update(done, total, labels[stage]),
     });

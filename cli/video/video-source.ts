@@ -1,13 +1,14 @@
 /**
  * `prepare --video`: a recording (.webm / .mp4) as a FrameSource at 25 fps and mono PCM,
- * decoded by headless Chromium (Node has no WebCodecs or demuxers of its own). The file is
+ * decoded in headless Chromium (Node has no WebCodecs): our demuxer + WebCodecs, or Chromium's
+ * <video> for layouts the demuxer does not read (frames-page.ts; the route is in `decoder`). The file is
  * served to the page by request interception, never over a socket; frames come back in
  * small batches so memory stays bounded whatever the length.
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { FormatError } from '../../worker/errors.ts';
-import type { FrameSource, PcmAudio } from '../../worker/prepare/pipeline.ts';
+import type { DecoderReport, FrameSource, PcmAudio } from '../../worker/prepare/pipeline.ts';
 import { OUTPUT_FPS } from '../../worker/prepare/pipeline.ts';
 import { launchChromium, openScriptPage, pageError } from './chromium.ts';
 import { FRAMES_GLOBAL, type FramesPageApi, type VideoInfo } from './frames-protocol.ts';
@@ -27,6 +28,8 @@ export interface OpenedVideo {
   frames: FrameSource;
   audio: PcmAudio | null;
   info: VideoInfo;
+  /** which route decoded the pictures and the sound (for prepare.json) */
+  decoder: DecoderReport;
   close(): Promise<void>;
 }
 
@@ -34,7 +37,7 @@ function mimeOf(file: string): string {
   return /\.mp4$|\.m4v$|\.mov$/i.test(file) ? 'video/mp4' : 'video/webm';
 }
 
-export async function openVideoFile(file: string): Promise<OpenedVideo> {
+export async function openVideoFile(file: string, timeoutMs = TIMEOUT_MS): Promise<OpenedVideo> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -50,18 +53,18 @@ export async function openVideoFile(file: string): Promise<OpenedVideo> {
     // Registered after openScriptPage's catch-all, so it takes precedence for this one URL.
     await page.route(VIDEO_URL, (route) => route.fulfill({ status: 200, contentType: mimeOf(file), body: bytes }));
     const info = await page
-      .evaluate(([u, t]) => (globalThis as unknown as FramesGlobal).r2tFrames.open(u, t), [VIDEO_URL, TIMEOUT_MS] as const)
+      .evaluate(([u, t]) => (globalThis as unknown as FramesGlobal).r2tFrames.open(u, t), [VIDEO_URL, timeoutMs] as const)
       .catch((e) => {
-        throw FormatError.input(file, pageError('video', e).message.replace(/^video: /, ''), e);
+        throw FormatError.input(file, pageError('video', e).message.replace(/^(video: )+/, ''), e);
       });
     if (info.width > MAX_SIDE || info.height > MAX_SIDE) throw FormatError.input(file, `frames are ${info.width}x${info.height}, over ${MAX_SIDE}x${MAX_SIDE}`);
     if (!Number.isFinite(info.duration) || info.duration <= 0) throw FormatError.input(file, `zero frames (duration ${info.duration})`);
     const count = Math.min(MAX_FRAMES, Math.floor(info.duration * OUTPUT_FPS));
     if (count < 1) throw FormatError.input(file, 'zero frames');
-    const pcmB64 = await page.evaluate(([u, r]) => (globalThis as unknown as FramesGlobal).r2tFrames.audio(u, r), [VIDEO_URL, AUDIO_RATE] as const).catch((e) => {
-      throw pageError('video audio', e);
+    const sound = await page.evaluate((r) => (globalThis as unknown as FramesGlobal).r2tFrames.audio(r), AUDIO_RATE).catch((e) => {
+      throw FormatError.input(file, pageError('audio', e).message, e);
     });
-    const pcm = pcmB64 ? new Float32Array(new Uint8Array(Buffer.from(pcmB64, 'base64')).buffer) : null;
+    const pcm = sound.pcm ? new Float32Array(new Uint8Array(Buffer.from(sound.pcm, 'base64')).buffer) : null;
     let cacheStart = -1;
     let cache: Buffer | null = null;
     const frameBytes = info.width * info.height * 3;
@@ -72,8 +75,8 @@ export async function openVideoFile(file: string): Promise<OpenedVideo> {
         if (!(i >= 0 && i < count)) throw FormatError.input(file, `frame ${i} out of range`);
         if (!cache || i < cacheStart || i >= cacheStart + BATCH) {
           const times = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => (i + k + 0.5) / OUTPUT_FPS);
-          const b64 = await page.evaluate(([t, ms]) => (globalThis as unknown as FramesGlobal).r2tFrames.grab(t, ms), [times, TIMEOUT_MS] as const).catch((e) => {
-            throw FormatError.input(`${file} frame ${i}`, pageError('video', e).message.replace(/^video: /, ''), e);
+          const b64 = await page.evaluate(([t, ms]) => (globalThis as unknown as FramesGlobal).r2tFrames.grab(t, ms), [times, timeoutMs] as const).catch((e) => {
+            throw FormatError.input(`${file} frame ${i}`, pageError('video', e).message.replace(/^(video: )+/, ''), e);
           });
           cache = Buffer.from(b64, 'base64');
           cacheStart = i;
@@ -86,6 +89,7 @@ export async function openVideoFile(file: string): Promise<OpenedVideo> {
       frames,
       audio: pcm && pcm.length ? { samples: pcm, sampleRate: AUDIO_RATE } : null,
       info,
+      decoder: sound.decoder,
       close: () => browser.close(),
     };
   } catch (e) {

@@ -26,6 +26,7 @@ const SIZE = 128;
 type Driver = {
   listSubjects(): Promise<string[]>;
   recordFakeCamera(seconds: number): Promise<string>;
+  decodeCheck(b64: string): Promise<{ report: Record<string, unknown>; duration: number; size: number[]; lastMean: number; audioSeconds: number }>;
   prepare(
     b64: string,
     name: string,
@@ -128,6 +129,14 @@ describe('prepareRecording in the extension', () => {
   it('reads a MediaRecorder recording (no duration in its WebM) to its end', async () => {
     // Chromium's fake camera shows no face: the refusal names every 25 fps slot it looked at.
     const rec = await page.evaluate(() => (globalThis as unknown as DriverGlobal).r2tPrepareTest.recordFakeCamera(2));
+    // Our demuxer reads MediaRecorder's live WebM (unknown sizes, no duration) and WebCodecs decodes it to its end.
+    const d = await page.evaluate((b) => (globalThis as unknown as DriverGlobal).r2tPrepareTest.decodeCheck(b), rec);
+    expect(d.report).toMatchObject({ route: 'webcodecs', container: 'webm', videoCodec: 'vp8', audioCodec: 'opus', audioRoute: 'webcodecs' });
+    expect(d.size).toEqual([320, 240]);
+    expect(d.duration).toBeGreaterThan(1.5);
+    expect(d.duration).toBeLessThan(3.5);
+    expect(d.lastMean).toBeGreaterThan(5);
+    expect(d.audioSeconds).toBeGreaterThan(1.2);
     const r = await run(rec, 'fake-camera', { size: SIZE, minSeconds: 1 });
     expect(r).toMatchObject({ ok: false, code: 'INPUT_FORMAT' });
     const n = Number((r.ok ? '' : r.error).match(/no usable face in any frame \(dropped: (\d+) no face\)/)?.[1]);

@@ -12,7 +12,7 @@ import { demuxMp4 } from '../../worker/prepare/demux-mp4.ts';
 import { demuxWebm } from '../../worker/prepare/demux-webm.ts';
 
 /** Frame i's payload names it, so the demuxed order and bytes can be checked. */
-function webm(opts: { frames: number; streaming?: boolean; codec?: string; width?: number; audio?: boolean }): Uint8Array {
+function webm(opts: { frames: number; streaming?: boolean; codec?: string; width?: number; audio?: boolean; colorSpace?: VideoColorSpaceInit }): Uint8Array {
   const target = new ArrayBufferTarget();
   const muxer = new Muxer({
     target,
@@ -23,7 +23,8 @@ function webm(opts: { frames: number; streaming?: boolean; codec?: string; width
   });
   for (let i = 0; i < opts.frames; i++) {
     const t = Math.round((i * 1e6) / 30);
-    muxer.addVideoChunkRaw(new Uint8Array([0x90, i & 255, i >> 8, 7, 7, 7]), i % 10 === 0 ? 'key' : 'delta', t);
+    const meta = i === 0 && opts.colorSpace ? { decoderConfig: { codec: 'vp8', colorSpace: opts.colorSpace } } : undefined;
+    muxer.addVideoChunkRaw(new Uint8Array([0x90, i & 255, i >> 8, 7, 7, 7]), i % 10 === 0 ? 'key' : 'delta', t, meta);
     if (opts.audio !== false) muxer.addAudioChunkRaw(new Uint8Array([0xfc, i & 255]), 'key', t);
   }
   muxer.finalize();
@@ -45,6 +46,17 @@ describe('WebM demuxer', () => {
       expect(r.audio!.samples).toHaveLength(45);
     });
   }
+
+  it('reads the Colour element for the decoder (what VideoEncoder declares for RGB input), and leaves unspecified values out', () => {
+    for (const streaming of [false, true]) {
+      const r = demuxWebm(webm({ frames: 3, streaming, colorSpace: { matrix: 'bt709', primaries: 'bt709', transfer: 'iec61966-2-1', fullRange: true } }));
+      expect(r.video.colorSpace).toEqual({ matrix: 'bt709', primaries: 'bt709', transfer: 'iec61966-2-1', fullRange: true });
+      const limited = demuxWebm(webm({ frames: 3, streaming, colorSpace: { matrix: 'smpte170m', primaries: 'bt470bg', transfer: 'smpte170m', fullRange: false } }));
+      expect(limited.video.colorSpace).toEqual({ matrix: 'smpte170m', primaries: 'bt470bg', transfer: 'smpte170m', fullRange: false });
+    }
+    // webm-muxer's placeholder Colour: every value "unspecified".
+    expect(demuxWebm(webm({ frames: 3 })).video.colorSpace).toBeUndefined();
+  });
 
   it('names the VP9 profile from the first key frame', () => {
     expect(demuxWebm(webm({ frames: 3, codec: 'V_VP9' })).video.codec).toBe('vp09.02.10.10') // 0x90: marker 10, profile bits low 0 high 1;

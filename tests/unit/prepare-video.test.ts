@@ -70,7 +70,7 @@ describe('prepare --video', () => {
 
   it('refuses what is not a video, within a bounded time', async () => {
     const t0 = Date.now();
-    await expect(openVideoFile(join(dir, 'noise.webm'))).rejects.toThrow(/noise\.webm: cannot decode the video \(media error/);
+    await expect(openVideoFile(join(dir, 'noise.webm'))).rejects.toThrow(/noise\.webm: not a WebM or MP4 file \(it starts with [0-9a-f ]+\), and the browser's <video> cannot play it either: cannot decode the video \(media error/);
     await expect(openVideoFile(join(dir, 'missing.webm'))).rejects.toThrow(/missing\.webm: unreadable \(ENOENT\)/);
     writeFileSync(join(dir, 'empty.webm'), new Uint8Array(0));
     await expect(openVideoFile(join(dir, 'empty.webm'))).rejects.toThrow(/empty file/);

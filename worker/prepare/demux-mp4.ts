@@ -6,7 +6,7 @@
  */
 import { createFile, DataStream, Endianness, Log, MP4BoxBuffer, type ISOFile, type Sample } from 'mp4box';
 import { FormatError } from '../errors.ts';
-import { checkDemuxed, DEMUX_LIMITS, DemuxUnsupported, type AudioTrack, type DemuxedRecording, type EncodedSample } from './demux.ts';
+import { checkDemuxed, colorSpaceFromCodes, DEMUX_LIMITS, DemuxUnsupported, type AudioTrack, type DemuxedRecording, type EncodedSample } from './demux.ts';
 
 const FIELD = 'mp4';
 type Trak = ReturnType<ISOFile['getTrackById']>;
@@ -29,6 +29,15 @@ function videoDescription(trak: Trak): Uint8Array | undefined {
   const e = sampleEntry(trak);
   for (const k of ['avcC', 'hvcC', 'vpcC', 'av1C']) if (e[k]) return boxBody(e[k] as Box);
   return undefined;
+}
+
+/** The sample entry's colr box (nclx: code points and range; an ICC profile says nothing WebCodecs takes). */
+function videoColour(trak: Trak) {
+  const e = sampleEntry(trak);
+  type Colr = { colour_type: string; colour_primaries: number; transfer_characteristics: number; matrix_coefficients: number; full_range_flag: number };
+  const colrs = (e.colrs as Colr[] | undefined) ?? (e.colr ? [e.colr as Colr] : []);
+  const c = colrs.find((x) => x.colour_type === 'nclx');
+  return c ? colorSpaceFromCodes(c.matrix_coefficients, c.colour_primaries, c.transfer_characteristics, c.full_range_flag ? 2 : 1) : undefined;
 }
 
 /** AAC's AudioSpecificConfig: esds > DecoderConfigDescriptor (tag 4) > DecoderSpecificInfo (tag 5). */
@@ -105,7 +114,7 @@ export function demuxMp4(bytes: Uint8Array): DemuxedRecording {
   const height = (entry.height as number) || vInfo.video?.height || 0;
   const codec = vInfo.codec;
   if (!/^(avc[13]|hev1|hvc1|vp08|vp09|av01)/.test(codec)) throw new DemuxUnsupported(`video codec ${JSON.stringify(codec)} is not read by the MP4 demuxer`);
-  const video = { codec, containerCodec: codec.split('.')[0], width, height, description: videoDescription(vTrak), samples: samplesOf(bytes, vTrak, cut) };
+  const video = { codec, containerCodec: codec.split('.')[0], width, height, description: videoDescription(vTrak), colorSpace: videoColour(vTrak), samples: samplesOf(bytes, vTrak, cut) };
 
   let audio: AudioTrack | null = null;
   const aInfo = info.audioTracks[0];

@@ -12,7 +12,7 @@
  */
 import { FormatError } from '../errors.ts';
 import { ascii, float, uint, vint } from './ebml.ts';
-import { checkDemuxed, DEMUX_LIMITS, DemuxUnsupported, type AudioTrack, type DemuxedRecording, type EncodedSample, type VideoTrack } from './demux.ts';
+import { checkDemuxed, colorSpaceFromCodes, DEMUX_LIMITS, DemuxUnsupported, type AudioTrack, type DemuxedRecording, type EncodedSample, type VideoTrack } from './demux.ts';
 
 const ID = {
   EBML: 0x1a45dfa3,
@@ -31,6 +31,11 @@ const ID = {
   Video: 0xe0,
   PixelWidth: 0xb0,
   PixelHeight: 0xba,
+  Colour: 0x55b0,
+  MatrixCoefficients: 0x55b1,
+  Range: 0x55b9,
+  TransferCharacteristics: 0x55ba,
+  Primaries: 0x55bb,
   Audio: 0xe1,
   SamplingFrequency: 0xb5,
   Channels: 0x9f,
@@ -55,6 +60,8 @@ interface TrackEntry {
   height: number;
   sampleRate: number;
   channels: number;
+  /** Colour's code points (2 / 0: unspecified) */
+  colour: { matrix: number; primaries: number; transfer: number; range: number };
 }
 
 interface Element {
@@ -84,7 +91,7 @@ function* children(b: Uint8Array, start: number, end: number, what: string): Gen
 }
 
 function readTrack(b: Uint8Array, el: Element): TrackEntry {
-  const t: TrackEntry = { number: 0, type: 0, codecId: '', defaultDurationNs: 0, encoded: false, width: 0, height: 0, sampleRate: 0, channels: 1 };
+  const t: TrackEntry = { number: 0, type: 0, codecId: '', defaultDurationNs: 0, encoded: false, width: 0, height: 0, sampleRate: 0, channels: 1, colour: { matrix: 2, primaries: 2, transfer: 2, range: 0 } };
   for (const e of children(b, el.body, el.end, 'TrackEntry')) {
     const n = e.end - e.body;
     if (e.id === ID.TrackNumber) t.number = uint(b, e.body, n);
@@ -100,6 +107,15 @@ function readTrack(b: Uint8Array, el: Element): TrackEntry {
         else if (f.id === ID.PixelHeight) t.height = uint(b, f.body, m);
         else if (f.id === ID.SamplingFrequency) t.sampleRate = float(b, f.body, m);
         else if (f.id === ID.Channels) t.channels = uint(b, f.body, m);
+        else if (f.id === ID.Colour) {
+          for (const c of children(b, f.body, f.end, 'Colour')) {
+            const v = uint(b, c.body, c.end - c.body);
+            if (c.id === ID.MatrixCoefficients) t.colour.matrix = v;
+            else if (c.id === ID.Primaries) t.colour.primaries = v;
+            else if (c.id === ID.TransferCharacteristics) t.colour.transfer = v;
+            else if (c.id === ID.Range) t.colour.range = v;
+          }
+        }
       }
     }
   }
@@ -264,6 +280,7 @@ export function demuxWebm(b: Uint8Array): DemuxedRecording {
     width: video.width,
     height: video.height,
     description: video.codecId === 'V_MPEG4/ISO/AVC' ? video.codecPrivate : undefined,
+    colorSpace: colorSpaceFromCodes(video.colour.matrix, video.colour.primaries, video.colour.transfer, video.colour.range),
     samples: vSamples,
   };
   let a: AudioTrack | null = null;

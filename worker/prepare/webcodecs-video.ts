@@ -61,6 +61,8 @@ export class WebCodecsVideo {
     if (typeof VideoDecoder === 'undefined' || typeof OffscreenCanvas === 'undefined') return null;
     const config: VideoDecoderConfig = { codec: track.codec, codedWidth: track.width, codedHeight: track.height, optimizeForLatency: false };
     if (track.description) config.description = track.description;
+    // The container's colour description overrides the bitstream's (see VideoTrack.colorSpace).
+    if (track.colorSpace) config.colorSpace = track.colorSpace as VideoColorSpaceInit; // lib.dom lacks bt2020/pq/hlg; Chromium takes them
     const support = await VideoDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
     if (!support.supported) return null;
     return new WebCodecsVideo(track, config, timeoutMs);
@@ -161,7 +163,7 @@ export class WebCodecsVideo {
         try {
           decoder.decode(new EncodedVideoChunk({ type: s.key ? 'key' : 'delta', timestamp: s.timestampUs, duration: s.durationUs, data: s.data }));
         } catch (e) {
-          throw FormatError.input('video', `frame ${this.next - 1} cannot be decoded: ${(e as Error).message}`, e);
+          throw FormatError.input('video', `the ${this.track.codec} decoder refuses frame ${this.next - 1}: ${(e as Error).message}`, e);
         }
         // Let the decoder's output tasks run before deciding whether more input is needed.
         if (decoder.decodeQueueSize > 0) await this.waitEvent(`for frame ${this.next - 1}`);

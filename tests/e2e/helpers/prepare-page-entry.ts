@@ -5,6 +5,7 @@
  */
 import { prepareRecording, subjectsDirectory } from '../../../extension/prepare/prepare-recording.ts';
 import type { PrepareRecordingOptions } from '../../../extension/prepare/prepare-recording.ts';
+import { openRecording } from '../../../extension/prepare/recording-decoder.ts';
 
 function fromBase64(b64: string): Uint8Array {
   const s = atob(b64);
@@ -39,9 +40,22 @@ async function recordFakeCamera(seconds: number): Promise<string> {
   return btoa(s);
 }
 
+/** How the demuxer + WebCodecs route reads a recording: its report, duration, and the mean of its last picture. */
+async function decodeCheck(b64: string) {
+  const r = await openRecording(new Blob([fromBase64(b64) as Uint8Array<ArrayBuffer>]));
+  try {
+    const last = await r.grab(r.duration - 0.02);
+    const pcm = await r.audio(16000);
+    return { report: { ...r.report }, duration: r.duration, size: [r.width, r.height], lastMean: last.reduce((a, b) => a + b, 0) / last.length, audioSeconds: (pcm?.length ?? 0) / 16000 };
+  } finally {
+    r.close();
+  }
+}
+
 const driver = {
   listSubjects,
   recordFakeCamera,
+  decodeCheck,
   async prepare(b64: string, name: string, opts: Omit<PrepareRecordingOptions, 'signal' | 'onProgress'> & { cancelAtTrackFrame?: number }) {
     const stages: string[] = [];
     const ctl = new AbortController();

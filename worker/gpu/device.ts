@@ -67,3 +67,16 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   const fallback = Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader/i.test(description);
   return { adapter, device, caps: { f16, timestamps, fallback, description }, lost: device.lost };
 }
+
+/**
+ * A new device after a loss: the caller's own `acquire` where it injects one (tests, the browser
+ * worker), `acquireGpu` otherwise. Failing here is a device-loss error, not "unavailable": the
+ * renderer had a device and lost it.
+ */
+export async function reacquireGpu(options: AcquireOptions & { acquire?: () => Promise<GpuContext> }): Promise<GpuContext> {
+  try {
+    return await (options.acquire ?? (() => acquireGpu(options)))();
+  } catch (cause) {
+    throw GpuError.deviceLost('WebGPU device lost and a new device could not be acquired', cause);
+  }
+}

@@ -18,7 +18,7 @@
 import type { Avatar } from '../avatar/types.ts';
 import { validateCamera, validateModelConfig } from '../avatar/config.ts';
 import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
-import { acquireGpu, type GpuContext } from '../gpu/device.ts';
+import { acquireGpu, reacquireGpu, type GpuContext } from '../gpu/device.ts';
 import { withGpuErrors } from '../gpu/scope.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
 import { FAST_MODE_DEFAULTS, checkFastModeOptions, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
@@ -175,13 +175,7 @@ export class GpuFastRenderer {
   /** After a device loss: a new device, every pass rebuilt, and the next frame marched in full. */
   private async recover(): Promise<void> {
     destroyPasses(this.passes);
-    const acquire = this.gpuOptions.acquire ?? (() => acquireGpu(this.gpuOptions));
-    let ctx: GpuContext;
-    try {
-      ctx = await acquire();
-    } catch (cause) {
-      throw GpuError.deviceLost('WebGPU device lost and a new device could not be acquired', cause);
-    }
+    const ctx = await reacquireGpu(this.gpuOptions);
     this.ctx = ctx;
     this.lost = false;
     this.watch(ctx);

@@ -6,7 +6,7 @@
 import type { Avatar } from '../avatar/types.ts';
 import { validateCamera, validateModelConfig } from '../avatar/config.ts';
 import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
-import { acquireGpu, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
+import { acquireGpu, reacquireGpu, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { withGpuErrors } from '../gpu/scope.ts';
 import { writeData, type CompileMode } from './gpu-util.ts';
 import { ConditionPass } from './condition-pass.ts';
@@ -229,13 +229,7 @@ export class GpuRenderer {
 
   private async recover(): Promise<void> {
     destroyPasses(this.passes);
-    const acquire = this.options.acquire ?? (() => acquireGpu(this.options));
-    let ctx: GpuContext;
-    try {
-      ctx = await acquire();
-    } catch (cause) {
-      throw GpuError.deviceLost('WebGPU device lost and a new device could not be acquired', cause);
-    }
+    const ctx = await reacquireGpu(this.options);
     this.ctx = ctx;
     this.lost = false;
     this.watch(ctx);

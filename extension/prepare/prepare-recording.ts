@@ -1,25 +1,24 @@
 /**
- * Recording in, training subject out, inside the extension: the page decodes the recording
- * (BlobVideo, decodeAudioBlob), the prepare worker (prepare-worker.ts) tracks, fits, masks and
- * writes the subject into OPFS subjects/<name> atomically, and the subject comes back opened
- * over OPFS for the trainer. Must run in an extension page (it needs a <video> element and
- * the extension's worker script).
+ * Recording in, training subject out, inside the extension: the prepare worker
+ * (prepare-worker.ts) demuxes and decodes the recording with WebCodecs, tracks, fits, masks and
+ * writes the subject into OPFS subjects/<name> atomically; this page lends it a <video> element
+ * and decodeAudioData for files the demuxer or WebCodecs cannot read (PageDecoder). The subject
+ * comes back opened over OPFS for the trainer. Must run in an extension page (it needs the
+ * extension's worker script, and a <video> element for the fallback).
  */
 import * as Comlink from 'comlink';
 import { errorFromJSON, FormatError, R2TalkerError } from '../../worker/errors.ts';
-import type { PrepareReport, PrepareStage } from '../../worker/prepare/pipeline.ts';
-import { OUTPUT_FPS } from '../../worker/prepare/pipeline.ts';
+import type { PrepareReport } from '../../worker/prepare/pipeline.ts';
 import type { SubjectFiles } from '../../worker/subject/files.ts';
 import { checkSubjectName, opfsSubjectFiles } from '../../worker/subject/files.opfs.ts';
 import type { ImageCodec } from '../../worker/subject/images.ts';
 import { openSubject, type Subject } from '../../worker/subject/reader.ts';
 import { browserImageDecoder } from '../train/image-decoder.ts';
 import { browserImageEncoder } from './image-encoder.ts';
-import { isWorkerFailure, SUBJECTS_DIR, type PrepareWorkerApi } from './protocol.ts';
-import { BlobVideo, decodeAudioBlob, VideoDecodeError } from './video-blob.ts';
+import { isWorkerFailure, SUBJECTS_DIR, type PageDecoder, type PrepareWorkerApi, type RecordingStage, type WorkerFailure } from './protocol.ts';
+import { BlobVideo, decodeAudioBlob } from './video-blob.ts';
 
-export type RecordingStage = 'decode' | PrepareStage;
-
+export type { RecordingStage } from './protocol.ts';
 export interface PrepareRecordingOptions {
   signal?: AbortSignal;
   onProgress?: (stage: RecordingStage, done: number, total: number) => void;
@@ -46,11 +45,6 @@ export interface PreparedRecording {
 export const browserSubjectCodec: ImageCodec = { ...browserImageDecoder, ...browserImageEncoder };
 
 const MAX_BYTES = 2 * 1024 ** 3;
-const MAX_SIDE = 4096;
-/** An hour at 25 fps. */
-const MAX_FRAMES = 90_000;
-/** The reference trains on 16 kHz audio features; decodeAudioData resamples to it. */
-const AUDIO_RATE = 16_000;
 
 function workerUrl(): string {
   const runtime = (globalThis as { chrome?: { runtime?: { getURL?: (p: string) => string } } }).chrome?.runtime;
@@ -86,45 +80,43 @@ export async function prepareRecording(recording: Blob, subjectDirName: string, 
     if (opts.signal?.aborted) throw new R2TalkerError('ABORTED', 'prepare: cancelled');
   };
   aborted();
-  progress('decode', 0, 1);
-  let video: BlobVideo;
+  // The page's side of decoding: only used when the worker cannot read the file itself.
+  let video: BlobVideo | null = null;
+  const asFailure = (e: unknown): WorkerFailure => ({ r2tFailure: true, code: e instanceof R2TalkerError ? e.code : 'INPUT_FORMAT', message: e instanceof Error ? e.message : String(e) });
+  const page: PageDecoder = {
+    async openElement(reason) {
+      try {
+        video?.close();
+        video = await BlobVideo.open(recording);
+        return video.info;
+      } catch (e) {
+        throw asFailure(FormatError.input('recording', `${reason}, and the browser's <video> cannot play it either: ${(e as Error).message}`, e));
+      }
+    },
+    async grab(seconds) {
+      if (!video) throw asFailure(new R2TalkerError('INTERNAL', 'prepare: grab before openElement'));
+      try {
+        const rgb = await video.grab(seconds);
+        return Comlink.transfer(rgb, [rgb.buffer]);
+      } catch (e) {
+        throw asFailure(FormatError.input('recording', `the picture at ${seconds.toFixed(2)} s: ${(e as Error).message}`, e));
+      }
+    },
+    async audio(sampleRate) {
+      const pcm = await decodeAudioBlob(recording, sampleRate);
+      return pcm ? Comlink.transfer(pcm, [pcm.buffer]) : null;
+    },
+  };
+  const worker = new Worker(workerUrl());
   try {
-    video = await BlobVideo.open(recording);
-  } catch (e) {
-    if (e instanceof VideoDecodeError) throw FormatError.input('recording', e.message, e);
-    throw e;
-  }
-  let worker: Worker | null = null;
-  try {
-    const { width, height, duration } = video.info;
-    if (width > MAX_SIDE || height > MAX_SIDE) throw FormatError.input('recording', `frames are ${width}x${height}, over ${MAX_SIDE}x${MAX_SIDE}`);
-    if (!Number.isFinite(duration) || duration <= 0) throw FormatError.input('recording', `zero frames (duration ${duration})`);
-    const count = Math.min(MAX_FRAMES, Math.floor(duration * OUTPUT_FPS));
-    if (count < 1) throw FormatError.input('recording', 'zero frames');
-    const pcm = await decodeAudioBlob(recording, AUDIO_RATE);
-    progress('decode', 1, 1);
-    aborted();
-
-    worker = new Worker(workerUrl());
     const remote = Comlink.wrap<PrepareWorkerApi>(worker);
     const onAbort = (): void => void remote.cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // Frame k of the 25 fps timeline is the picture shown in the middle of its slot.
-    const grab = async (index: number): Promise<Uint8Array> => {
-      if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new R2TalkerError('INPUT_FORMAT', `recording: frame ${index} out of range`);
-      try {
-        const rgb = await video.grab((index + 0.5) / OUTPUT_FPS);
-        return Comlink.transfer(rgb, [rgb.buffer]);
-      } catch (e) {
-        throw { r2tFailure: true, code: 'INPUT_FORMAT', message: `recording: frame ${index}: ${(e as Error).message}` };
-      }
-    };
     let report: PrepareReport;
     try {
       report = await remote.prepare(
         {
-          video: { count, fps: OUTPUT_FPS, width, height },
-          audio: pcm && pcm.length ? { samples: pcm, sampleRate: AUDIO_RATE } : null,
+          recording,
           subjectDir: name,
           size: opts.size ?? 512,
           overwrite: opts.overwrite ?? false,
@@ -132,8 +124,8 @@ export async function prepareRecording(recording: Blob, subjectDirName: string, 
           warnSeconds: opts.warnSeconds,
           valSeconds: opts.valSeconds,
         },
-        Comlink.proxy(grab),
-        Comlink.proxy((stage: PrepareStage, done: number, total: number) => progress(stage, done, total)),
+        Comlink.proxy(page),
+        Comlink.proxy((stage: RecordingStage, done: number, total: number) => progress(stage, done, total)),
       );
     } catch (e) {
       if (isWorkerFailure(e)) throw errorFromJSON(e);
@@ -144,7 +136,7 @@ export async function prepareRecording(recording: Blob, subjectDirName: string, 
     const opened = await openPreparedSubject(name);
     return { ...opened, report };
   } finally {
-    worker?.terminate();
-    video.close();
+    worker.terminate();
+    (video as BlobVideo | null)?.close();
   }
 }

@@ -1,19 +1,36 @@
 /** What the page side (prepare-recording.ts) and the prepare worker (prepare-worker.ts) say to each other, over Comlink. */
-import type { PcmAudio, PrepareReport, PrepareStage } from '../../worker/prepare/pipeline.ts';
+import type { PrepareReport, PrepareStage } from '../../worker/prepare/pipeline.ts';
 
 /** OPFS folder (under the origin's root) that holds one folder per prepared subject. */
 export const SUBJECTS_DIR = 'subjects';
 
+export type RecordingStage = 'decode' | PrepareStage;
+
 export interface PrepareJob {
-  /** Frames at `fps`, all `width` x `height`; the page grabs each on request. */
-  video: { count: number; fps: number; width: number; height: number };
-  audio: PcmAudio | null;
+  /** The recording itself: the worker demuxes and decodes it with WebCodecs where it can. */
+  recording: Blob;
   subjectDir: string;
   size: number;
   overwrite: boolean;
   minSeconds?: number;
   warnSeconds?: number;
   valSeconds?: number;
+  /** decoder waits (ms); default 20 s */
+  timeoutMs?: number;
+}
+
+/**
+ * The page's side of decoding, for what the worker cannot do itself: the <video> element
+ * route (workers have no media elements) and decodeAudioData (no audio contexts in workers).
+ * Each rejects with a WorkerFailure.
+ */
+export interface PageDecoder {
+  /** Opens the recording in a <video>, because `reason`; the picture size and duration. */
+  openElement(reason: string): Promise<{ width: number; height: number; duration: number }>;
+  /** The picture shown at `seconds` in the <video>, RGB (transferred). */
+  grab(seconds: number): Promise<Uint8Array>;
+  /** The sound by decodeAudioData, mono at `sampleRate`; null when there is none. */
+  audio(sampleRate: number): Promise<Float32Array | null>;
 }
 
 /** A failure as it crosses the worker boundary: Comlink keeps only an Error's message, so the code travels beside it. */
@@ -29,7 +46,7 @@ export function isWorkerFailure(e: unknown): e is WorkerFailure {
 
 export interface PrepareWorkerApi {
   /** Prepares into OPFS subjects/<job.subjectDir>; rejects with a WorkerFailure. One job at a time. */
-  prepare(job: PrepareJob, grab: (index: number) => Promise<Uint8Array>, onProgress: (stage: PrepareStage, done: number, total: number) => void): Promise<PrepareReport>;
+  prepare(job: PrepareJob, page: PageDecoder, onProgress: (stage: RecordingStage, done: number, total: number) => void): Promise<PrepareReport>;
   /** Stops the running job; it rejects with code ABORTED and leaves nothing behind. */
   cancel(): void;
 }

@@ -5,10 +5,14 @@ const load = (d: string) => ['train', 'val'].flatMap((s) => JSON.parse(readFileS
 const [a, b] = process.argv.slice(2);
 const T = load(a), P = load(b);
 const R = (m: number[][]) => Float64Array.of(m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);
+// transform_matrix is camera-to-head, so the template's head axes differing from the subject's
+// is one fixed rotation on the LEFT (c2w_est = G c2w_true); aligning on the right (a fixed
+// camera-frame rotation, as this script did before session 5) leaks the 10-12 degree axis
+// offset into every frame's error (roll most: 0.33 mean instead of 0.12 on the proof's subject).
 const n = T.length; const g = [0, 0, 0];
-T.forEach((t, i) => rotationVector(mat3Mul(mat3T(R(t)), R(P[i]))).forEach((v, d) => (g[d] += v / n)));
+T.forEach((t, i) => rotationVector(mat3Mul(R(P[i]), mat3T(R(t)))).forEach((v, d) => (g[d] += v / n)));
 const G = rodrigues(g);
-const err = T.map((t, i) => rotationVector(mat3Mul(mat3T(R(t)), mat3Mul(R(P[i]), mat3T(G)))).map((v) => (v * 180) / Math.PI));
+const err = T.map((t, i) => rotationVector(mat3Mul(mat3T(G), mat3Mul(R(P[i]), mat3T(R(t))))).map((v) => (v * 180) / Math.PI));
 const rng = T.map((t) => rotationVector(mat3Mul(mat3T(R(T[0])), R(t))).map((v) => (v * 180) / Math.PI));
 console.log('alignment', (Math.hypot(...g) * 180 / Math.PI).toFixed(2), 'max |err| per axis', [0, 1, 2].map((d) => Math.max(...err.map((e) => Math.abs(e[d]))).toFixed(2)).join(' '), 'mean', [0, 1, 2].map((d) => (err.reduce((s, e) => s + Math.abs(e[d]), 0) / n).toFixed(2)).join(' '));
 console.log('truth range per axis', [0, 1, 2].map((d) => `${Math.min(...rng.map((e) => e[d])).toFixed(1)}..${Math.max(...rng.map((e) => e[d])).toFixed(1)}`).join(' '));

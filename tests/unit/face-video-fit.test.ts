@@ -17,11 +17,15 @@
  * (ROI from the true projection: 6.6 deg), with re-detection every frame (6.0), or with a
  * skull and neck drawn behind the face mask (6.0): it is the face-mesh model's own response to
  * this render, so the solver cannot remove it.
+ * Session 5: the pipeline now refines the landmark poses on the pixels (worker/face/photometric.ts,
+ * fit-video.ts refineVideoPhotometric), which removes the landmark model's pitch bias: max pitch /
+ * yaw / roll error 2.24 / 2.47 / 0.32 deg at the searched focal (still 22% low: the focal comes
+ * from the landmarks).
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../../worker/face/crop.ts';
-import { fitVideo } from '../../worker/face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric } from '../../worker/face/fit-video.ts';
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
@@ -62,10 +66,14 @@ describe('focal and head poses from a rendered video', () => {
     background = testBackground(SIZE, SIZE);
   });
 
-  it('recovers yaw, roll, pitch and focal to the accuracy measured today', () => {
+  it('recovers yaw, roll, pitch and focal to the accuracy measured today', async () => {
     const tracker = new FaceTracker(models);
     const meshes: (Float32Array | null)[] = [];
-    for (let i = 0; i < FRAMES; i++) meshes.push(tracker.track(renderHead(head, truePose(i), FOCAL, background)).mesh?.points ?? null);
+    const frames: RgbFrame[] = [];
+    for (let i = 0; i < FRAMES; i++) {
+      frames.push(renderHead(head, truePose(i), FOCAL, background));
+      meshes.push(tracker.track(frames[i]).mesh?.points ?? null);
+    }
     expect(meshes.every((m) => m !== null)).toBe(true);
     // Mouth landmarks (iBUG 48-67) against the true projection of their mesh vertices, as a
     // share of the face's width (jaw 0 to 16). This render has no mouth motion: it measures
@@ -100,19 +108,34 @@ describe('focal and head poses from a rendered video', () => {
     // (R_est = R_true G); estimate G as the mean relative rotation, then compare frame by frame.
     // Unsmoothed per-frame poses: this trajectory is far faster than a talking head moves, so the
     // 5-frame smoothing written to the transforms would attenuate it.
-    const est = fit.frames.map((fr) => fr!.pose);
-    const g = [0, 0, 0];
-    est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), p.R)).forEach((v, d) => (g[d] += v / FRAMES)));
-    const G = rodrigues(g);
-    const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truePose(i).R) / DEG);
-    // Per axis in head coordinates: x = pitch (nod), y = yaw (turn), z = roll (tilt).
-    const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
-    const maxAxis = [0, 1, 2].map((d) => Math.max(...axis.map((a) => a[d])));
-    console.log(`focal ${fit.intrinsics.f.toFixed(1)} (true ${FOCAL}, ${(focalErr * 100).toFixed(2)}%), alignment ${(Math.hypot(...g) / DEG).toFixed(2)} deg, rotation error max ${Math.max(...errs).toFixed(2)} mean ${(errs.reduce((a, b) => a + b) / FRAMES).toFixed(2)} deg, rms ${(fit.frames.reduce((s, f) => s + f!.rmsPx, 0) / FRAMES).toFixed(2)} px, max |pitch| ${maxAxis[0].toFixed(2)} |yaw| ${maxAxis[1].toFixed(2)} |roll| ${maxAxis[2].toFixed(2)} deg`);
-    expect(maxAxis[1]).toBeLessThan(3);
-    expect(maxAxis[2]).toBeLessThan(3);
-    expect(maxAxis[0]).toBeLessThan(8);
-    expect(errs.reduce((a, b) => a + b) / FRAMES).toBeLessThan(3.5);
+    const errors = (est: HeadPose[]) => {
+      const g = [0, 0, 0];
+      est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), p.R)).forEach((v, d) => (g[d] += v / FRAMES)));
+      const G = rodrigues(g);
+      const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truePose(i).R) / DEG);
+      // Per axis in head coordinates: x = pitch (nod), y = yaw (turn), z = roll (tilt).
+      const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
+      return { align: Math.hypot(...g) / DEG, max: Math.max(...errs), mean: errs.reduce((a, b) => a + b) / FRAMES, axis: [0, 1, 2].map((d) => Math.max(...axis.map((a) => a[d]))) };
+    };
+    const lm = errors(fit.frames.map((fr) => fr!.pose));
+    console.log(`landmarks: focal ${fit.intrinsics.f.toFixed(1)} (true ${FOCAL}, ${(focalErr * 100).toFixed(2)}%), alignment ${lm.align.toFixed(2)} deg, rotation error max ${lm.max.toFixed(2)} mean ${lm.mean.toFixed(2)} deg, rms ${(fit.frames.reduce((s, f) => s + f!.rmsPx, 0) / FRAMES).toFixed(2)} px, max |pitch| ${lm.axis[0].toFixed(2)} |yaw| ${lm.axis[1].toFixed(2)} |roll| ${lm.axis[2].toFixed(2)} deg`);
+    expect(lm.axis[1]).toBeLessThan(3);
+    expect(lm.axis[2]).toBeLessThan(3);
+    expect(lm.axis[0]).toBeLessThan(8);
+    expect(lm.mean).toBeLessThan(3.5);
     expect(focalErr).toBeLessThan(0.3);
+    // What the pipeline writes: the landmark poses refined on the pixels (photometric.ts).
+    const refined = await refineVideoPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
+    const ph = errors(refined.fit.frames.map((fr) => fr!.pose));
+    console.log(`photometric: ${refined.fallbacks} fallbacks, alignment ${ph.align.toFixed(2)} deg, rotation error max ${ph.max.toFixed(2)} mean ${ph.mean.toFixed(2)} deg, max |pitch| ${ph.axis[0].toFixed(2)} |yaw| ${ph.axis[1].toFixed(2)} |roll| ${ph.axis[2].toFixed(2)} deg`);
+    expect(refined.fallbacks).toBe(0);
+    // Measured 03:45 UTC session 5: max 2.79, mean 1.92 deg; pitch 2.24, yaw 2.47, roll 0.32 (the
+    // landmark poses: 7.11 / 2.27 / 2.17). What is left is mostly the focal's 22% error.
+    expect(ph.axis[0]).toBeLessThan(3.5);
+    expect(ph.axis[1]).toBeLessThan(3.5);
+    expect(ph.axis[2]).toBeLessThan(1);
+    expect(ph.max).toBeLessThan(4);
+    expect(ph.mean).toBeLessThan(2.7);
+    expect(ph.axis[0]).toBeLessThan(lm.axis[0] - 2);
   });
 });

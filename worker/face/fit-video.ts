@@ -8,6 +8,9 @@ import type { CanonicalFace } from './canonical.ts';
 import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
 import { fitStructure } from './structure.ts';
+import type { RgbFrame } from './crop.ts';
+import { rotationAngle } from './linalg.ts';
+import { buildTexture, levelRadii, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray } from './photometric.ts';
 import { adjustAtFocal, headTransform, liftToHead, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
 
 /** Mesh points that fix the starting orientation: outer eye corners, forehead, chin. */
@@ -82,10 +85,15 @@ export function fitVideo(meshes: (Float32Array | null)[], width: number, height:
   }
   const k: Intrinsics = { f, cx, cy };
   const { poses, costs } = adjustAtFocal(tpl, valid.map((i) => obs.get(i)!), k, MESH_AXES, STRUCTURE_ROUNDS, structure);
+  const wsum = tpl.weights.reduce((a, b) => a + b, 0);
+  return assemble(meshes, valid, poses, costs.map((c) => Math.sqrt(c / wsum)), k, canonical);
+}
+
+/** Smoothed transforms, 68 landmarks, condition and eye ratio of every valid frame from its pose. */
+function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadPose[], rmsPx: number[], k: Intrinsics, canonical: CanonicalFace): VideoFit {
   const raw = new Float32Array(valid.length * 16);
   poses.forEach((p, j) => raw.set(headTransform(p).flat(), j * 16));
   const smooth = valid.length > 1 ? smoothPoses(raw, valid.length, SMOOTH_RADIUS) : raw;
-  const wsum = tpl.weights.reduce((a, b) => a + b, 0);
   const canon68 = new Float64Array(68 * 3);
   IBUG68_FROM_MESH.forEach((m, j) => {
     for (let d = 0; d < 3; d++) canon68[j * 3 + d] = canonical.vertices[m * 3 + d];
@@ -96,8 +104,57 @@ export function fitVideo(meshes: (Float32Array | null)[], width: number, height:
     const lifted = liftToHead(Float64Array.from(lms), canon68, poses[j], k);
     const idexp = lifted.map((v, q) => v - canon68[q]);
     const transform = [0, 1, 2, 3].map((r) => Array.from(smooth.subarray(j * 16 + r * 4, j * 16 + r * 4 + 4)));
-    frames[i] = { pose: poses[j], transform, lms, idexp, eyeRatio: eyeRatio(lms), rmsPx: Math.sqrt(costs[j] / wsum) };
+    frames[i] = { pose: poses[j], transform, lms, idexp, eyeRatio: eyeRatio(lms), rmsPx: rmsPx[j] };
   });
   return { intrinsics: k, frames };
+}
+
+/** Largest rotation (radians) the photometric refinement may move a frame's landmark pose; a
+ * frame it would move further keeps its landmark pose (a texture lost to occlusion or blur). */
+const MAX_PHOTOMETRIC_TURN = (15 * Math.PI) / 180;
+
+export interface PhotometricOptions {
+  /** Reads valid frame i (the frame the mesh `meshes[i]` was found on, same pixel grid); may
+   * throw to cancel. */
+  read: (i: number) => Promise<RgbFrame> | RgbFrame;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Replaces the landmark poses of `fit` by photometric ones (photometric.ts): the middle valid
+ * frame textures the rigid face and every valid frame is aligned to it, starting from its
+ * landmark pose. Transforms, condition and eye ratio are rebuilt from the refined poses.
+ * Returns the refined fit and how many frames kept their landmark pose (fallbacks).
+ */
+export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<{ fit: VideoFit; fallbacks: number }> {
+  const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
+  if (valid.length === 0) throw new Error('refineVideoPhotometric: no fitted frame');
+  const k = fit.intrinsics;
+  const ref = valid[valid.length >> 1];
+  const refImg = await opts.read(ref);
+  const radii = levelRadii(Math.max(refImg.width, refImg.height));
+  const mesh2 = new Float64Array(MESH_POINTS * 2);
+  for (let q = 0; q < MESH_POINTS; q++) {
+    mesh2[q * 2] = meshes[ref]![q * 3];
+    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
+  }
+  const tplPoints = Float64Array.from(canonical.vertices);
+  const tex = buildTexture(mesh2, tplPoints, canonical.triangles, rigidVertices(tplPoints), fit.frames[ref]!.pose, k);
+  const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
+  const poses: HeadPose[] = [];
+  const rms: number[] = [];
+  let fallbacks = 0;
+  for (let j = 0; j < valid.length; j++) {
+    const i = valid[j];
+    const init = fit.frames[i]!.pose;
+    const img = i === ref ? refImg : await opts.read(i);
+    const r = refinePosePhotometric(tex, refValues, pyramid(toGray(img), radii), k, init);
+    const ok = Number.isFinite(r.rms) && rotationAngle(r.pose.R, init.R) <= MAX_PHOTOMETRIC_TURN;
+    if (!ok) fallbacks++;
+    poses.push(ok ? r.pose : init);
+    rms.push(fit.frames[i]!.rmsPx);
+    opts.onProgress?.(j + 1, valid.length);
+  }
+  return { fit: assemble(meshes, valid, poses, rms, k, canonical), fallbacks };
 }
 

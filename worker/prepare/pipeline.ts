@@ -10,7 +10,7 @@ import { resample } from '../audio/resample.ts';
 import { writeWav } from '../io/wav.ts';
 import { eulerXYZ } from '../model/poses.ts';
 import type { RgbFrame } from '../face/crop.ts';
-import { fitVideo } from '../face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric } from '../face/fit-video.ts';
 import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
 import type { ImageCodec } from '../subject/images.ts';
@@ -56,6 +56,8 @@ export interface PrepareOptions {
   warnSeconds?: number;
   /** A known focal length in output pixels (skips the search). */
   focal?: number;
+  /** Refine the landmark head poses photometrically (default true; false: landmark poses only). */
+  photometric?: boolean;
   onProgress?: (stage: PrepareStage, done: number, total: number) => void;
   signal?: AbortSignal;
   /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
@@ -89,6 +91,9 @@ export interface PrepareReport {
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
   cameraDistance: [number, number];
   landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number };
+  /** How the head poses were found: 'photometric' (landmark poses refined on the pixels; `fallbacks`
+   * frames kept their landmark pose) or 'landmarks'. */
+  poses: { method: 'photometric' | 'landmarks'; fallbacks: number };
   warnings: string[];
   timingsMs: Record<PrepareStage | 'total', number>;
 }
@@ -212,7 +217,20 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
 
   // Camera and poses.
   progress('fit', 0, 1);
-  const fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
+  let fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
+  let fallbacks = 0;
+  const photometric = opts.photometric ?? true;
+  if (photometric) {
+    const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
+      read: async (k) => {
+        aborted(opts.signal);
+        return cropFrame(await frames.read(sourceIndex(k)), crop);
+      },
+      onProgress: (done, n) => progress('fit', done, n + 1),
+    });
+    fit = refined.fit;
+    fallbacks = refined.fallbacks;
+  }
   progress('fit', 1, 1);
   const tFit = performance.now();
 
@@ -286,6 +304,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       meanReprojectionPx: fitted.reduce((s, f) => s + f.rmsPx, 0) / fitted.length,
       maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
     },
+    poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks },
     warnings,
     timingsMs: { track: tTrack - t0, fit: tFit - tTrack, background: tBg - tFit, write: tWrite - tBg, total: 0 },
   };

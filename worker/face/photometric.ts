@@ -1,0 +1,314 @@
+/**
+ * Photometric head-pose refinement. The face-mesh landmarks carry slowly varying, pose- and
+ * expression-dependent errors of about a degree (the mouth opening drags the whole mesh), as
+ * large as a talking head's whole motion; the pixels themselves do not. One reference frame
+ * textures the rigid face (lifted onto the posed template's depth along its camera rays) and
+ * every frame's pose becomes the one whose projection of that texture best matches the frame:
+ * robust Gauss-Newton on the six pose parameters, coarse to fine, with a per-frame gain and
+ * offset for lighting. Only what moves with the skull is textured: above the subnasale, with
+ * the eyes and brows cut out (they blink and rise) and the mouth and jaw below (speech).
+ * Measured on the training proof's synthetic subject (docs/prepare.md): the rigid landmarks'
+ * residual through the cameras drops from ~0.5 px (landmark poses) to ~0.3 px.
+ */
+import type { RgbFrame } from './crop.ts';
+import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
+import { liftToHead, type HeadPose, type Intrinsics } from './pose-solver.ts';
+
+/** Blur radii (box, applied twice) of the coarse-to-fine levels, in pixels at 512 px. */
+const LEVELS_512 = [4, 2, 1];
+/** Gauss-Newton iterations per level. */
+const ITERATIONS = 8;
+/** At most this many texture samples (spread evenly over the face). */
+const MAX_SAMPLES = 4000;
+/** A triangle is used only where it faces the camera at least this much (cosine) in the reference. */
+const MIN_FACING = 0.3;
+/** Huber threshold in robust standard deviations. */
+const HUBER = 1.345;
+/** Fewest samples a frame must see for its refinement to count. */
+const MIN_USED = 200;
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export function toGray(frame: RgbFrame): GrayImage {
+  const n = frame.width * frame.height;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = 0.299 * frame.rgb[i * 3] + 0.587 * frame.rgb[i * 3 + 1] + 0.114 * frame.rgb[i * 3 + 2];
+  return { width: frame.width, height: frame.height, data };
+}
+
+/** Box blur of radius r, twice (close to a Gaussian of sigma ~ 0.8 r). */
+export function blur(img: GrayImage, r: number): GrayImage {
+  if (r < 1) return img;
+  const { width: w, height: h } = img;
+  let src = img.data;
+  for (let pass = 0; pass < 2; pass++) {
+    const tmp = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      let s = 0;
+      for (let x = -r; x <= r; x++) s += src[y * w + Math.min(w - 1, Math.max(0, x))];
+      for (let x = 0; x < w; x++) {
+        tmp[y * w + x] = s / (2 * r + 1);
+        s += src[y * w + Math.min(w - 1, x + r + 1)] - src[y * w + Math.max(0, x - r)];
+      }
+    }
+    const out = new Float32Array(w * h);
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let y = -r; y <= r; y++) s += tmp[Math.min(h - 1, Math.max(0, y)) * w + x];
+      for (let y = 0; y < h; y++) {
+        out[y * w + x] = s / (2 * r + 1);
+        s += tmp[Math.min(h - 1, y + r + 1) * w + x] - tmp[Math.max(0, y - r) * w + x];
+      }
+    }
+    src = out;
+  }
+  return { width: w, height: h, data: src };
+}
+
+/** Blur radii of the levels for a frame of this size. */
+export function levelRadii(size: number): number[] {
+  return [...new Set(LEVELS_512.map((r) => Math.max(1, Math.round((r * size) / 512))))];
+}
+
+/** The image at every level of `radii`. */
+export function pyramid(img: GrayImage, radii: number[]): GrayImage[] {
+  return radii.map((r) => blur(img, r));
+}
+
+const sampled = new Float64Array(3);
+/** Bilinear sample and its gradient into `sampled`; false outside the image. Pixel centres at +0.5. */
+function sample(img: GrayImage, u: number, v: number): boolean {
+  const x = u - 0.5;
+  const y = v - 0.5;
+  if (!(x >= 1 && y >= 1 && x < img.width - 2 && y < img.height - 2)) return false;
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  const w = img.width;
+  const d = img.data;
+  const i00 = d[y0 * w + x0];
+  const i10 = d[y0 * w + x0 + 1];
+  const i01 = d[(y0 + 1) * w + x0];
+  const i11 = d[(y0 + 1) * w + x0 + 1];
+  sampled[0] = (1 - fy) * ((1 - fx) * i00 + fx * i10) + fy * ((1 - fx) * i01 + fx * i11);
+  sampled[1] = (1 - fy) * (i10 - i00) + fy * (i11 - i01);
+  sampled[2] = (1 - fx) * (i01 - i00) + fx * (i11 - i10);
+  return true;
+}
+
+/** The reference texture: head-space points with their normals and the reference frame's pixel
+ * positions (sampled per level, since each level blurs the reference alike). */
+export interface FaceTexture {
+  points: Float64Array; // n x 3, head cm
+  normals: Float64Array; // n x 3, unit, facing the reference camera
+  uv: Float64Array; // n x 2, reference frame pixels
+}
+
+/**
+ * Which template vertices move only with the skull: above the subnasale (vertex 2), outside the
+ * eye-and-brow boxes (0.9..6.2 cm either side of the midline, 1.3..6.2 cm up: both eyes, lids
+ * and brows of the canonical face).
+ */
+export function rigidVertices(template: ArrayLike<number>): (v: number) => boolean {
+  const subnasale = template[2 * 3 + 1];
+  return (v) => {
+    const x = Math.abs(template[v * 3]);
+    const y = template[v * 3 + 1];
+    return y > subnasale && !(x > 0.9 && x < 6.2 && y > 1.3 && y < 6.2);
+  };
+}
+
+/**
+ * Samples the rigid face of the reference frame: `mesh2` its 468 landmark pixels, `template`
+ * the 468 template points (head cm) the texture is lifted onto, `pose` the reference's pose.
+ */
+export function buildTexture(mesh2: Float64Array, template: Float64Array, triangles: Uint32Array, rigid: (v: number) => boolean, pose: HeadPose, k: Intrinsics): FaceTexture {
+  const head = liftToHead(mesh2, template, pose, k);
+  const pts: number[] = [];
+  const nrm: number[] = [];
+  const uvs: number[] = [];
+  const { R, t: tr } = pose;
+  for (let t = 0; t + 2 < triangles.length; t += 3) {
+    const [a, b, c] = [triangles[t], triangles[t + 1], triangles[t + 2]];
+    if (!rigid(a) || !rigid(b) || !rigid(c)) continue;
+    const P = [a, b, c].map((v) => [head[v * 3], head[v * 3 + 1], head[v * 3 + 2]]);
+    const e1 = [0, 1, 2].map((d) => P[1][d] - P[0][d]);
+    const e2 = [0, 1, 2].map((d) => P[2][d] - P[0][d]);
+    const n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+    const len = Math.hypot(n[0], n[1], n[2]);
+    if (!(len > 0)) continue;
+    // Facing: the normal in camera space against the ray to the triangle.
+    const cen = [0, 1, 2].map((d) => (P[0][d] + P[1][d] + P[2][d]) / 3);
+    const camC = [0, 1, 2].map((r) => R[r * 3] * cen[0] + R[r * 3 + 1] * cen[1] + R[r * 3 + 2] * cen[2] + tr[r]);
+    const camN = [0, 1, 2].map((r) => (R[r * 3] * n[0] + R[r * 3 + 1] * n[1] + R[r * 3 + 2] * n[2]) / len);
+    let facing = -(camN[0] * camC[0] + camN[1] * camC[1] + camN[2] * camC[2]) / Math.hypot(camC[0], camC[1], camC[2]);
+    const sign = facing < 0 ? -1 : 1;
+    facing *= sign;
+    if (facing < MIN_FACING) continue;
+    // Barycentric grid at ~1 px spacing in the reference frame.
+    const q = [a, b, c].map((v) => [mesh2[v * 2], mesh2[v * 2 + 1]]);
+    const side = Math.max(Math.hypot(q[1][0] - q[0][0], q[1][1] - q[0][1]), Math.hypot(q[2][0] - q[0][0], q[2][1] - q[0][1]), Math.hypot(q[2][0] - q[1][0], q[2][1] - q[1][1]));
+    const m = Math.min(64, Math.max(1, Math.ceil(side)));
+    for (let i = 0; i <= m; i++) {
+      for (let j = 0; i + j <= m; j++) {
+        const l1 = (i + 1 / 3) / (m + 1);
+        const l2 = (j + 1 / 3) / (m + 1);
+        const l0 = 1 - l1 - l2;
+        if (l0 < 0) continue;
+        for (let d = 0; d < 3; d++) {
+          pts.push(l0 * P[0][d] + l1 * P[1][d] + l2 * P[2][d]);
+          nrm.push((sign * n[d]) / len);
+        }
+        uvs.push(l0 * q[0][0] + l1 * q[1][0] + l2 * q[2][0], l0 * q[0][1] + l1 * q[1][1] + l2 * q[2][1]);
+      }
+    }
+  }
+  // Evenly thinned to a bounded count.
+  const total = uvs.length / 2;
+  const stride = Math.max(1, total / MAX_SAMPLES);
+  const keep = Math.floor(total / stride);
+  const points = new Float64Array(keep * 3);
+  const normals = new Float64Array(keep * 3);
+  const uv = new Float64Array(keep * 2);
+  for (let s = 0; s < keep; s++) {
+    const i = Math.floor(s * stride);
+    for (let d = 0; d < 3; d++) {
+      points[s * 3 + d] = pts[i * 3 + d];
+      normals[s * 3 + d] = nrm[i * 3 + d];
+    }
+    uv[s * 2] = uvs[i * 2];
+    uv[s * 2 + 1] = uvs[i * 2 + 1];
+  }
+  return { points, normals, uv };
+}
+
+/** The reference's grey value of every texture sample at every level (NaN outside the image). */
+export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float64Array[] {
+  const n = tex.uv.length / 2;
+  return refLevels.map((img) => {
+    const out = new Float64Array(n);
+    for (let s = 0; s < n; s++) out[s] = sample(img, tex.uv[s * 2], tex.uv[s * 2 + 1]) ? sampled[0] : NaN;
+    return out;
+  });
+}
+
+export interface PhotometricResult {
+  pose: HeadPose;
+  /** Robust RMS photometric residual at the finest level (grey levels). */
+  rms: number;
+  /** Samples used at the finest level. */
+  used: number;
+}
+
+/**
+ * Refines `init` so the texture, seen from the refined pose, matches the frame. `refValues[i]`
+ * come from `referenceValues` and `frameLevels[i]` is the frame blurred by the same radius.
+ */
+export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[], frameLevels: GrayImage[], k: Intrinsics, init: HeadPose): PhotometricResult {
+  const n = tex.uv.length / 2;
+  let R: Mat3 = Float64Array.from(init.R);
+  let t = [...init.t] as [number, number, number];
+  let rms = Infinity;
+  let used = 0;
+  const rows = new Float64Array(n * 6);
+  const obs = new Float64Array(n);
+  const refs = new Float64Array(n);
+  const res = new Float64Array(n);
+  const H = new Float64Array(36);
+  const g = new Float64Array(6);
+  for (let level = 0; level < frameLevels.length; level++) {
+    const img = frameLevels[level];
+    const refVals = refValues[level];
+    for (let it = 0; it < ITERATIONS; it++) {
+      // Project, sample, then the gain/offset and a robust scale from this pose's residuals.
+      used = 0;
+      for (let s = 0; s < n; s++) {
+        if (Number.isNaN(refVals[s])) continue;
+        const X0 = tex.points[s * 3];
+        const X1 = tex.points[s * 3 + 1];
+        const X2 = tex.points[s * 3 + 2];
+        const p0 = R[0] * X0 + R[1] * X1 + R[2] * X2;
+        const p1 = R[3] * X0 + R[4] * X1 + R[5] * X2;
+        const p2 = R[6] * X0 + R[7] * X1 + R[8] * X2;
+        const c0 = p0 + t[0];
+        const c1 = p1 + t[1];
+        const c2 = p2 + t[2];
+        if (!(c2 > 1e-3)) continue;
+        const N0 = tex.normals[s * 3];
+        const N1 = tex.normals[s * 3 + 1];
+        const N2 = tex.normals[s * 3 + 2];
+        const n0 = R[0] * N0 + R[1] * N1 + R[2] * N2;
+        const n1 = R[3] * N0 + R[4] * N1 + R[5] * N2;
+        const n2 = R[6] * N0 + R[7] * N1 + R[8] * N2;
+        if (-(n0 * c0 + n1 * c1 + n2 * c2) / Math.hypot(c0, c1, c2) < MIN_FACING) continue;
+        const iz = 1 / c2;
+        if (!sample(img, k.f * c0 * iz + k.cx, k.f * c1 * iz + k.cy)) continue;
+        const gx = sampled[1];
+        const gy = sampled[2];
+        // dI/d(cam): d(u,v)/d(cam) chained with the image gradient.
+        const d0 = gx * k.f * iz;
+        const d1 = gy * k.f * iz;
+        const d2 = -(gx * k.f * c0 + gy * k.f * c1) * iz * iz;
+        // cam = exp(omega) R X + t: dI/d omega = p x dI, dI/dt = dI.
+        const r = used * 6;
+        rows[r] = p1 * d2 - p2 * d1;
+        rows[r + 1] = p2 * d0 - p0 * d2;
+        rows[r + 2] = p0 * d1 - p1 * d0;
+        rows[r + 3] = d0;
+        rows[r + 4] = d1;
+        rows[r + 5] = d2;
+        obs[used] = sampled[0];
+        refs[used] = refVals[s];
+        used++;
+      }
+      if (used < MIN_USED) return { pose: init, rms: Infinity, used };
+      // Gain and offset: least squares of the frame against the reference.
+      let sx = 0;
+      let sy = 0;
+      let sxx = 0;
+      let sxy = 0;
+      for (let s = 0; s < used; s++) {
+        sx += refs[s];
+        sy += obs[s];
+        sxx += refs[s] * refs[s];
+        sxy += refs[s] * obs[s];
+      }
+      const den = used * sxx - sx * sx;
+      const gain = den > 1e-9 ? (used * sxy - sx * sy) / den : 1;
+      const off = (sy - gain * sx) / used;
+      for (let s = 0; s < used; s++) res[s] = obs[s] - gain * refs[s] - off;
+      const abs = res.slice(0, used).map(Math.abs).sort();
+      const sigma = Math.max(1, 1.4826 * abs[used >> 1]);
+      const thr = HUBER * sigma;
+      H.fill(0);
+      g.fill(0);
+      let cost = 0;
+      for (let s = 0; s < used; s++) {
+        const e = res[s];
+        const w = Math.abs(e) <= thr ? 1 : thr / Math.abs(e);
+        cost += w * e * e;
+        const r = s * 6;
+        for (let a = 0; a < 6; a++) {
+          const wa = w * rows[r + a];
+          g[a] += wa * e;
+          for (let b = a; b < 6; b++) H[a * 6 + b] += wa * rows[r + b];
+        }
+      }
+      for (let a = 0; a < 6; a++) for (let b = 0; b < a; b++) H[a * 6 + b] = H[b * 6 + a];
+      rms = Math.sqrt(cost / used);
+      // A little damping keeps a step inside the linearisation's reach.
+      for (let a = 0; a < 6; a++) H[a * 7] *= 1.001;
+      const step = Float64Array.from(g, (v) => -v);
+      if (!solveSpd(H, step, 6)) break;
+      R = mat3Mul(rodrigues([step[0], step[1], step[2]]), R);
+      t = [t[0] + step[3], t[1] + step[4], t[2] + step[5]];
+      if (Math.hypot(step[0], step[1], step[2]) < 1e-5 && Math.hypot(step[3], step[4], step[5]) < 1e-4) break;
+    }
+  }
+  return { pose: { R, t }, rms, used };
+}

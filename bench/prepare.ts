@@ -27,12 +27,12 @@ const source: FrameSource = { count: frames, fps: 25, read: (i) => Promise.resol
 const audio = { samples: Float32Array.from({ length: Math.round((frames / 25) * 16000) }, (_, i) => 0.2 * Math.sin(i / 7)), sampleRate: 16000 };
 
 const t0 = performance.now();
-const r = await prepareSubject(source, audio, new MemorySubjectSink(new MemorySubjectFiles()), nodeImageCodec, models, { size, minSeconds: 0 });
+const r = await prepareSubject(source, audio, new MemorySubjectSink(new MemorySubjectFiles()), nodeImageCodec, models, { size, minSeconds: 0, photometric: process.env.PHOTOMETRIC !== '0' });
 const ms = performance.now() - t0;
 const fps = (n: number, t: number): string => ((n * 1000) / t).toFixed(1);
 console.log(`prepare (Node, tfjs ${await faceBackend()}), ${frames} frames ${W}x${H} -> ${size}x${size}:`);
 console.log(`  track       ${fps(frames, r.timingsMs.track)} fps`);
-console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses)`);
+console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses, ${r.poses.method})`);
 console.log(`  background  ${r.timingsMs.background.toFixed(0)} ms`);
 console.log(`  write       ${fps(r.frames.kept, r.timingsMs.write)} fps (crop, masks, JPEG/PNG encode)`);
 console.log(`  overall     ${fps(frames, ms)} fps; a 3-minute video (4500 frames) ~ ${((4500 / ((frames * 1000) / ms)) / 60).toFixed(1)} min`);

@@ -16,6 +16,7 @@ import { checkAvatar, checkSize, resolveOptions, type AvatarInput, type OutputSi
 import { requireSupport, type VideoSinkKind } from './support.ts';
 import { createVideoSink, type VideoSink } from './video-sink.ts';
 import { VoicePath } from './voice.ts';
+import { copyBytes } from '../worker/util/bytes.ts';
 
 /** An avatar file larger than this is refused before it is read (the largest real ones are ~60 MB). */
 const MAX_AVATAR_BYTES = 512 * 1024 * 1024;
@@ -57,7 +58,7 @@ async function avatarBytes(avatar: AvatarInput): Promise<ArrayBuffer | null> {
   if (avatar === null) return null;
   let bytes: ArrayBuffer;
   if (avatar instanceof ArrayBuffer) bytes = avatar;
-  else if (avatar instanceof Uint8Array) bytes = avatar.slice().buffer as ArrayBuffer;
+  else if (avatar instanceof Uint8Array) bytes = copyBytes(avatar);
   else if (typeof Blob === 'function' && avatar instanceof Blob) {
     if (avatar.size > MAX_AVATAR_BYTES) throw new TalkingHeadError('AVATAR_INVALID', `avatar: ${avatar.size} bytes, more than the ${MAX_AVATAR_BYTES} allowed`, 'avatar');
     bytes = await avatar.arrayBuffer();

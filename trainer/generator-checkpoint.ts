@@ -7,6 +7,7 @@
  */
 import { FormatError } from '../worker/errors.ts';
 import type { GeneratorTrainingState } from './train-generator.ts';
+import { copyBytes } from '../worker/util/bytes.ts';
 
 export const GENERATOR_CHECKPOINT_MAGIC = 'R2TGCKPT';
 const VERSION = 1;
@@ -89,7 +90,7 @@ export function decodeGeneratorCheckpoint(bytes: Uint8Array, field = 'generator 
   const start = Math.ceil((12 + len) / 4) * 4;
   const need = start + 4 * 3 * per + 4 * h.order;
   if (bytes.length !== need) throw bad(`expected ${need} bytes for the arrays the header names, got ${bytes.length}`);
-  const copy = bytes.slice(start).buffer;
+  const copy = copyBytes(bytes, start);
   const f = new Float32Array(copy, 0, 3 * per);
   for (let i = 0; i < f.length; i++) if (!Number.isFinite(f[i])) throw bad(`non-finite value at float ${i}`);
   let o = 0;

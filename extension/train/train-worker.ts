@@ -13,6 +13,7 @@ import { JOB_STAGES } from './job.ts';
 import { describeFailure } from './failure.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
 import { runTrainJob, type CheckpointInfo } from './run-job.ts';
+import { copyBytes } from '../../worker/util/bytes.ts';
 
 const post = (m: FromTrainer, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 let ctrl: AbortController | null = null;
@@ -46,7 +47,7 @@ async function run(jobId: string): Promise<void> {
       },
     });
     await updateJob(jobId, { state: 'done', completed: [...JOB_STAGES] });
-    const copy = bytes.slice().buffer;
+    const copy = copyBytes(bytes);
     post({ type: 'done', avatar: copy }, [copy]);
   } catch (e) {
     const reason: unknown = signal.reason;

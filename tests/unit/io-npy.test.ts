@@ -54,6 +54,15 @@ describe('writeNpy / readNpy', () => {
     expect(back.data).toEqual(arr.data);
   });
 
+  it('reads a Node Buffer that is a view into a larger pool (readFileSync, Buffer.from) as the file, not the pool', () => {
+    const file = writeNpy(cases[0]);
+    const pool = Buffer.alloc(file.length + 64, 0x7f);
+    pool.set(file, 40);
+    const back = readNpy(pool.subarray(40, 40 + file.length));
+    expect(back.shape).toEqual([2, 3]);
+    expect(back.data).toEqual(cases[0].data);
+  });
+
   it('pads the header to 64 bytes with a trailing newline, as numpy does', () => {
     const bytes = writeNpy(cases[0]);
     const headerLen = new DataView(bytes.buffer).getUint16(8, true);

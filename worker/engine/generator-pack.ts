@@ -8,6 +8,7 @@
  * float32 arrays: featMean, featScale, per layer weight then bias, outMean, outScale.
  */
 import { validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../landmarks/model.ts';
+import { copyBytes } from '../util/bytes.ts';
 
 const FORMAT = 'r2talker-generator-pack/1';
 const MAX_HEADER = 64 * 1024;
@@ -51,7 +52,7 @@ export function unpackGenerator(bytes: Uint8Array): LandmarkGenerator {
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len))) as Header;
   if (header.format !== FORMAT || !Array.isArray(header.layers) || header.layers.length > 64) throw new RangeError(`generator pack: expected format ${FORMAT}`);
   const start = Math.ceil((4 + len) / 4) * 4;
-  const data = new Float32Array(bytes.slice(start).buffer);
+  const data = new Float32Array(copyBytes(bytes, start));
   let o = 0;
   const take = (n: number): Float32Array => {
     if (!Number.isInteger(n) || n < 0 || o + n > data.length) throw new RangeError(`generator pack: truncated (wanted ${n} floats at ${o} of ${data.length})`);

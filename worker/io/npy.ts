@@ -4,6 +4,7 @@
  */
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
+import { copyBytes } from '../util/bytes.ts';
 
 export type NpyDType = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'bool';
 
@@ -117,7 +118,7 @@ export function readNpy(bytes: Uint8Array, maxBytes: number = LIMITS.maxTensorBy
   if (bytes.length - dataStart !== byteLength) {
     throw FormatError.expected('INPUT_FORMAT', 'npy.data', `${byteLength} bytes for shape (${shape.join(', ')}) of ${dtype}`, `${bytes.length - dataStart}`);
   }
-  const copy = bytes.slice(dataStart, dataStart + byteLength);
+  const copy = new Uint8Array(copyBytes(bytes, dataStart, dataStart + byteLength));
   const bigEndian = descr[0] === '>';
   if (bigEndian && itemsize > 1) for (let i = 0; i < copy.length; i += itemsize) copy.subarray(i, i + itemsize).reverse();
   return { dtype, shape, data: construct(dtype, copy.buffer) };

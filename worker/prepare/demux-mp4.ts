@@ -7,6 +7,7 @@
 import { createFile, DataStream, Endianness, Log, MP4BoxBuffer, type ISOFile, type Sample } from 'mp4box';
 import { FormatError } from '../errors.ts';
 import { checkDemuxed, colorSpaceFromCodes, DEMUX_LIMITS, DemuxUnsupported, type AudioTrack, type DemuxedRecording, type EncodedSample } from './demux.ts';
+import { copyBytes } from '../util/bytes.ts';
 
 const FIELD = 'mp4';
 type Trak = ReturnType<ISOFile['getTrackById']>;
@@ -90,7 +91,7 @@ export function demuxMp4(bytes: Uint8Array): DemuxedRecording {
   file.onError = (module: string, message: string) => {
     error ||= `${module}: ${message}`;
   };
-  const buffer = MP4BoxBuffer.fromArrayBuffer(bytes.slice().buffer, 0);
+  const buffer = MP4BoxBuffer.fromArrayBuffer(copyBytes(bytes), 0);
   try {
     file.appendBuffer(buffer, true);
     file.flush();

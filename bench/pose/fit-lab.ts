@@ -7,7 +7,7 @@ import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { fitVideo, refineVideoPhotometric } from '../../worker/face/fit-video.ts';
 import { headTransform, poseFromTransform, type HeadPose } from '../../worker/face/pose-solver.ts';
-import { blur, buildTexture, levelRadii, refinePosePhotometric, toGray } from './photometric/photometric.ts';
+import { blur, buildTexture, levelRadii, referenceValues, refinePosePhotometric, toGray } from '../../worker/face/photometric.ts';
 import { smoothPoses } from '../../worker/model/poses.ts';
 import { readNpy } from '../../worker/io/npy.ts';
 import { solveSpd, mat3Mul, mat3T, rodrigues, rotationVector } from '../../worker/face/linalg.ts';
@@ -205,9 +205,10 @@ for (const [name, o] of variants) {
     const g0 = toGray(frames[ref]);
     const refLevels = radii.map((r) => blur(g0, r));
     const m2 = new Float64Array(936); for (let q = 0; q < 468; q++) { m2[q * 2] = meshes[ref][q * 3]; m2[q * 2 + 1] = meshes[ref][q * 3 + 1]; }
-    const tex = buildTexture(g0, m2, Float64Array.from(V), models.canonical.triangles, rigid, fit.frames[ref]!.pose, k);
+    const tex = buildTexture(m2, Float64Array.from(V), models.canonical.triangles, rigid, fit.frames[ref]!.pose, k);
+    const refValues = referenceValues(tex, refLevels);
     const t1 = performance.now();
-    const refined = fit.frames.map((f, i) => (frames[i] ? refinePosePhotometric(tex, refLevels, radii.map((rr) => blur(toGray(frames[i]), rr)), k, f!.pose).pose : f!.pose));
+    const refined = fit.frames.map((f, i) => (frames[i] ? refinePosePhotometric(tex, refValues, radii.map((rr) => blur(toGray(frames[i]), rr)), k, f!.pose).pose : f!.pose));
     if (STEP > 1) {
       showConsistency(`${name} landmarks raw on the subset`, sel.map((i) => fit.frames[i]!.pose), k.f, sel);
       showConsistency(`${name} photo raw on the subset`, sel.map((i) => refined[i]), k.f, sel);

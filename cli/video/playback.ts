@@ -5,6 +5,7 @@
 import { ConfigError } from '../../worker/errors.ts';
 import { launchChromium, openScriptPage, pageError, toBase64 } from './chromium.ts';
 import { PLAYBACK_GLOBAL, type PlaybackPageApi } from './playback-protocol.ts';
+import { copyBytes } from '../../worker/util/bytes.ts';
 
 export interface Playback {
   durationSeconds: number;
@@ -33,7 +34,7 @@ export async function decodeWebmAudio(webm: Uint8Array, sampleRate = 48_000): Pr
         throw pageError('playback', e);
       });
     const b = Buffer.from(b64, 'base64');
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    return new Float32Array(copyBytes(b));
   } finally {
     await browser.close();
   }

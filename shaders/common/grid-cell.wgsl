@@ -1,7 +1,9 @@
-// The cell a point falls in at one grid level and its corners, for the training kernels that
-// read the table from the flat parameter buffer (torso-train.wgsl). Positions use the single
-// rounding (fma) of the grid backward (grid-scatter.wgsl), so forward and backward agree on the
-// cell. Needs common/grid-index.wgsl (GridLevel, grid_row) and GRID_DIM from the prelude.
+// The cell a point falls in at one grid level and its corners, for the training kernels (the
+// forward in grid-params.wgsl, the backward in grid-scatter.wgsl and torso-train.wgsl). One
+// rounding, fma(u, scale, 0.5), as nvcc's contracted u * scale + 0.5 and the CPU reference
+// where the driver fuses fma (a separately rounded product moves frac by up to an ulp of q),
+// so forward and backward agree on the cell. Needs common/grid-index.wgsl (GridLevel,
+// grid_row) and GRID_DIM from the prelude.
 
 struct GridCell {
   cell: array<u32, 3>,

@@ -52,34 +52,7 @@ fn cf_code(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u
       acts[A_U + 4u * p + 2u] = u[2];
       acts[A_U + 4u * p + 3u] = 0.0;
     }
-    var f: array<f32, GRID_FEATS>;
-    if (l < cp.active_levels && grid_in_range(u)) {
-      let lv = grid_levels[l];
-      var frac: array<f32, 3>;
-      var cell: array<u32, 3>;
-      for (var d = 0u; d < GRID_DIM; d++) {
-        let q = fma(u[d], lv.scale, 0.5);
-        let c = floor(q);
-        cell[d] = u32(c);
-        frac[d] = q - c;
-      }
-      for (var c = 0u; c < (1u << GRID_DIM); c++) {
-        var w = 1.0;
-        var corner = cell;
-        for (var d = 0u; d < GRID_DIM; d++) {
-          if (((c >> d) & 1u) == 0u) {
-            w *= 1.0 - frac[d];
-          } else {
-            w *= frac[d];
-            corner[d] += 1u;
-          }
-        }
-        let row = P_LM + grid_row(lv, corner) * GRID_FEATS;
-        for (var ch = 0u; ch < GRID_FEATS; ch++) {
-          f[ch] += w * params[row + ch];
-        }
-      }
-    }
+    let f = grid_level_params(u, l, cp.active_levels, P_LM);
     for (var ch = 0u; ch < GRID_FEATS; ch++) {
       acts[A_CODE + k * GRID_FEATS + ch] = f[ch];
     }

@@ -21,7 +21,7 @@
 // The host clears `acc` and `stats` before scatter_absmax. A NaN or infinite dOut makes
 // scatter_add skip and scatter_resolve write NaN everywhere, so the step cannot pass silently.
 // Consts GRID_DIM, GRID_FEATS, GRID_LEVELS, GRID_HASH from the prelude; common/grid-index.wgsl
-// is included before this file.
+// and common/grid-cell.wgsl are included before this file.
 
 override WG_SCATTER: u32 = 64u;
 
@@ -148,35 +148,17 @@ fn scatter_add(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
       continue;
     }
     let lv = grid_levels[l];
-    var frac: array<f32, 3>;
-    var cell: array<u32, 3>;
-    for (var d = 0u; d < GRID_DIM; d++) {
-      // One rounding, as nvcc's contracted u * scale + 0.5 and the CPU reference, where the
-      // driver fuses fma: a separately rounded product moves frac by up to an ulp of q.
-      let q = fma(u[d], lv.scale, 0.5);
-      let c = floor(q);
-      cell[d] = u32(c);
-      frac[d] = q - c;
-    }
+    let cell = grid_cell(u, lv);
     var g: array<f32, GRID_FEATS>;
     for (var ch = 0u; ch < GRID_FEATS; ch++) {
       g[ch] = dout_at(p, l, ch);
     }
     for (var k = 0u; k < (1u << GRID_DIM); k++) {
-      var w = 1.0;
-      var corner = cell;
-      for (var d = 0u; d < GRID_DIM; d++) {
-        if (((k >> d) & 1u) == 0u) {
-          w *= 1.0 - frac[d];
-        } else {
-          w *= frac[d];
-          corner[d] += 1u;
-        }
-      }
+      let w = grid_corner_weight(cell, k, GRID_DIM);
       if (w == 0.0) {
         continue;
       }
-      let row = grid_row(lv, corner) * GRID_FEATS;
+      let row = grid_corner_row(cell, lv, k) * GRID_FEATS;
       for (var ch = 0u; ch < GRID_FEATS; ch++) {
         // w * g exactly, as the rounded product plus its rounding error: the fixed-point quantum
         // is far below float32's ulp, so the sum keeps no per-product rounding. Needs a fused
@@ -246,26 +228,10 @@ fn scatter_add_cas(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw
       continue;
     }
     let lv = grid_levels[l];
-    var frac: array<f32, 3>;
-    var cell: array<u32, 3>;
-    for (var d = 0u; d < GRID_DIM; d++) {
-      let q = fma(u[d], lv.scale, 0.5);
-      let c = floor(q);
-      cell[d] = u32(c);
-      frac[d] = q - c;
-    }
+    let cell = grid_cell(u, lv);
     for (var k = 0u; k < (1u << GRID_DIM); k++) {
-      var w = 1.0;
-      var corner = cell;
-      for (var d = 0u; d < GRID_DIM; d++) {
-        if (((k >> d) & 1u) == 0u) {
-          w *= 1.0 - frac[d];
-        } else {
-          w *= frac[d];
-          corner[d] += 1u;
-        }
-      }
-      let row = grid_row(lv, corner) * GRID_FEATS;
+      let w = grid_corner_weight(cell, k, GRID_DIM);
+      let row = grid_corner_row(cell, lv, k) * GRID_FEATS;
       for (var ch = 0u; ch < GRID_FEATS; ch++) {
         acc_add_cas(row + ch, w * dout_at(p, l, ch));
       }

@@ -60,35 +60,7 @@ fn hf_features(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
         acts[A_FEAT + n * IN_DIM + GRID_LEVELS * GRID_FEATS] = hp.eye;
       }
     }
-    var f: array<f32, GRID_FEATS>;
-    if (l < hp.active_levels && grid_in_range(u)) {
-      let lv = grid_levels[l];
-      var frac: array<f32, 3>;
-      var cell: array<u32, 3>;
-      for (var d = 0u; d < GRID_DIM; d++) {
-        // Same position rounding as the grid backward (grid-scatter.wgsl).
-        let q = fma(u[d], lv.scale, 0.5);
-        let c = floor(q);
-        cell[d] = u32(c);
-        frac[d] = q - c;
-      }
-      for (var c = 0u; c < (1u << GRID_DIM); c++) {
-        var w = 1.0;
-        var corner = cell;
-        for (var d = 0u; d < GRID_DIM; d++) {
-          if (((c >> d) & 1u) == 0u) {
-            w *= 1.0 - frac[d];
-          } else {
-            w *= frac[d];
-            corner[d] += 1u;
-          }
-        }
-        let row = P_GRID + grid_row(lv, corner) * GRID_FEATS;
-        for (var ch = 0u; ch < GRID_FEATS; ch++) {
-          f[ch] += w * params[row + ch];
-        }
-      }
-    }
+    let f = grid_level_params(u, l, hp.active_levels, P_GRID);
     for (var ch = 0u; ch < GRID_FEATS; ch++) {
       acts[A_FEAT + n * IN_DIM + l * GRID_FEATS + ch] = f[ch];
     }

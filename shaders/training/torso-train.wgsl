@@ -140,18 +140,7 @@ fn tf_grid(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u
         acts[A_NETIN + n * NETW + GRID_W + i] = acts[A_INPUT + n * TIN + i];
       }
     }
-    var f: array<f32, GRID_FEATS>;
-    if (l < tt.active_levels && grid_in_range(u)) {
-      let lv = grid_levels[l];
-      let g = grid_cell(u, lv);
-      for (var c = 0u; c < (1u << GRID_DIM); c++) {
-        let w = grid_corner_weight(g, c, GRID_DIM);
-        let row = P_GRID + grid_corner_row(g, lv, c) * GRID_FEATS;
-        for (var ch = 0u; ch < GRID_FEATS; ch++) {
-          f[ch] += w * params[row + ch];
-        }
-      }
-    }
+    let f = grid_level_params(u, l, tt.active_levels, P_GRID);
     for (var ch = 0u; ch < GRID_FEATS; ch++) {
       acts[A_NETIN + n * NETW + l * GRID_FEATS + ch] = f[ch];
     }

@@ -86,7 +86,7 @@ export class ConditionNetGpu {
         const acts = mk('acts', 4 * A.total, STORAGE());
         const back1 = mk('back1', 4 * B1.total, STORAGE());
         const back2 = mk('back2', 4 * B2.total, STORAGE());
-        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'training/condition-train.wgsl'], consts, weightType: 'f32' });
+        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-cell.wgsl', 'common/grid-params.wgsl', 'training/condition-train.wgsl'], consts, weightType: 'f32' });
         const module = device.createShaderModule({ label, code });
         const bgl = makeLayout(device, `${label}.bgl`, ['uniform', 'uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage']);
         const resources: GPUBufferBinding[] = [{ buffer: uniform }, { buffer: levels }, { buffer: io.params }, { buffer: points }, { buffer: acts }, { buffer: io.film.buffer, offset: io.film.offset, size: io.film.size }, { buffer: back1 }, { buffer: back2 }];

@@ -90,7 +90,7 @@ export class GridScatter {
   private static async build(device: GPUDevice, o: GridScatter['options'], b: Record<keyof GridScatterBuffers, GPUBufferBinding>, mode: CompileMode): Promise<GridScatter> {
     const { grid: g, label } = o;
     const entries = g.offsets[g.levels] * g.featuresPerLevel;
-    const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'training/grid-scatter.wgsl'], consts: gridConsts(g), weightType: 'f32' });
+    const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-cell.wgsl', 'training/grid-scatter.wgsl'], consts: gridConsts(g), weightType: 'f32' });
     const module = device.createShaderModule({ label, code });
     const layout = makeLayout(device, `${label}.bgl`, ['uniform', 'uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage']);
     const params = makeBuffer(device, `${label}.params`, 32, UNIFORM());

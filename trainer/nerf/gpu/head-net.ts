@@ -104,7 +104,7 @@ export class HeadNetGpu {
         const back1 = mk('back1', 4 * B1.total, STORAGE());
         const back2 = mk('back2', 4 * B2.total, STORAGE());
         const dFilm = mk('dFilm', 8 * filmStride, STORAGE());
-        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/sh.wgsl', 'training/head-train.wgsl'], consts, weightType: 'f32' });
+        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-cell.wgsl', 'common/grid-params.wgsl', 'common/sh.wgsl', 'training/head-train.wgsl'], consts, weightType: 'f32' });
         const module = device.createShaderModule({ label, code });
         const bgl = makeLayout(device, `${label}.bgl`, ['uniform', 'uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'read-only-storage', 'storage']);
         const resources: GPUBufferBinding[] = [{ buffer: uniform }, { buffer: levels }, ...bind, { buffer: acts }, { buffer: back1 }, { buffer: back2 }, fieldB, dFieldB, gradsB];

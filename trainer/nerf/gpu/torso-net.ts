@@ -151,7 +151,7 @@ export class TorsoNetGpu {
         const acts = mk('acts', 4 * A.total, STORAGE());
         const back1 = mk('back1', 4 * B1.total, STORAGE());
         const back2 = mk('back2', 4 * B2.total, STORAGE());
-        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-cell.wgsl', 'training/torso-train.wgsl'], consts, weightType: 'f32' });
+        const code = buildModule({ parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-cell.wgsl', 'common/grid-params.wgsl', 'training/torso-train.wgsl'], consts, weightType: 'f32' });
         const module = device.createShaderModule({ label, code });
         const bgl = makeLayout(device, `${label}.bgl`, ['uniform', 'uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage', 'storage', 'read-only-storage', 'storage']);
         const resources: GPUBufferBinding[] = [{ buffer: uniform }, { buffer: levels }, paramsB, coordsB, { buffer: acts }, { buffer: back1 }, { buffer: back2 }, outB, dRayB, gradsB];

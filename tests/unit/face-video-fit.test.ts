@@ -19,13 +19,14 @@
  * this render, so the solver cannot remove it.
  * Session 5: the pipeline now refines the landmark poses on the pixels (worker/face/photometric.ts,
  * fit-video.ts refineVideoPhotometric), which removes the landmark model's pitch bias: max pitch /
- * yaw / roll error 2.24 / 2.47 / 0.32 deg at the searched focal (still 22% low: the focal comes
- * from the landmarks).
+ * yaw / roll error 2.24 / 2.47 / 0.32 deg at the landmark focal (22% low).
+ * Session 6: the focal is searched on the pixels too (fit-video.ts searchFocalPhotometric): -0.8%,
+ * and the refined poses at it are within 0.6 deg on every axis: the issue's bounds are met here.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../../worker/face/crop.ts';
-import { fitVideo, refineVideoPhotometric } from '../../worker/face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
@@ -66,7 +67,7 @@ describe('focal and head poses from a rendered video', () => {
     background = testBackground(SIZE, SIZE);
   });
 
-  it('recovers yaw, roll, pitch and focal to the accuracy measured today', async () => {
+  it('recovers the focal within 5% and every rotation within 2 degrees (photometric)', async () => {
     const tracker = new FaceTracker(models);
     const meshes: (Float32Array | null)[] = [];
     const frames: RgbFrame[] = [];
@@ -124,19 +125,35 @@ describe('focal and head poses from a rendered video', () => {
     expect(lm.axis[0]).toBeLessThan(8);
     expect(lm.mean).toBeLessThan(3.5);
     expect(focalErr).toBeLessThan(0.3);
-    // What the pipeline writes: the landmark poses refined on the pixels (photometric.ts).
+    // The landmark poses refined on the pixels at the landmark focal (photometric.ts).
     const refined = await refineVideoPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
     const ph = errors(refined.fit.frames.map((fr) => fr!.pose));
-    console.log(`photometric: ${refined.fallbacks} fallbacks, alignment ${ph.align.toFixed(2)} deg, rotation error max ${ph.max.toFixed(2)} mean ${ph.mean.toFixed(2)} deg, max |pitch| ${ph.axis[0].toFixed(2)} |yaw| ${ph.axis[1].toFixed(2)} |roll| ${ph.axis[2].toFixed(2)} deg`);
+    console.log(`photometric at the landmark focal: ${refined.fallbacks} fallbacks, alignment ${ph.align.toFixed(2)} deg, rotation error max ${ph.max.toFixed(2)} mean ${ph.mean.toFixed(2)} deg, max |pitch| ${ph.axis[0].toFixed(2)} |yaw| ${ph.axis[1].toFixed(2)} |roll| ${ph.axis[2].toFixed(2)} deg`);
     expect(refined.fallbacks).toBe(0);
-    // Measured 03:45 UTC session 5: max 2.79, mean 1.92 deg; pitch 2.24, yaw 2.47, roll 0.32 (the
-    // landmark poses: 7.11 / 2.27 / 2.17). What is left is mostly the focal's 22% error.
+    // Measured 03:45 UTC session 5: pitch 2.24, yaw 2.47, roll 0.32 (landmark poses: 7.11 / 2.27 / 2.17).
     expect(ph.axis[0]).toBeLessThan(3.5);
-    expect(ph.axis[1]).toBeLessThan(3.5);
     expect(ph.axis[2]).toBeLessThan(1);
-    expect(ph.max).toBeLessThan(4);
-    expect(ph.mean).toBeLessThan(2.7);
     expect(ph.axis[0]).toBeLessThan(lm.axis[0] - 2);
+    // What the pipeline writes: the focal searched on the pixels (this head turns +-22 degrees,
+    // enough to observe it), the landmark fit redone at that focal, then refined on the pixels.
+    const search = await searchFocalPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
+    const searchErr = Math.abs(search.f - FOCAL) / FOCAL;
+    console.log(`photometric focal: ${search.f.toFixed(1)} (${(searchErr * 100).toFixed(2)}%), observed ${search.observed}, motion ${search.motionDeg.toFixed(1)} deg, ${search.curve.length} focals tried`);
+    expect(search.observed).toBe(true);
+    expect(search.landmarkF).toBe(fit.intrinsics.f);
+    expect(search.motionDeg).toBeGreaterThan(15);
+    // Issue 10: focal within 5%. Measured 06:30 UTC session 6: 660.1 px, -0.8%.
+    expect(searchErr).toBeLessThan(0.04);
+    const atF = fitVideo(meshes, SIZE, SIZE, models.canonical, { focal: search.f });
+    const final = await refineVideoPhotometric(atF, meshes, models.canonical, { read: (i) => frames[i] });
+    const fin = errors(final.fit.frames.map((fr) => fr!.pose));
+    console.log(`photometric at the searched focal: ${final.fallbacks} fallbacks, rotation error max ${fin.max.toFixed(2)} mean ${fin.mean.toFixed(2)} deg, max |pitch| ${fin.axis[0].toFixed(2)} |yaw| ${fin.axis[1].toFixed(2)} |roll| ${fin.axis[2].toFixed(2)} deg`);
+    expect(final.fallbacks).toBe(0);
+    // Issue 10: rotation within 2 degrees after one global alignment. Measured 06:30 UTC session 6:
+    // max pitch / yaw / roll 0.58 / 0.33 / 0.39 deg (0.57 / 0.27 / 0.40 at the true focal).
+    expect(Math.max(...fin.axis)).toBeLessThan(1.5);
+    expect(fin.max).toBeLessThan(1.5);
+    expect(fin.mean).toBeLessThan(1);
     // ~10 s on a quiet 2-core machine, 51 s at load average 20: room for a loaded CI run.
   }, 300_000);
 });

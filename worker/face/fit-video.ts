@@ -9,9 +9,9 @@ import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
 import { fitStructure } from './structure.ts';
 import type { RgbFrame } from './crop.ts';
-import { rotationAngle } from './linalg.ts';
-import { buildTexture, levelRadii, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray } from './photometric.ts';
-import { adjustAtFocal, headTransform, liftToHead, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
+import { mat3Mul, mat3T, rotationAngle, rotationVector } from './linalg.ts';
+import { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
+import { adjustAtFocal, headTransform, liftToHead, refinePose, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
 
 /** Mesh points that fix the starting orientation: outer eye corners, forehead, chin. */
 export const MESH_AXES: AxisPoints = { rightEye: 33, leftEye: 263, forehead: 10, chin: 152 };
@@ -158,3 +158,148 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   return { fit: assemble(meshes, valid, poses, rms, k, canonical), fallbacks };
 }
 
+
+/** Frames the photometric focal search fits at every candidate focal (a spread of head poses). */
+const FOCAL_SEARCH_FRAMES = 12;
+/** The search's grid: the landmark focal times 2^(k/3), k = -3..5 (0.5x .. 3.2x). */
+const FOCAL_GRID = Array.from({ length: 9 }, (_, j) => 2 ** ((j - 3) / 3));
+/** Golden-section steps inside the grid's best bracket. */
+const FOCAL_REFINE_STEPS = 8;
+/** Least head rotation (degrees, the searched frames against the reference frame) for the focal
+ * to be observable: a face turning less looks the same at every focal to within the template's
+ * shape error (the training proof's subject, +-4 degrees, gives a flat cost over 250..2000 px). */
+const MIN_FOCAL_MOTION_DEG = 12;
+/** Least rise of the cost from its minimum to the grid's next points (a factor 2^(1/3) either
+ * side), relative: a flatter minimum does not pin the focal. */
+const MIN_FOCAL_CURVATURE = 0.02;
+
+export interface FocalSearch {
+  /** The focal the search chose (pixels); the landmark focal when `observed` is false. */
+  f: number;
+  /** The landmark fit's focal the search started from. */
+  landmarkF: number;
+  /** Whether the pixels pinned the focal; if not, `reason` says why and `f` is the landmark one. */
+  observed: boolean;
+  reason?: string;
+  /** Largest head rotation of the searched frames from the reference frame, degrees. */
+  motionDeg: number;
+  /** Every evaluated focal and its mean photometric cost (ascending f). */
+  curve: { f: number; cost: number }[];
+}
+
+/**
+ * One focal length for the video from the pixels: at each candidate focal, the reference frame's
+ * rigid face is lifted onto the template seen from its landmark pose at that focal, and a spread
+ * of frames (the poses farthest from the reference) is aligned to it photometrically; the focal
+ * whose rigid face explains those frames best wins (a log grid around the landmark focal, then
+ * golden-section steps inside the best bracket). The landmark focal is biased by the landmark
+ * model's pose errors (22% low on the astronaut render); the pixels are not, but they pin the
+ * focal only where the head turns enough (perspective is what changes with the focal):
+ * `observed` is false, and the landmark focal kept, when the motion or the cost's curvature is
+ * too small.
+ */
+export interface FocalSearchOptions extends PhotometricOptions {
+  /** Least head rotation, degrees, to attempt the search (default MIN_FOCAL_MOTION_DEG). */
+  minMotionDeg?: number;
+}
+
+export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions): Promise<FocalSearch> {
+  const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
+  if (valid.length === 0) throw new Error('searchFocalPhotometric: no fitted frame');
+  const k0 = fit.intrinsics;
+  const ref = valid[valid.length >> 1];
+  const refR = fit.frames[ref]!.pose.R;
+  const angle = (i: number) => rotationVector(mat3Mul(fit.frames[i]!.pose.R, mat3T(refR)));
+  // Farthest-point spread of landmark rotations, starting from the reference.
+  const chosen: number[] = [];
+  const vec = new Map(valid.map((i) => [i, angle(i)]));
+  const dist = new Map(valid.map((i) => [i, Math.hypot(...vec.get(i)!)]));
+  for (let c = 0; c < Math.min(FOCAL_SEARCH_FRAMES, valid.length - 1); c++) {
+    let best = -1;
+    for (const i of valid) if (i !== ref && !chosen.includes(i) && (best < 0 || dist.get(i)! > dist.get(best)!)) best = i;
+    if (best < 0) break;
+    chosen.push(best);
+    const b = vec.get(best)!;
+    for (const i of valid) dist.set(i, Math.min(dist.get(i)!, Math.hypot(vec.get(i)![0] - b[0], vec.get(i)![1] - b[1], vec.get(i)![2] - b[2])));
+  }
+  const motionDeg = Math.max(0, ...chosen.map((i) => (Math.hypot(...vec.get(i)!) * 180) / Math.PI));
+  const keep = (reason: string, curve: { f: number; cost: number }[] = []): FocalSearch => ({ f: k0.f, landmarkF: k0.f, observed: false, reason, motionDeg, curve });
+  if (chosen.length < 3) return keep('too few frames');
+  const minMotion = opts.minMotionDeg ?? MIN_FOCAL_MOTION_DEG;
+  if (motionDeg < minMotion) return keep(`head turns ${motionDeg.toFixed(1)} deg at most; ${minMotion} or more are needed to observe the focal`);
+
+  const refImg = await opts.read(ref);
+  const radii = levelRadii(Math.max(refImg.width, refImg.height));
+  const refLevels = pyramid(toGray(refImg), radii);
+  const levels = new Map<number, GrayImage[]>();
+  for (const i of chosen) levels.set(i, pyramid(toGray(await opts.read(i)), radii));
+  const mesh2 = new Float64Array(MESH_POINTS * 2);
+  for (let q = 0; q < MESH_POINTS; q++) {
+    mesh2[q * 2] = meshes[ref]![q * 3];
+    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
+  }
+  const tpl = poseTemplate(canonical);
+  const tplPoints = Float64Array.from(canonical.vertices);
+  const rigid = rigidVertices(tplPoints);
+  const obsOf = (i: number) => observation(meshes[i]!).obs;
+  const landmarkPose = (i: number, f: number): HeadPose => {
+    const p = fit.frames[i]!.pose;
+    const s = f / k0.f;
+    return refinePose(tpl, obsOf(i), { ...k0, f }, { R: p.R, t: [p.t[0] * s, p.t[1] * s, p.t[2] * s] }).pose;
+  };
+  let scale = NaN;
+  const evaluate = (f: number): number => {
+    const k: Intrinsics = { ...k0, f };
+    const tex = buildTexture(mesh2, tplPoints, canonical.triangles, rigid, landmarkPose(ref, f), k);
+    const refValues = referenceValues(tex, refLevels);
+    const fine = refValues.length - 1;
+    const fits = chosen.map((i) => refinePosePhotometric(tex, refValues, levels.get(i)!, k, landmarkPose(i, f)));
+    if (Number.isNaN(scale)) {
+      // One Huber scale for the whole search: the first candidate's robust residual spread.
+      const sig = chosen.map((i, j) => photometricCost(tex, refValues[fine], levels.get(i)![fine], k, fits[j].pose, 1).sigma).filter(Number.isFinite).sort((a, b) => a - b);
+      scale = Math.max(1, 1.345 * (sig[sig.length >> 1] ?? 1));
+    }
+    let sum = 0;
+    for (let j = 0; j < chosen.length; j++) sum += photometricCost(tex, refValues[fine], levels.get(chosen[j])![fine], k, fits[j].pose, scale).cost;
+    return sum / chosen.length;
+  };
+  const curve = new Map<number, number>();
+  const at = (f: number) => {
+    if (!curve.has(f)) curve.set(f, evaluate(f));
+    return curve.get(f)!;
+  };
+  at(k0.f);
+  const grid = FOCAL_GRID.map((m) => k0.f * m);
+  const costs = grid.map(at);
+  const sortedCurve = () => [...curve].sort((a, b) => a[0] - b[0]).map(([f, cost]) => ({ f, cost }));
+  const b = costs.indexOf(Math.min(...costs));
+  if (!Number.isFinite(costs[b])) return keep('the photometric fit failed at every focal', sortedCurve());
+  if (b === 0 || b === grid.length - 1) return keep(`the photometric cost is lowest at the end of the searched range (${grid[b].toFixed(0)} px)`, sortedCurve());
+  const rise = Math.min(costs[b - 1], costs[b + 1]) / costs[b] - 1;
+  if (!(rise >= MIN_FOCAL_CURVATURE)) return keep(`the photometric cost is flat around its minimum (${(rise * 100).toFixed(1)}% rise)`, sortedCurve());
+  // Golden-section on log f inside (grid[b-1], grid[b+1]).
+  const g = (Math.sqrt(5) - 1) / 2;
+  let lo = Math.log(grid[b - 1]);
+  let hi = Math.log(grid[b + 1]);
+  let c = hi - g * (hi - lo);
+  let d = lo + g * (hi - lo);
+  let fc = at(Math.exp(c));
+  let fd = at(Math.exp(d));
+  for (let s = 0; s < FOCAL_REFINE_STEPS; s++) {
+    if (fc < fd) {
+      hi = d;
+      d = c;
+      fd = fc;
+      c = hi - g * (hi - lo);
+      fc = at(Math.exp(c));
+    } else {
+      lo = c;
+      c = d;
+      fc = fd;
+      d = lo + g * (hi - lo);
+      fd = at(Math.exp(d));
+    }
+  }
+  const f = Math.exp(fc < fd ? c : d);
+  return { f, landmarkF: k0.f, observed: true, motionDeg, curve: sortedCurve() };
+}

@@ -312,3 +312,56 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
   }
   return { pose: { R, t }, rms, used };
 }
+
+/**
+ * The photometric misfit of `pose` at one level, on a scale shared between calls (so different
+ * focal lengths' fits compare): the frame's gain and offset against the reference fitted by
+ * least squares, then the mean Huber loss of the residuals with threshold `scale` (grey levels),
+ * over the samples the pose sees. `used` is how many those are.
+ */
+export function photometricCost(tex: FaceTexture, refVals: Float64Array, img: GrayImage, k: Intrinsics, pose: HeadPose, scale: number): { cost: number; used: number; sigma: number } {
+  const n = tex.uv.length / 2;
+  const { R, t } = pose;
+  const obs: number[] = [];
+  const refs: number[] = [];
+  for (let s = 0; s < n; s++) {
+    if (Number.isNaN(refVals[s])) continue;
+    const X0 = tex.points[s * 3];
+    const X1 = tex.points[s * 3 + 1];
+    const X2 = tex.points[s * 3 + 2];
+    const c0 = R[0] * X0 + R[1] * X1 + R[2] * X2 + t[0];
+    const c1 = R[3] * X0 + R[4] * X1 + R[5] * X2 + t[1];
+    const c2 = R[6] * X0 + R[7] * X1 + R[8] * X2 + t[2];
+    if (!(c2 > 1e-3)) continue;
+    const N0 = tex.normals[s * 3];
+    const N1 = tex.normals[s * 3 + 1];
+    const N2 = tex.normals[s * 3 + 2];
+    const n0 = R[0] * N0 + R[1] * N1 + R[2] * N2;
+    const n1 = R[3] * N0 + R[4] * N1 + R[5] * N2;
+    const n2 = R[6] * N0 + R[7] * N1 + R[8] * N2;
+    if (-(n0 * c0 + n1 * c1 + n2 * c2) / Math.hypot(c0, c1, c2) < MIN_FACING) continue;
+    if (!sample(img, (k.f * c0) / c2 + k.cx, (k.f * c1) / c2 + k.cy)) continue;
+    obs.push(sampled[0]);
+    refs.push(refVals[s]);
+  }
+  const used = obs.length;
+  if (used < MIN_USED) return { cost: Infinity, used, sigma: Infinity };
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let s = 0; s < used; s++) {
+    sx += refs[s];
+    sy += obs[s];
+    sxx += refs[s] * refs[s];
+    sxy += refs[s] * obs[s];
+  }
+  const den = used * sxx - sx * sx;
+  const gain = den > 1e-9 ? (used * sxy - sx * sy) / den : 1;
+  const off = (sy - gain * sx) / used;
+  const abs = obs.map((o, s) => Math.abs(o - gain * refs[s] - off));
+  let cost = 0;
+  for (const e of abs) cost += e <= scale ? 0.5 * e * e : scale * (e - 0.5 * scale);
+  const sorted = Float64Array.from(abs).sort();
+  return { cost: cost / used, used, sigma: 1.4826 * sorted[used >> 1] };
+}

@@ -10,7 +10,7 @@ import { resample } from '../audio/resample.ts';
 import { writeWav } from '../io/wav.ts';
 import { eulerXYZ } from '../model/poses.ts';
 import type { RgbFrame } from '../face/crop.ts';
-import { fitVideo, refineVideoPhotometric } from '../face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../face/fit-video.ts';
 import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
 import type { ImageCodec } from '../subject/images.ts';
@@ -86,6 +86,11 @@ export interface PrepareReport {
   split: { train: number; val: number };
   usableSeconds: number;
   focal: number;
+  /** Where the focal came from: 'given' (PrepareOptions.focal), 'photometric' (the pixels of a
+   * spread of frames, fit-video.ts searchFocalPhotometric) or 'landmarks' (the landmark bundle
+   * adjustment; with photometric poses on, `reason` says why the pixels did not pin it: too little
+   * head motion or a flat cost). `landmarkFocal` and `motionDeg` as the search saw them. */
+  focalSource: { method: 'given' | 'photometric' | 'landmarks'; landmarkFocal?: number; motionDeg?: number; reason?: string };
   cx: number;
   cy: number;
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
@@ -220,12 +225,19 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   let fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
   let fallbacks = 0;
   const photometric = opts.photometric ?? true;
+  let focalSource: PrepareReport['focalSource'] = { method: opts.focal ? 'given' : 'landmarks' };
   if (photometric) {
+    const read = async (k: number) => {
+      aborted(opts.signal);
+      return cropFrame(await frames.read(sourceIndex(k)), crop);
+    };
+    if (!opts.focal) {
+      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read });
+      focalSource = { method: search.observed ? 'photometric' : 'landmarks', landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.reason ? { reason: search.reason } : {}) };
+      if (search.observed) fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
+    }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
-      read: async (k) => {
-        aborted(opts.signal);
-        return cropFrame(await frames.read(sourceIndex(k)), crop);
-      },
+      read,
       onProgress: (done, n) => progress('fit', done, n + 1),
     });
     fit = refined.fit;
@@ -294,6 +306,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     split: { train: valStart, val: kept.length - valStart },
     usableSeconds,
     focal: fit.intrinsics.f,
+    focalSource,
     cx: size / 2,
     cy: size / 2,
     poseDegrees: { x: range(eul.map((e) => e[0])), y: range(eul.map((e) => e[1])), z: range(eul.map((e) => e[2])) },

@@ -1,0 +1,93 @@
+/** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
+ * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
+ * Run: npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
+import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
+import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
+import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
+import type { RgbFrame } from '../../worker/face/crop.ts';
+
+const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
+const DEG = Math.PI / 180;
+const SIZE = 512;
+const FOCAL = 1.3 * SIZE;
+const FRAMES = 24;
+function truePose(i: number): HeadPose {
+  const s = i / FRAMES;
+  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG, pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG, roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
+  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
+  return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
+}
+function rotErr(est: HeadPose[], truth: Mat3[]) {
+  const N = est.length;
+  const g = [0, 0, 0];
+  est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truth[i]), p.R)).forEach((v, d) => (g[d] += v / N)));
+  const G = rodrigues(g);
+  const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truth[i]), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
+  const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truth[i]) / DEG);
+  return `max pitch ${Math.max(...axis.map((a) => a[0])).toFixed(2)} yaw ${Math.max(...axis.map((a) => a[1])).toFixed(2)} roll ${Math.max(...axis.map((a) => a[2])).toFixed(2)} | mean ${(errs.reduce((a, b) => a + b) / N).toFixed(2)}`;
+}
+const models = await loadFaceModels(nodeFaceModelSource);
+async function run(name: string, meshes: (Float32Array | null)[], read: (i: number) => RgbFrame, size: number, trueF: number, truth: Mat3[] | null) {
+  let t0 = performance.now();
+  const fit = fitVideo(meshes, size, size, models.canonical);
+  console.log(`${name}: landmark focal ${fit.intrinsics.f.toFixed(1)} (${((fit.intrinsics.f / trueF - 1) * 100).toFixed(1)}%) ${(performance.now() - t0).toFixed(0)} ms`);
+  t0 = performance.now();
+  const s = await searchFocalPhotometric(fit, meshes, models.canonical, { read, minMotionDeg: process.env.MIN_MOTION ? Number(process.env.MIN_MOTION) : undefined });
+  console.log(`  search ${(performance.now() - t0).toFixed(0)} ms: f ${s.f.toFixed(1)} (${((s.f / trueF - 1) * 100).toFixed(1)}%), observed ${s.observed} ${s.reason ?? ''}, motion ${s.motionDeg.toFixed(1)} deg`);
+  console.log('  curve', s.curve.map((c) => `${c.f.toFixed(0)}:${c.cost.toFixed(3)}`).join(' '));
+  if (!truth) return;
+  for (const [label, f] of [['searched', s.f], ['true', trueF]] as const) {
+    const fitF = fitVideo(meshes, size, size, models.canonical, { focal: f });
+    const r = await refineVideoPhotometric(fitF, meshes, models.canonical, { read });
+    const valid = meshes.flatMap((m, i) => (m ? [i] : []));
+    console.log(`  ${label} f ${f.toFixed(1)}: landmarks ${rotErr(valid.map((i) => fitF.frames[i]!.pose), valid.map((i) => truth[i]))}; photometric ${rotErr(valid.map((i) => r.fit.frames[i]!.pose), valid.map((i) => truth[i]))}`);
+  }
+}
+if (!process.argv[2] || process.env.ASTRO) {
+  const photo = decodeImage(readFileSync(new URL('../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
+  const mesh = new FaceTracker(models).track(photo).mesh!;
+  const uv = new Float32Array(468 * 2);
+  for (let i = 0; i < 468; i++) { uv[i * 2] = mesh.points[i * 3]; uv[i * 2 + 1] = mesh.points[i * 3 + 1]; }
+  const head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+  const bg = testBackground(SIZE, SIZE);
+  const tracker = new FaceTracker(models);
+  const frames: RgbFrame[] = [];
+  const meshes: (Float32Array | null)[] = [];
+  for (let i = 0; i < FRAMES; i++) { frames.push(renderHead(head, truePose(i), FOCAL, bg)); meshes.push(tracker.track(frames[i]).mesh?.points ?? null); }
+  await run('astronaut', meshes, (i) => frames[i], SIZE, FOCAL, frames.map((_, i) => truePose(i).R));
+}
+if (process.argv[2]) {
+  const [dir, cache] = process.argv.slice(2);
+  const T = ['train', 'val'].flatMap((s) => JSON.parse(readFileSync(`${dir}/transforms_${s}.json`, 'utf8')).frames.map((f: any) => f.transform_matrix as number[][]));
+  const trueF = JSON.parse(readFileSync(`${dir}/transforms_train.json`, 'utf8')).focal_len;
+  if (!existsSync(cache)) {
+    // Track once and cache (fit-lab.ts's format: side, then 468 x 3 float32 per frame).
+    const tr = new FaceTracker(models);
+    const ms = T.map((_, i) => {
+      const im = decodeImage(readFileSync(`${dir}/ori_imgs/${i}.jpg`));
+      const m = tr.track(im).mesh;
+      if (!m) throw new Error(`no face in frame ${i}`);
+      return { side: im.width, points: m.points };
+    });
+    const out = Buffer.alloc(4 + T.length * 468 * 3 * 4);
+    out.writeUInt32LE(ms[0].side, 0);
+    ms.forEach((m, i) => Buffer.from(m.points.buffer, m.points.byteOffset, m.points.byteLength).copy(out, 4 + i * 468 * 3 * 4));
+    writeFileSync(cache, out);
+  }
+  const buf = readFileSync(cache);
+  const S = buf.readUInt32LE(0);
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset + 4, buf.byteOffset + buf.length));
+  const meshes = T.map((_, i) => all.slice(i * 468 * 3, (i + 1) * 468 * 3));
+  // transform_matrix is camera-to-head (OpenGL axes); the template->OpenCV-camera rotation is
+  // diag(1,-1,-1) R_c2w^T. Head frames differ by a fixed rotation, which rotErr's alignment takes.
+  const truthR = T.map((m) => {
+    const c2w = Float64Array.of(m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);
+    return mat3Mul(FLIP, mat3T(c2w));
+  });
+  await run('synth subject', meshes, (i) => decodeImage(readFileSync(`${dir}/ori_imgs/${i}.jpg`)), S, trueF, truthR);
+}

@@ -1,6 +1,7 @@
-/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present) and jpeg-js (JPEG). */
+/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present), jpeg-js (JPEG decoding) and worker/io/jpeg-encode.ts (JPEG encoding: jpeg-js' bytes, faster). */
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
+import { encodeJpeg } from '../io/jpeg-encode.ts';
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
 import { readImageHeader, type ImageCodec, type SubjectImage } from './images.ts';
@@ -54,7 +55,9 @@ export const nodeImageCodec: ImageCodec = {
     const colorType = img.channels === 4 ? 6 : 2;
     const png = new PNG({ width: img.width, height: img.height, colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
     png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-    const out = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
+    // Paeth filter on every row and zlib level 6: ~3x faster than pngjs' default (adaptive filter
+    // choice, level 9) for ~5% larger files (measured on 512 px parsing and torso images).
+    const out = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4, filterType: 4, deflateLevel: 6 });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   },
 
@@ -62,15 +65,6 @@ export const nodeImageCodec: ImageCodec = {
     checkImage(img, 'jpeg');
     if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
     if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-    const n = img.width * img.height;
-    const rgba = new Uint8Array(n * 4);
-    for (let i = 0; i < n; i++) {
-      rgba[i * 4] = img.data[i * 3];
-      rgba[i * 4 + 1] = img.data[i * 3 + 1];
-      rgba[i * 4 + 2] = img.data[i * 3 + 2];
-      rgba[i * 4 + 3] = 255;
-    }
-    const out = jpeg.encode({ data: rgba, width: img.width, height: img.height }, quality);
-    return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+    return encodeJpeg(img.data, img.width, img.height, 3, quality);
   },
 };

@@ -37,8 +37,10 @@ async function run(name: string, meshes: (Float32Array | null)[], read: (i: numb
   const fit = fitVideo(meshes, size, size, models.canonical);
   console.log(`${name}: landmark focal ${fit.intrinsics.f.toFixed(1)} (${((fit.intrinsics.f / trueF - 1) * 100).toFixed(1)}%) ${(performance.now() - t0).toFixed(0)} ms`);
   t0 = performance.now();
+  const c0 = process.cpuUsage();
   const s = await searchFocalPhotometric(fit, meshes, models.canonical, { read, minMotionDeg: process.env.MIN_MOTION ? Number(process.env.MIN_MOTION) : undefined });
-  console.log(`  search ${(performance.now() - t0).toFixed(0)} ms: f ${s.f.toFixed(1)} (${((s.f / trueF - 1) * 100).toFixed(1)}%), observed ${s.observed} ${s.reason ?? ''}, motion ${s.motionDeg.toFixed(1)} deg`);
+  const cpu = process.cpuUsage(c0);
+  console.log(`  search ${(performance.now() - t0).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU: f ${s.f.toFixed(1)} (${((s.f / trueF - 1) * 100).toFixed(1)}%), observed ${s.observed} ${s.reason ?? ''}, motion ${s.motionDeg.toFixed(1)} deg`);
   console.log('  curve', s.curve.map((c) => `${c.f.toFixed(0)}:${c.cost.toFixed(3)}`).join(' '));
   if (!truth) return;
   for (const [label, f] of [['searched', s.f], ['true', trueF]] as const) {

@@ -26,6 +26,36 @@ const MIN_FACING = 0.3;
 const HUBER = 1.345;
 /** Fewest samples a frame must see for its refinement to count. */
 const MIN_USED = 200;
+/** A level has converged when a step turns less than this (radians, 0.006 deg) and moves less
+ * than STEP_T (cm): far below what the pose needs, and it ends most levels early. */
+const STEP_ROT = 1e-4;
+const STEP_T = 1e-3;
+
+/** The k-th smallest of a[0..n) (quickselect; reorders a). */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
+}
 
 export interface GrayImage {
   width: number;
@@ -219,6 +249,7 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
   const obs = new Float64Array(n);
   const refs = new Float64Array(n);
   const res = new Float64Array(n);
+  const absRes = new Float64Array(n);
   const H = new Float64Array(36);
   const g = new Float64Array(6);
   for (let level = 0; level < frameLevels.length; level++) {
@@ -282,8 +313,8 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
       const gain = den > 1e-9 ? (used * sxy - sx * sy) / den : 1;
       const off = (sy - gain * sx) / used;
       for (let s = 0; s < used; s++) res[s] = obs[s] - gain * refs[s] - off;
-      const abs = res.slice(0, used).map(Math.abs).sort();
-      const sigma = Math.max(1, 1.4826 * abs[used >> 1]);
+      for (let s = 0; s < used; s++) absRes[s] = Math.abs(res[s]);
+      const sigma = Math.max(1, 1.4826 * select(absRes, used, used >> 1));
       const thr = HUBER * sigma;
       H.fill(0);
       g.fill(0);
@@ -307,7 +338,7 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
       if (!solveSpd(H, step, 6)) break;
       R = mat3Mul(rodrigues([step[0], step[1], step[2]]), R);
       t = [t[0] + step[3], t[1] + step[4], t[2] + step[5]];
-      if (Math.hypot(step[0], step[1], step[2]) < 1e-5 && Math.hypot(step[3], step[4], step[5]) < 1e-4) break;
+      if (Math.hypot(step[0], step[1], step[2]) < STEP_ROT && Math.hypot(step[3], step[4], step[5]) < STEP_T) break;
     }
   }
   return { pose: { R, t }, rms, used };

@@ -123,11 +123,17 @@ export function groundTruthImage(frame: Uint8Array, mask: Uint8Array, bc: Uint8A
   return out;
 }
 
+/** Rows under the jaw, as a share of the image height, whose neck pixels are replaced by the
+ * neck's colour (the jaw's shadow falls there; the reference pushes down 4 px at 512). */
+const NECK_SHADOW = 0.015;
+
 /**
- * torso_imgs: neck and torso with alpha 255, the rest transparent. The reference also
- * inpaints the neck upward under the chin; here the neck colour is extended upward into the
- * head's lower part by copying each column's topmost neck pixel, so the torso model never
- * learns a hole where the head used to be.
+ * torso_imgs: neck and torso with alpha 255, the rest transparent. Like the reference, the neck
+ * is continued upward behind the head so the torso model never learns a hole where the head
+ * used to be: each neck column, through the head's pixels, up to the nose base, in the median
+ * colour of that column's neck, from a few rows below the neck's top (those are the chin's
+ * shadow: copying the topmost pixel, as this did before, drew a dark band under the jaw that the head model then had to paint over; on the
+ * training proof's subject the true torso image is a plain neck column up to mid-face).
  */
 export function torsoImage(frame: Uint8Array, mask: Uint8Array, w: number, h: number, lms: Float32Array): Uint8Array {
   const out = new Uint8Array(w * h * 4);
@@ -137,21 +143,33 @@ export function torsoImage(frame: Uint8Array, mask: Uint8Array, w: number, h: nu
       out[i * 4 + 3] = 255;
     }
   }
-  // Up to the mouth line: the part of the head the neck hides behind.
-  const mouthY = Math.max(0, Math.floor((lms[51 * 2 + 1] + lms[57 * 2 + 1]) / 2));
+  const stopY = Math.max(0, Math.floor(lms[33 * 2 + 1]));
+  const push = Math.max(1, Math.round(h * NECK_SHADOW));
+  const channel = [new Float64Array(h), new Float64Array(h), new Float64Array(h)];
+  const colour = [0, 0, 0];
   for (let x = 0; x < w; x++) {
     let top = -1;
+    let n = 0;
     for (let y = 0; y < h; y++) {
-      if (mask[y * w + x] === LABEL.neck) {
-        top = y;
-        break;
-      }
+      const i = y * w + x;
+      if (mask[i] !== LABEL.neck) continue;
+      if (top < 0) top = y;
+      for (let c = 0; c < 3; c++) channel[c][n] = frame[i * 3 + c];
+      n++;
     }
-    if (top <= mouthY) continue;
-    const src = top * w + x;
-    for (let y = top - 1; y >= mouthY && mask[y * w + x] === LABEL.head; y--) {
-      out.set(frame.subarray(src * 3, src * 3 + 3), (y * w + x) * 4);
-      out[(y * w + x) * 4 + 3] = 255;
+    if (top <= stopY) continue;
+    for (let c = 0; c < 3; c++) {
+      const v = channel[c].subarray(0, n).sort();
+      colour[c] = v[n >> 1];
+    }
+    // The neck's first rows under the jaw are its shadow: the column starts a little below them.
+    for (let y = Math.min(h - 1, top + push - 1); y >= stopY && (y >= top || mask[y * w + x] === LABEL.head); y--) {
+      if (y >= top && mask[y * w + x] !== LABEL.neck) continue;
+      const o = (y * w + x) * 4;
+      out[o] = colour[0];
+      out[o + 1] = colour[1];
+      out[o + 2] = colour[2];
+      out[o + 3] = 255;
     }
   }
   return out;

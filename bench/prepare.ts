@@ -32,7 +32,7 @@ const ms = performance.now() - t0;
 const fps = (n: number, t: number): string => ((n * 1000) / t).toFixed(1);
 console.log(`prepare (Node, tfjs ${await faceBackend()}), ${frames} frames ${W}x${H} -> ${size}x${size}:`);
 console.log(`  track       ${fps(frames, r.timingsMs.track)} fps`);
-console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses, ${r.poses.method})`);
+console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses, ${r.poses.method}; focal ${r.focal.toFixed(1)} from ${r.focalSource.method}${r.focalSource.reason ? `: ${r.focalSource.reason}` : ''})`);
 console.log(`  background  ${r.timingsMs.background.toFixed(0)} ms`);
 console.log(`  write       ${fps(r.frames.kept, r.timingsMs.write)} fps (crop, masks, JPEG/PNG encode)`);
 console.log(`  overall     ${fps(frames, ms)} fps; a 3-minute video (4500 frames) ~ ${((4500 / ((frames * 1000) / ms)) / 60).toFixed(1)} min`);

@@ -74,25 +74,55 @@ function areaTab(ssize: number, dsize: number, scale: number): Tap[] {
 function areaResize(src: Uint8Array, sw: number, sh: number, dw: number, dh: number, c: number): Uint8Array {
   const xtab = areaTab(sw, dw, sw / dw);
   const ytab = areaTab(sh, dh, sh / dh);
+  // Typed copies of the horizontal taps, and each source row's horizontal pass computed once
+  // (a row that straddles two destination rows feeds both): same float32 arithmetic as before.
+  const nx = xtab.length;
+  const xo = new Int32Array(nx);
+  const xi = new Int32Array(nx);
+  const xw = new Float32Array(nx);
+  xtab.forEach((t, k) => {
+    xo[k] = t.d * c;
+    xi[k] = t.s * c;
+    xw[k] = t.w;
+  });
+  const n = dw * c;
   const out = new Uint8Array(dw * dh * c);
-  const buf = new Float32Array(dw * c);
-  const sum = new Float32Array(dw * c);
+  const buf = new Float32Array(n);
+  const sum = new Float32Array(n);
+  let bufRow = -1;
   let prev = ytab.length > 0 ? ytab[0].d : 0;
   const flush = (dy: number): void => {
-    for (let i = 0; i < dw * c; i++) out[dy * dw * c + i] = sat8(roundHalfEven(sum[i]));
+    for (let i = 0; i < n; i++) out[dy * n + i] = sat8(roundHalfEven(sum[i]));
   };
   for (const { d: dy, s: sy, w: beta } of ytab) {
-    buf.fill(0);
-    const row = sy * sw * c;
-    for (const { d: dx, s: sx, w: alpha } of xtab) {
-      for (let ch = 0; ch < c; ch++) buf[dx * c + ch] = Math.fround(buf[dx * c + ch] + Math.fround(src[row + sx * c + ch] * alpha));
+    if (sy !== bufRow) {
+      buf.fill(0);
+      const row = sy * sw * c;
+      if (c === 3) {
+        for (let k = 0; k < nx; k++) {
+          const o = xo[k];
+          const si = row + xi[k];
+          const alpha = xw[k];
+          buf[o] += Math.fround(src[si] * alpha);
+          buf[o + 1] += Math.fround(src[si + 1] * alpha);
+          buf[o + 2] += Math.fround(src[si + 2] * alpha);
+        }
+      } else {
+        for (let k = 0; k < nx; k++) {
+          const o = xo[k];
+          const si = row + xi[k];
+          const alpha = xw[k];
+          for (let ch = 0; ch < c; ch++) buf[o + ch] += Math.fround(src[si + ch] * alpha);
+        }
+      }
+      bufRow = sy;
     }
     if (dy !== prev) {
       flush(prev);
-      for (let i = 0; i < dw * c; i++) sum[i] = Math.fround(beta * buf[i]);
+      for (let i = 0; i < n; i++) sum[i] = beta * buf[i];
       prev = dy;
     } else {
-      for (let i = 0; i < dw * c; i++) sum[i] = Math.fround(sum[i] + Math.fround(beta * buf[i]));
+      for (let i = 0; i < n; i++) sum[i] += Math.fround(beta * buf[i]);
     }
   }
   flush(prev);

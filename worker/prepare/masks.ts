@@ -110,16 +110,29 @@ export function envelope(mesh: Float32Array, lms: Float32Array, w: number, h: nu
 
 /** Parsing PNG pixels in the reference colours. */
 export function parsingImage(mask: Uint8Array): Uint8Array {
-  const colours: Record<number, [number, number, number]> = { 0: [255, 255, 255], 1: [0, 0, 255], 2: [0, 255, 0], 3: [255, 0, 0] };
+  // Reference colours per label (background white, head blue, neck green, torso red), packed.
+  const r = Uint8Array.of(255, 0, 0, 255);
+  const g = Uint8Array.of(255, 0, 255, 0);
+  const b = Uint8Array.of(255, 255, 0, 0);
   const out = new Uint8Array(mask.length * 3);
-  for (let i = 0; i < mask.length; i++) out.set(colours[mask[i]], i * 3);
+  for (let i = 0, o = 0; i < mask.length; i++, o += 3) {
+    const m = mask[i];
+    out[o] = r[m];
+    out[o + 1] = g[m];
+    out[o + 2] = b[m];
+  }
   return out;
 }
 
 /** The frame with background pixels replaced by bc (the reference's gt_imgs). */
 export function groundTruthImage(frame: Uint8Array, mask: Uint8Array, bc: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(frame);
-  for (let i = 0; i < mask.length; i++) if (mask[i] === LABEL.background) out.set(bc.subarray(i * 3, i * 3 + 3), i * 3);
+  const out = new Uint8Array(frame); // a copy (also for a Node Buffer, whose slice() is a view)
+  for (let i = 0, o = 0; i < mask.length; i++, o += 3) {
+    if (mask[i] !== LABEL.background) continue;
+    out[o] = bc[o];
+    out[o + 1] = bc[o + 1];
+    out[o + 2] = bc[o + 2];
+  }
   return out;
 }
 

@@ -7,8 +7,9 @@
  * Issue 10 asks for rotations within 2 degrees and focal within 5%. Measured here (24 frames):
  * yaw and roll within ~2.3 degrees; pitch up to ~7 degrees off (the mesh model under-reports
  * nods on this flat-textured render: its nose tip lags ~5 px at 12 degrees of pitch even with
- * the true pose known) and the focal search inherits that (~22% low). The bounds below pin today's accuracy so a
- * regression fails; the issue's bounds stay open (docs/prepare.md).
+ * the true pose known) and the landmark focal search inherits that (~22% low) (session 3,
+ * landmark poses; the photometric focal and poses below meet the issue's bounds: see the end of
+ * this note).
  * Why (measured 12:50 UTC, session 3): the solver is exact on the true projections (0.0% focal,
  * 0.00 deg) and within bounds on a face 6 mm off the canonical shape with 1 px noise
  * (face-pose-accuracy.test.ts); given the TRUE focal, the tracked landmarks still give 6.6 deg

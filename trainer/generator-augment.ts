@@ -132,7 +132,7 @@ export function addNoise(p: Float64Array, rows: number, snrDb: number, colour: N
   const shape = new Float64Array(B);
   const slope = colour === 'white' ? 0 : colour === 'pink' ? 1 : 2;
   for (let c = 0; c < B; c++) shape[c] = MEL_CENTRES.width[c] / Math.pow(MEL_CENTRES.hz[c] / 1000, slope);
-  const sum = shape.reduce((s, v) => s + v, 0);
+  const sum = Math.max(1e-30, shape.reduce((s, v) => s + v, 0));
   const level = (speech * Math.pow(10, -snrDb / 10)) / sum;
   const out = new Float64Array(p.length);
   for (let t = 0; t < rows; t++) {
@@ -172,11 +172,27 @@ function triangle(c: number, f: number): number {
 }
 
 /**
+ * The channel the speech came through, as a per-bin gain for a sound that replaces it: bins
+ * where the segment's mean speech power is more than 30 dB below its strongest bin are
+ * attenuated to that level (an 8 kHz recording has nothing above 4 kHz, a telephone line
+ * little below 300 Hz), the rest pass. A hum or tune that replaces narrow-band speech is then
+ * narrow-band too, as it would be on that line, instead of a full-band sound the channel could
+ * not carry (which taught the band edge, not the sound, to keep the mouth shut).
+ */
+function channelGain(p: Float64Array, rows: number): Float64Array {
+  const B = MEL.bins;
+  const mean = new Float64Array(B);
+  for (let t = 0; t < rows; t++) for (let c = 0; c < B; c++) mean[c] += p[t * B + c] / rows;
+  const ref = Math.max(...mean) * 1e-3;
+  return Float64Array.from(mean, (m) => (ref > 0 ? Math.min(1, m / ref) : 1));
+}
+
+/**
  * A loudness-matched sound that is not speech, as log-mel rows: a hum (harmonics of 50-300 Hz
  * falling 6 dB per octave: mains hum, a motor, a held note) or a burst of coloured noise (a
  * fan, a door, typing), switched on and off at random inside the segment, at the power of the
- * loudest half of `speech`'s frames over the quietest tenth (the room). Trained with the rest
- * pose as target, it teaches the generator that loudness alone does not open the mouth.
+ * loudest half of `speech`'s frames over the quietest tenth (the room), through the speech's
+ * channel (`channelGain`). Trained with the rest pose as target, it teaches the generator that loudness alone does not open the mouth.
  */
 export function nonSpeechMel(speech: Float32Array, rows: number, rng: () => number): Float32Array {
   const B = MEL.bins;
@@ -198,7 +214,9 @@ export function nonSpeechMel(speech: Float32Array, rows: number, rng: () => numb
     const slope = Math.floor(rng() * 3);
     for (let c = 0; c < B; c++) shape[c] = MEL_CENTRES.width[c] / Math.pow(MEL_CENTRES.hz[c] / 1000, slope);
   }
-  const sum = shape.reduce((s, v) => s + v, 0);
+  const gain = channelGain(p, rows);
+  for (let c = 0; c < B; c++) shape[c] *= gain[c];
+  const sum = Math.max(1e-30, shape.reduce((s, v) => s + v, 0));
   // On for a random stretch (at least a third of the segment), with 20 ms ramps.
   const len = Math.max(1, Math.round(rows * (0.33 + 0.67 * rng())));
   const on = Math.floor(rng() * (rows - len + 1));
@@ -231,10 +249,66 @@ export function quietRoomMel(speech: Float32Array, rows: number, rng: () => numb
   const slope = Math.floor(rng() * 3);
   const shape = new Float64Array(B);
   for (let c = 0; c < B; c++) shape[c] = MEL_CENTRES.width[c] / Math.pow(MEL_CENTRES.hz[c] / 1000, slope);
-  const sum = shape.reduce((s, v) => s + v, 0);
+  const sum = Math.max(1e-30, shape.reduce((s, v) => s + v, 0));
   const out = new Float64Array(rows * B);
   for (let t = 0; t < rows; t++) {
     for (let c = 0; c < B; c++) out[t * B + c] = ((level * shape[c]) / sum) * Math.exp(0.45 * gaussian(rng) - 0.5 * 0.45 * 0.45);
+  }
+  return toLogMel(out);
+}
+
+/**
+ * Music-like tones and hummed melodies, as log-mel rows: a sequence of notes (fundamental
+ * 70-700 Hz, log-uniform; harmonics falling 3-9 dB per octave; sometimes a second note a third,
+ * fourth or fifth above), each 80-400 ms with a 10-30 ms attack and a sustain or decay, with
+ * gaps of 30-150 ms between some of them, loudness-matched to `speech` as `nonSpeechMel` is
+ * (loud half of the frames, random +-6 dB) and channel, over the segment's quietest tenth (the room).
+ * Trained with the rest pose as target. A steady hum teaches that a constant voiced sound does
+ * not open the mouth; these add the syllable-rate onsets, pitch changes and pauses that speech
+ * has, so that rhythm and loudness together do not either: only the vowels' formant patterns
+ * may (a tune hummed with closed lips is what the rest pose shows).
+ */
+export function toneSequenceMel(speech: Float32Array, rows: number, rng: () => number): Float32Array {
+  const B = MEL.bins;
+  if (!Number.isInteger(rows) || rows < 1) throw new ConfigError(`augment.tones: expected a positive row count, got ${rows}`);
+  if (speech.length < rows * B) throw new ConfigError(`augment.tones: expected ${rows * B} values, got ${speech.length}`);
+  const p = toPower(speech.subarray(0, rows * B));
+  const frameP = new Float64Array(rows);
+  for (let t = 0; t < rows; t++) for (let c = 0; c < B; c++) frameP[t] += p[t * B + c];
+  const sorted = Array.from(frameP).sort((x, y) => x - y);
+  const loud = sorted.slice(Math.floor(rows / 2));
+  const level = (loud.reduce((s, v) => s + v, 0) / Math.max(1, loud.length)) * Math.pow(10, (12 * rng() - 6) / 10);
+  const room = sorted[Math.floor(0.1 * (rows - 1))] / B;
+  const out = new Float64Array(rows * B);
+  const shape = new Float64Array(B);
+  const gain = channelGain(p, rows);
+  const tilt = 0.5 + rng(); // amplitude ~ (f0/f)^tilt: 3-9 dB per octave
+  let t = Math.floor(rng() * 6);
+  while (t < rows) {
+    const len = 8 + Math.floor(rng() * 33); // 80-400 ms
+    const f0 = 70 * Math.pow(10, rng()); // 70-700 Hz
+    const chord = rng() < 0.3 ? [1, [1.25, 1.333, 1.5][Math.floor(rng() * 3)]] : [1];
+    shape.fill(0);
+    for (const ratio of chord) {
+      const f1 = f0 * ratio;
+      for (let f = f1; f < MEL.fmax; f += f1) {
+        const amp = Math.pow(f1 / f, tilt);
+        for (let c = 0; c < B; c++) shape[c] += amp * amp * triangle(c, f);
+      }
+    }
+    for (let c = 0; c < B; c++) shape[c] *= gain[c];
+    const sum = Math.max(1e-30, shape.reduce((s, v) => s + v, 0));
+    const attack = 1 + Math.floor(rng() * 3);
+    const decay = rng() < 0.5 ? 0 : (2 + 4 * rng()) / len; // power decays by e^-(2..6) over the note, or is held
+    for (let k = 0; k < len && t + k < rows; k++) {
+      const env = Math.min(1, (k + 1) / attack) * Math.exp(-decay * k) * Math.min(1, (len - k) / 2);
+      const row = t + k;
+      for (let c = 0; c < B; c++) out[row * B + c] += ((env * level) / sum) * shape[c];
+    }
+    t += len + (rng() < 0.5 ? 3 + Math.floor(rng() * 13) : 0);
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < B; c++) out[r * B + c] += room * Math.exp(0.45 * gaussian(rng) - 0.5 * 0.45 * 0.45);
   }
   return toLogMel(out);
 }

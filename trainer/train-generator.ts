@@ -22,7 +22,7 @@ import { MEL } from '../worker/audio/mel.ts';
 import { LANDMARK_DIM, MEL_PER_FRAME, createGenerator, makeRng, melFramesFor, melStart, validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../worker/landmarks/model.ts';
 import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { Adam, type AdamState } from './adam.ts';
-import { AUGMENT_OFF, augmentMel, checkAugment, nonSpeechMel, quietRoomMel, type AugmentOptions } from './generator-augment.ts';
+import { AUGMENT_OFF, augmentMel, checkAugment, nonSpeechMel, quietRoomMel, toneSequenceMel, type AugmentOptions } from './generator-augment.ts';
 import { backwardTrain, forwardTrain, zeroGrads } from './backprop.ts';
 import { closureBestLoss, mseLoss, restFrames, stillnessLoss } from './generator-loss.ts';
 
@@ -81,6 +81,12 @@ export interface TrainOptions {
   /** share of segments replaced by quiet room noise (35-75 dB below the speech) with the rest pose as target (0 = off) */
   quietRoom: number;
   /**
+   * share of segments replaced by a loudness-matched sequence of music-like tones or hummed notes
+   * (onsets, pitch changes and pauses at syllable rate; generator-augment.ts `toneSequenceMel`)
+   * with the rest pose as target (0 = off)
+   */
+  tones: number;
+  /**
    * fine-tune this generator instead of starting from random weights: its architecture and its
    * feature and output normalisation are kept (the weights expect them), `channels` is ignored
    */
@@ -117,6 +123,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   speed: 0,
   nonSpeech: 0,
   quietRoom: 0,
+  tones: 0,
   init: null,
   closureWeight: 1,
   closureRadius: 1,
@@ -380,9 +387,10 @@ export class GeneratorTraining {
         t0 = 0;
       }
       let closures = segmentClosures(p.closures, s, rate);
-      const u = o.nonSpeech > 0 || o.quietRoom > 0 ? rng() : 1;
-      if (u < o.nonSpeech + o.quietRoom) {
-        mel = u < o.nonSpeech ? nonSpeechMel(mel, nMel, rng) : quietRoomMel(mel, nMel, rng);
+      // (with tones = 0 the random stream is the one earlier recipes drew: candidates reproduce)
+      const u = o.nonSpeech > 0 || o.quietRoom > 0 || o.tones > 0 ? rng() : 1;
+      if (u < o.nonSpeech + o.quietRoom + o.tones) {
+        mel = u < o.nonSpeech ? nonSpeechMel(mel, nMel, rng) : u < o.nonSpeech + o.quietRoom ? quietRoomMel(mel, nMel, rng) : toneSequenceMel(mel, nMel, rng);
         target = restTarget(g, s.frames);
         fw = null;
         closures = [];
@@ -492,6 +500,8 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
   // Only template space knows its rest pose (zero offsets); an avatar's own rest is not given.
   if (!(o.quietRoom >= 0 && o.quietRoom <= 0.5 && o.nonSpeech + o.quietRoom <= 0.5)) throw new ConfigError(`train.quietRoom: expected 0..0.5 with nonSpeech + quietRoom <= 0.5, got ${o.quietRoom}`);
   if (o.quietRoom > 0 && o.space !== 'template') throw new ConfigError('train.quietRoom: needs space "template" (the rest pose is the zero offset there)');
+  if (!(o.tones >= 0 && o.tones <= 0.5 && o.nonSpeech + o.quietRoom + o.tones <= 0.5)) throw new ConfigError(`train.tones: expected 0..0.5 with nonSpeech + quietRoom + tones <= 0.5, got ${o.tones}`);
+  if (o.tones > 0 && o.space !== 'template') throw new ConfigError('train.tones: needs space "template" (the rest pose is the zero offset there)');
   if (o.nonSpeech > 0 && o.space !== 'template') throw new ConfigError('train.nonSpeech: needs space "template" (the rest pose is the zero offset there)');
 }
 

@@ -238,19 +238,21 @@ export function formatSourceTable(byChannel: Map<Channel, SourceRow[]>, title = 
 /**
  * The loudness-only check (worker/landmarks/loudness-check.ts) on the first `perSource` clips
  * of every source: how far a hum and a noise burst matched to that clip's loudness open the
- * mouth, relative to the clip's speech. One line per source with the worst ratio.
+ * mouth, relative to the clip's speech. One line per source with the worst ratio, and the worst
+ * ratio of a loudness-matched tune (reported, not part of the issue's hum-or-noise target).
  */
-export async function loudnessBySource(generatorBytes: Uint8Array, dirs: string[], perSource = 3): Promise<{ source: string; clips: number; ratio: number; speech: number; hum: number; noise: number }[]> {
+export async function loudnessBySource(generatorBytes: Uint8Array, dirs: string[], perSource = 3): Promise<{ source: string; clips: number; ratio: number; speech: number; hum: number; noise: number; tones: number; tonesRatio: number }[]> {
   const g = generatorFromOnnx(generatorBytes, 'generator');
-  const rows = new Map<string, { source: string; clips: number; ratio: number; speech: number; hum: number; noise: number }>();
+  const rows = new Map<string, { source: string; clips: number; ratio: number; speech: number; hum: number; noise: number; tones: number; tonesRatio: number }>();
   for (const dir of dirs) {
     for (const c of (await readHeldout(dir)).clips) {
       const source = clipSource(c);
-      const row = rows.get(source) ?? { source, clips: 0, ratio: 0, speech: 0, hum: 0, noise: 0 };
+      const row = rows.get(source) ?? { source, clips: 0, ratio: 0, speech: 0, hum: 0, noise: 0, tones: 0, tonesRatio: 0 };
       if (row.clips >= perSource) continue;
       const wav = readWav(await readInputFile(path.join(dir, c.wav), `corpus ${c.wav}`));
       const r = loudnessCheck(g, wav.samples, wav.sampleRate);
-      if (r.ratio >= row.ratio) Object.assign(row, { ratio: r.ratio, speech: r.speech, hum: r.hum, noise: r.noise });
+      if (r.ratio >= row.ratio) Object.assign(row, { ratio: r.ratio, speech: r.speech, hum: r.hum, noise: r.noise, tones: r.tones });
+      row.tonesRatio = Math.max(row.tonesRatio, r.speech > 0 ? r.tones / r.speech : Infinity);
       row.clips++;
       rows.set(source, row);
     }
@@ -404,7 +406,7 @@ export function register(program: Command): void {
           for (const l of await loudnessBySource(bytes, dirs)) {
             const ok = l.ratio <= LOUDNESS_RATIO_TARGET;
             if (!ok) process.exitCode = 1;
-            process.stdout.write(`loudness-only ${l.source}: worst of ${l.clips} clips hum ${l.hum.toFixed(3)} / noise ${l.noise.toFixed(3)} vs speech ${l.speech.toFixed(3)} = ${l.ratio.toFixed(2)} (target <= ${LOUDNESS_RATIO_TARGET}) ${ok ? 'PASS' : 'FAIL'}\n`);
+            process.stdout.write(`loudness-only ${l.source}: worst of ${l.clips} clips hum ${l.hum.toFixed(3)} / noise ${l.noise.toFixed(3)} vs speech ${l.speech.toFixed(3)} = ${l.ratio.toFixed(2)} (target <= ${LOUDNESS_RATIO_TARGET}) ${ok ? 'PASS' : 'FAIL'}; tune ${l.tones.toFixed(3)}, worst tune / speech ${l.tonesRatio.toFixed(2)}\n`);
           }
         }
       } finally {

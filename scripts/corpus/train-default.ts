@@ -2,7 +2,7 @@
  * Trains the shipped default generator on corpora made by scripts/make-corpus.ts and
  * scripts/make-aligned-corpus.ts and writes it as ONNX:
  *   npx tsx scripts/corpus/train-default.ts --corpus <dir>[,<dir>...] --out assets/generator/default.onnx
- *     [--epochs N] [--channels N] [--seed N] [--max-steps N] [--augment] [--speed 0.15] [--gain-db 10] [--non-speech 0.08] [--quiet-room 0.1]
+ *     [--epochs N] [--channels N] [--seed N] [--max-steps N] [--augment] [--speed 0.15] [--gain-db 10] [--non-speech 0.08] [--quiet-room 0.1] [--tones 0.05]
  *     [--augment-probability 0.7] [--min-snr 10] [--mouth-weight 2]
  *     [--init <onnx>]   (fine-tune that generator: keeps its architecture and normalisation)
  *     [--exclude-source <name>[,<name>]]   (leave-one-out: train without these sources)
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       'gain-db': { type: 'string', default: '6' },
       'non-speech': { type: 'string', default: '0' },
       'quiet-room': { type: 'string', default: '0' },
+      tones: { type: 'string', default: '0' },
       init: { type: 'string' },
       'augment-probability': { type: 'string', default: String(AUGMENT_DEFAULTS.probability) },
       'min-snr': { type: 'string', default: String(AUGMENT_DEFAULTS.snrDb[0]) },
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
     gainDb: Number(values['gain-db']),
     nonSpeech: Number(values['non-speech']),
     quietRoom: Number(values['quiet-room']),
+    tones: Number(values.tones),
     closureWeight: Number(values['closure-weight']),
     closureRadius: Number(values['closure-radius']),
     closureLoss: values['closure-loss'] as 'frames' | 'best',
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
     gainDb: String(values['gain-db']),
     nonSpeech: String(values['non-speech']),
     quietRoom: String(values['quiet-room']),
+    tones: String(values.tones),
     closureWeight: String(values['closure-weight']),
     closureRadius: String(values['closure-radius']),
     closureLoss: values['closure-loss'],

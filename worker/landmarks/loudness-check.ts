@@ -2,7 +2,8 @@
  * Does loudness alone drive the mouth? (issue 12) A generator that learnt "loud = open" opens
  * the mouth on a fan, a hum or a door as on speech. This check plays a hum (harmonics of
  * 120 Hz falling 6 dB per octave) and a burst of pink-ish noise, each matched to the RMS of
- * the given speech's voiced part, and compares how far the mouth opens on them with how far it
+ * the given speech's voiced part (and, reported on its own, a tune of harmonic notes with
+ * onsets and pauses at syllable rate), and compares how far the mouth opens on them with how far it
  * opens on the speech: the 95th percentile of inner-lip opening over each sound's frames.
  */
 import { ConfigError } from '../errors.ts';
@@ -15,7 +16,9 @@ export interface LoudnessReport {
   speech: number;
   hum: number;
   noise: number;
-  /** the larger of hum / speech and noise / speech */
+  /** a tune of harmonic notes with onsets and pauses at syllable rate, loudness-matched too */
+  tones: number;
+  /** the larger of hum / speech and noise / speech (the issue's hum or noise burst) */
   ratio: number;
 }
 
@@ -40,7 +43,7 @@ export function activeRms(pcm: Float32Array, sampleRate: number): number {
 }
 
 /** `seconds` of sound with 0.5 s of silence either side, RMS `rms` while on. */
-export function testSound(kind: 'hum' | 'noise', seconds: number, sampleRate: number, rms: number, seed = 7): Float32Array {
+export function testSound(kind: 'hum' | 'noise' | 'tones', seconds: number, sampleRate: number, rms: number, seed = 7): Float32Array {
   const pad = Math.round(0.5 * sampleRate);
   const n = Math.round(seconds * sampleRate);
   const out = new Float32Array(pad + n + pad);
@@ -50,6 +53,27 @@ export function testSound(kind: 'hum' | 'noise', seconds: number, sampleRate: nu
     for (let h = 1; h * f0 < sampleRate / 2 - 200; h++) {
       const phase = h * 0.7;
       for (let i = 0; i < n; i++) body[i] += Math.sin((2 * Math.PI * h * f0 * i) / sampleRate + phase) / h;
+    }
+  } else if (kind === 'tones') {
+    // A tune: notes of 150-350 ms (a pentatonic scale over 110-880 Hz, harmonics falling 6 dB
+    // per octave) with a 10 ms attack and a decay, a 50-120 ms pause after every other note:
+    // onsets, pitch changes and pauses at about the rate of syllables.
+    const rng = makeRng(seed);
+    const scale = [0, 2, 4, 7, 9];
+    let i0 = 0;
+    let k = 0;
+    while (i0 < n) {
+      const len = Math.round((0.15 + 0.2 * rng()) * sampleRate);
+      const semis = 12 * Math.floor(rng() * 3) + scale[Math.floor(rng() * scale.length)];
+      const f0 = 110 * Math.pow(2, semis / 12);
+      const attack = 0.01 * sampleRate;
+      for (let i = 0; i < len && i0 + i < n; i++) {
+        const env = Math.min(1, i / attack) * Math.exp((-2.5 * i) / len) * Math.min(1, (len - i) / attack);
+        let v = 0;
+        for (let h = 1; h * f0 < sampleRate / 2 - 200; h++) v += Math.sin((2 * Math.PI * h * f0 * i) / sampleRate + h * 0.7) / h;
+        body[i0 + i] = env * v;
+      }
+      i0 += len + (k++ % 2 === 1 ? Math.round((0.05 + 0.07 * rng()) * sampleRate) : 0);
     }
   } else {
     // Pink-ish noise: white noise through two one-pole low-passes mixed with the white.
@@ -97,5 +121,6 @@ export function loudnessCheck(g: LandmarkGenerator, speech: Float32Array, sample
   const on = [Math.round(0.5 * 25), Math.round((0.5 + seconds) * 25)] as const;
   const hum = opening(testSound('hum', seconds, sampleRate, rms), on[0], on[1]);
   const noise = opening(testSound('noise', seconds, sampleRate, rms), on[0], on[1]);
-  return { speech: speechOpen, hum, noise, ratio: speechOpen > 0 ? Math.max(hum, noise) / speechOpen : Infinity };
+  const tones = opening(testSound('tones', seconds, sampleRate, rms), on[0], on[1]);
+  return { speech: speechOpen, hum, noise, tones, ratio: speechOpen > 0 ? Math.max(hum, noise) / speechOpen : Infinity };
 }

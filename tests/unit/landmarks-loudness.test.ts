@@ -28,7 +28,7 @@ afterAll(async () => {
 describe('loudness alone does not drive the mouth', () => {
   it('the test sounds are matched to the speech loudness', () => {
     const rms = activeRms(speech.samples, speech.sampleRate);
-    for (const kind of ['hum', 'noise'] as const) {
+    for (const kind of ['hum', 'noise', 'tones'] as const) {
       const s = testSound(kind, 2, speech.sampleRate, rms);
       expect(activeRms(s, speech.sampleRate) / rms).toBeCloseTo(1, 1);
     }

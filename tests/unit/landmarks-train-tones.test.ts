@@ -8,7 +8,7 @@ const B = MEL.bins;
 const rows = 192; // one 48-frame training segment at 100 mel rows per second
 
 /** speech-like rows: loud frames alternating with quiet ones, power spread over bins below `topHz` */
-function speechRows(topHz = MEL.fmax, loud = 1e-2): Float32Array {
+function speechRows(topHz: number = MEL.fmax, loud = 1e-2): Float32Array {
   const p = new Float64Array(rows * B);
   for (let t = 0; t < rows; t++) {
     for (let c = 0; c < B; c++) p[t * B + c] = MEL_CENTRES.hz[c] <= topHz ? (Math.floor(t / 12) % 2 ? loud : loud * 1e-3) : 1e-9;

@@ -89,7 +89,8 @@ export function testSound(kind: 'hum' | 'noise' | 'tones', seconds: number, samp
   }
   let s = 0;
   for (let i = 0; i < n; i++) s += body[i] ** 2;
-  const scale = rms / Math.sqrt(s / n);
+  // The tune's pauses and decays are not its loudness: match it as the speech is measured.
+  const scale = rms / (kind === 'tones' ? activeRms(body, sampleRate) : Math.sqrt(s / n));
   for (let i = 0; i < n; i++) out[pad + i] = body[i] * scale;
   return out;
 }

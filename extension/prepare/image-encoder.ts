@@ -1,10 +1,10 @@
 /**
  * Encodes subject images in an extension worker, synchronously as the subject writer expects:
- * PNG with fast-png (pure JS over fflate), JPEG with worker/io/jpeg-encode.ts (jpeg-js' bytes, faster). Same outputs as the Node codec
+ * PNG with fast-png (pure JS over fflate), JPEG with jpeg-js (worker/subject/jpeg-encode.ts). Same outputs as the Node codec
  * (worker/subject/images.node.ts): 8-bit RGB or RGBA PNG, baseline RGB JPEG.
  */
 import { encode as encodePng } from 'fast-png';
-import { encodeJpeg } from '../../worker/io/jpeg-encode.ts';
+import { encodeRgbJpeg } from '../../worker/subject/jpeg-encode.ts';
 import { LIMITS } from '../../worker/avatar/config.ts';
 import { FormatError } from '../../worker/errors.ts';
 import type { ImageCodec, SubjectImage } from '../../worker/subject/images.ts';
@@ -31,6 +31,6 @@ export const browserImageEncoder: ImageEncoder = {
     checkImage(img, 'jpeg');
     if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
     if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-    return encodeJpeg(img.data, img.width, img.height, 3, quality);
+    return encodeRgbJpeg(img.data, img.width, img.height, quality);
   },
 };

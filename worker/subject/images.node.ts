@@ -1,7 +1,7 @@
-/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present), jpeg-js (JPEG decoding) and worker/io/jpeg-encode.ts (JPEG encoding: jpeg-js' bytes, faster). */
+/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present) and jpeg-js (JPEG). */
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { encodeJpeg } from '../io/jpeg-encode.ts';
+import { encodeRgbJpeg } from './jpeg-encode.ts';
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
 import { readImageHeader, type ImageCodec, type SubjectImage } from './images.ts';
@@ -65,6 +65,6 @@ export const nodeImageCodec: ImageCodec = {
     checkImage(img, 'jpeg');
     if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
     if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-    return encodeJpeg(img.data, img.width, img.height, 3, quality);
+    return encodeRgbJpeg(img.data, img.width, img.height, quality);
   },
 };

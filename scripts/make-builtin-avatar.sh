@@ -18,7 +18,7 @@ frames="${BUILTIN_FRAMES:-300}"
 zoom="${BUILTIN_ZOOM:-1.5}"
 # Steps per stage: the preset's own schedule (tiny: head 2000, lips 500, torso 1500) unless set.
 iters="${BUILTIN_ITERS:-}"
-seed="${BUILTIN_SEED:-1}"
+seed="${BUILTIN_SEED:-8}"
 preset=tiny
 r2t() { node bin/r2talker.js "$@"; }
 

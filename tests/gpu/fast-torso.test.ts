@@ -48,7 +48,13 @@ describe('WebGPU fast mode torso against its CPU reference (trained builtin avat
       const c = cpu.render(fr);
       const e = exact.render(fr);
       expect(psnr(g.image!, c.image), `frame ${t}: GPU fast vs CPU fast`).toBeGreaterThanOrEqual(45);
-      expect(psnr(g.image!, e.image), `frame ${t}: GPU fast vs exact`).toBeGreaterThanOrEqual(38);
+      // As faithful to the exact render as its CPU reference is, and never far from it. How close
+      // fast mode comes depends on the avatar: in the head turn (frames 30-33) the earlier
+      // builtin.r2t got down to 38.0 dB (frame 31), the one whose mouth opens visibly to 36.7 dB
+      // (frame 32; CPU fast the same), below bench/fast.ts's 38 dB per-frame target.
+      const gpuExact = psnr(g.image!, e.image);
+      expect(gpuExact, `frame ${t}: GPU fast vs exact`).toBeGreaterThanOrEqual(psnr(c.image, e.image) - 0.5);
+      expect(gpuExact, `frame ${t}: GPU fast vs exact`).toBeGreaterThanOrEqual(35);
       // Float rounding may move the odd refinement decision; the counts stay together.
       expect(Math.abs(g.stats.torsoPixels - c.stats.torsoEvals), `frame ${t}: torso ${g.stats.torsoPixels} vs ${c.stats.torsoEvals}`).toBeLessThanOrEqual(Math.max(4, 0.03 * c.stats.torsoEvals));
       if (process.env.R2T_VERBOSE) process.stderr.write(`${t} ` + JSON.stringify(g.stats) + ' ' + JSON.stringify(c.stats) + '\n');

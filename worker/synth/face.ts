@@ -121,7 +121,7 @@ export function makeIdentity(seed: number): FaceIdentity {
 }
 
 /** How far the chin drops at full opening (the skull's lower half stretches by this). */
-export const JAW_DROP = 0.0086;
+export const JAW_DROP = 0.024;
 
 /** The skull's lower half: the same ellipsoid with its downward radius stretched by the jaw. */
 export function lowerSkull(id: FaceIdentity, open: number): Ellipsoid {
@@ -150,9 +150,13 @@ export function faceSurfaceZ(id: FaceIdentity, x: number, y: number, open: numbe
   return front;
 }
 
-/** Inner lip line heights at the mouth centre for an opening: [upper, lower]. */
+/**
+ * Inner lip line heights at the mouth centre for an opening: [upper, lower]. Closed lips meet
+ * (a hairline gap keeps the inner outline a polygon); wide open, the gap is about a third of the
+ * mouth's width, as in speech, so the dark mouth is what an open mouth looks like at 64 px.
+ */
 export function innerLips(id: FaceIdentity, open: number): [number, number] {
-  return [id.mouthY + 0.0012 + 0.003 * open, id.mouthY - 0.0012 - 0.019 * open];
+  return [id.mouthY + 0.0002 + 0.004 * open, id.mouthY - 0.0002 - 0.028 * open];
 }
 
 /**

@@ -29,8 +29,8 @@ function scale(a: readonly number[], s: number): [number, number, number] {
 
 const SCLERA = [0.94, 0.93, 0.9];
 const TEETH = [0.93, 0.91, 0.85];
-const MOUTH = [0.2, 0.05, 0.06];
-const TONGUE = [0.62, 0.27, 0.3];
+const MOUTH = [0.09, 0.02, 0.03];
+const TONGUE = [0.42, 0.15, 0.17];
 const LASH = [0.06, 0.04, 0.04];
 
 function skinAt(id: FaceIdentity, x: number, y: number, seed: number): [number, number, number] {
@@ -47,14 +47,19 @@ function skinAt(id: FaceIdentity, x: number, y: number, seed: number): [number, 
 /** Paint of a point on the face (skull or nose front) at head-frame (x, y). */
 export function paintFace(id: FaceIdentity, f: FaceFeatures, x: number, y: number, seed: number, frontFacing: boolean): Paint {
   if (frontFacing) {
-    if (insidePolygon(f.innerMouth, x, y)) {
-      const top = polylineYAt(f.innerUpper, x);
-      const bottom = polylineYAt(f.innerLower, x);
+    const top = polylineYAt(f.innerUpper, x);
+    const bottom = polylineYAt(f.innerLower, x);
+    // Lips parted by less than ~1.5 mm still touch along most of their depth: no mouth shows.
+    if (top - bottom > 0.0016 && insidePolygon(f.innerMouth, x, y)) {
       const tooth = ((x / 0.0042) % 1 + 1) % 1;
       const gap = Math.abs(tooth - 0.5) > 0.43;
-      if (y > top - 0.0042 && Math.abs(x) < f.mouthHalfWidth * 0.8) return { rgb: gap ? scale(TEETH, 0.6) : [...TEETH] as [number, number, number], cls: GT_CLASS.mouth, spec: 0.3 };
-      if (y < bottom + 0.0026 && Math.abs(x) < f.mouthHalfWidth * 0.6 && top - bottom > 0.009) return { rgb: gap ? scale(TEETH, 0.55) : scale(TEETH, 0.92), cls: GT_CLASS.mouth, spec: 0.3 };
-      if (y < bottom + 0.0065 && Math.abs(x) < f.mouthHalfWidth * 0.55) return { rgb: [...TONGUE] as [number, number, number], cls: GT_CLASS.mouth, spec: 0.2 };
+      // Inside the mouth little light arrives: the upper teeth show as a thin band in the upper
+      // lip's shadow, the lower teeth and tongue only when the mouth is wide open, and the rest
+      // is the dark cavity (a real open mouth reads as dark, not as a ring of teeth).
+      const gapHeight = top - bottom;
+      if (y > top - 0.0026 && Math.abs(x) < f.mouthHalfWidth * 0.7) return { rgb: gap ? scale(TEETH, 0.3) : scale(TEETH, 0.6), cls: GT_CLASS.mouth, spec: 0.15, ao: 0.7 };
+      if (y < bottom + 0.0018 && Math.abs(x) < f.mouthHalfWidth * 0.5 && gapHeight > 0.014) return { rgb: gap ? scale(TEETH, 0.3) : scale(TEETH, 0.6), cls: GT_CLASS.mouth, spec: 0.2, ao: 0.7 };
+      if (y < bottom + 0.005 && Math.abs(x) < f.mouthHalfWidth * 0.45 && gapHeight > 0.01) return { rgb: [...TONGUE] as [number, number, number], cls: GT_CLASS.mouth, spec: 0.1, ao: 0.6 };
       return { rgb: [...MOUTH] as [number, number, number], cls: GT_CLASS.mouth, spec: 0 };
     }
     if (insidePolygon(f.outerLips, x, y)) {

@@ -77,6 +77,26 @@ export class FrameRenderer {
     this.boundR2 = (1.5 * Math.max(...id.hair.r, ...this.lowSkull.r)) ** 2;
   }
 
+  /**
+   * A lower-skull hit shaded as the closed jaw's surface at the same (x, y): the stretched
+   * ellipsoid's own normal faces the light more as the jaw drops, which would brighten the whole
+   * lower face with every syllable (a real opening jaw does not light the cheeks up), so only the
+   * mouth and the chin's outline change with speech. Below the closed chin the normal is the
+   * closed rim's: the dropped chin stays in shadow.
+   */
+  private jawNormal(h: Hit): Hit {
+    const s = this.id.skull;
+    const dx = (h.p[0] - s.c[0]) / s.r[0];
+    const dy = (h.p[1] - s.c[1]) / s.r[1];
+    const q = Math.max(0, 1 - dx * dx - dy * dy);
+    const scaleXY = q > 0 ? 1 : 1 / Math.hypot(dx, dy);
+    const nx = (dx * scaleXY) / s.r[0];
+    const ny = (dy * scaleXY) / s.r[1];
+    const nz = Math.sqrt(q) / s.r[2];
+    const len = Math.hypot(nx, ny, nz);
+    return { t: h.t, p: h.p, n: [nx / len, ny / len, nz / len] };
+  }
+
   /** Nearest head surface along a head-frame ray. */
   private hitHead(d: Vec3): SceneHit | null {
     const o = this.oHead;
@@ -94,7 +114,7 @@ export class FrameRenderer {
     const up = hitEllipsoid(id.skull, o, d, false);
     if (up && up.p[1] >= id.skull.c[1]) candidates.push([up, 'skull']);
     const low = hitEllipsoid(this.lowSkull, o, d, false);
-    if (low && low.p[1] < id.skull.c[1]) candidates.push([low, 'skull']);
+    if (low && low.p[1] < id.skull.c[1]) candidates.push([this.jawNormal(low), 'skull']);
     candidates.push([hitEllipsoid(id.nose, o, d, false), 'skull']);
     for (const ala of id.alae) candidates.push([hitEllipsoid(ala, o, d, false), 'skull']);
     for (const ear of id.ears) candidates.push([hitEllipsoid(ear, o, d, false), 'ear']);

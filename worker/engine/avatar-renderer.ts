@@ -24,6 +24,7 @@ import { downscaleAvatar } from './cpu-reference-renderer.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
 import { FastCpuRenderer } from '../model/fast-renderer.ts';
 import { QualityGovernor, type Quality, type QualityMode } from './quality-governor.ts';
+import { ResolutionLadder } from './resolution-ladder.ts';
 
 export type Backend = 'webgpu' | 'cpu-reference';
 export type StatsSource = 'avatar' | 'demo-track' | 'running';
@@ -39,6 +40,33 @@ export interface RendererChoice {
   quality?: QualityMode;
   /** Frame budget of 'auto', ms (default 40: 25 fps). */
   budgetMs?: number;
+  /**
+   * The automatic CPU fallback (backend 'auto' without a usable adapter, quality not 'exact')
+   * may halve its render side down to this when renders stay slower than cpuBudgetMs
+   * (resolution-ladder.ts); unset, or with backend 'cpu', the side stays fixed.
+   */
+  cpuMinSide?: number;
+  /** Render budget of that ladder, ms (default 125: 8 renders a second). */
+  cpuBudgetMs?: number;
+}
+
+/** One render side of the CPU path: the avatar downscaled by `factor` and its renderers. */
+interface CpuRung {
+  factor: number;
+  camera: { width: number; height: number };
+  renderer: CpuRenderer;
+  fast: FastCpuRenderer;
+}
+
+interface CpuPath {
+  source: Avatar;
+  factors: number[];
+  rungs: (CpuRung | null)[];
+  governor: QualityGovernor;
+  ladder: ResolutionLadder | null;
+  /** The conditioning nets (the same at every side): one conditioner keeps the lip EMA across rung switches. */
+  weights: ModelWeights;
+  conditioner: LandmarkConditioner;
 }
 
 export interface RendererInfo {
@@ -91,6 +119,18 @@ export function downscaleFactor(width: number, height: number, maxSide: number):
   return 1;
 }
 
+/**
+ * Downscale factors of the CPU ladder: `first`, then each double of it that divides the camera
+ * and keeps the longer side at least `minSide` (every rung has a quarter of the pixels before it).
+ */
+export function ladderFactors(width: number, height: number, first: number, minSide: number | undefined): number[] {
+  const out = [first];
+  if (minSide === undefined) return out;
+  if (!(Number.isInteger(minSide) && minSide >= 16)) throw new RangeError(`cpuMinSide: expected an integer >= 16, got ${minSide}`);
+  for (let f = first * 2; f <= 16 && width % f === 0 && height % f === 0 && Math.max(width, height) / f >= minSide; f *= 2) out.push(f);
+  return out;
+}
+
 export class AvatarRenderer implements FrameRenderer {
   readonly isPlaceholder = false;
   private readonly numbers: number;
@@ -120,7 +160,7 @@ export class AvatarRenderer implements FrameRenderer {
     private readonly avatar: Avatar,
     private readonly stats: LandmarkStatistics,
     private gpu: GpuRenderer | null,
-    private readonly cpu: { renderer: CpuRenderer; fast: FastCpuRenderer; governor: QualityGovernor; weights: ModelWeights; conditioner: LandmarkConditioner } | null,
+    private readonly cpu: CpuPath | null,
   ) {
     const cond = avatar.config.condition;
     this.numbers = cond.numLandmarks * 3;
@@ -184,10 +224,15 @@ export class AvatarRenderer implements FrameRenderer {
     const f = downscaleFactor(source.camera.width, source.camera.height, Math.min(choice.maxSide, choice.cpuMaxSide));
     const avatar = f > 1 ? downscaleAvatar(source, f) : source;
     const weights = loadModelWeights(avatar);
-    const cpu = {
-      renderer: new CpuRenderer(weights, avatar.camera),
-      fast: new FastCpuRenderer(weights, avatar.camera),
-      governor: new QualityGovernor(choice.quality ?? 'exact', { budgetMs: choice.budgetMs ?? 40 }),
+    const quality = choice.quality ?? 'exact';
+    const laddered = choice.backend === 'auto' && quality !== 'exact';
+    const factors = ladderFactors(source.camera.width, source.camera.height, f, laddered ? choice.cpuMinSide : undefined);
+    const cpu: CpuPath = {
+      source,
+      factors,
+      rungs: factors.map((k, i) => (i === 0 ? { factor: k, camera: avatar.camera, renderer: new CpuRenderer(weights, avatar.camera), fast: new FastCpuRenderer(weights, avatar.camera) } : null)),
+      governor: new QualityGovernor(quality, { budgetMs: choice.budgetMs ?? 40 }),
+      ladder: factors.length > 1 ? new ResolutionLadder(factors.map((k) => (source.camera.width / k) * (source.camera.height / k)), { budgetMs: choice.cpuBudgetMs ?? 125 }) : null,
       weights,
       conditioner: new LandmarkConditioner(weights, stats),
     };
@@ -275,14 +320,43 @@ export class AvatarRenderer implements FrameRenderer {
     const cpu = this.cpu!;
     const { film1, film2 } = computeFilm(cpu.weights, cpu.conditioner.code(this.points));
     const q = cpu.governor.next();
-    // Fast mode reuses its own previous frame; after exact frames that frame is stale.
-    if (q === 'fast' && this.lastQuality !== 'fast') cpu.fast.reset();
+    const index = cpu.ladder?.rung ?? 0;
+    const rung = this.cpuRung(cpu, index);
+    // Fast mode reuses its own previous frame; after exact frames, or at another side, that frame is stale.
+    if (q === 'fast' && (this.lastQuality !== 'fast' || this.lastRung !== index)) rung.fast.reset();
     this.lastQuality = q;
+    this.lastRung = index;
     const t0 = performance.now();
-    const result = q === 'fast' ? cpu.fast.render({ film1, film2, pose, eye }) : cpu.renderer.render({ film1, film2, pose, eye });
-    cpu.governor.record(q, performance.now() - t0);
+    const result = q === 'fast' ? rung.fast.render({ film1, film2, pose, eye }) : rung.renderer.render({ film1, film2, pose, eye });
+    const ms = performance.now() - t0;
+    cpu.governor.record(q, ms);
+    // The ladder weighs fast frames only: exact mode's cost is the governor's to cut first, and
+    // its probe frames say nothing about what the side costs in the mode that runs.
+    if (q === 'fast') cpu.ladder?.record(ms);
     const data = toRgba8(result.image, result.width, result.height) as Uint8ClampedArray<ArrayBuffer>;
     return { kind: 'rgba', width: result.width, height: result.height, data };
+  }
+
+  private lastRung = 0;
+
+  /** The CPU path's renderers at ladder rung `i`, built on first use. */
+  private cpuRung(cpu: CpuPath, i: number): CpuRung {
+    const have = cpu.rungs[i];
+    if (have) return have;
+    const factor = cpu.factors[i];
+    const avatar = downscaleAvatar(cpu.source, factor);
+    const weights = loadModelWeights(avatar);
+    const rung: CpuRung = { factor, camera: avatar.camera, renderer: new CpuRenderer(weights, avatar.camera), fast: new FastCpuRenderer(weights, avatar.camera) };
+    cpu.rungs[i] = rung;
+    return rung;
+  }
+
+  /** The CPU path's render side now, [width, height] ([0, 0] on WebGPU). */
+  get cpuSide(): [number, number] {
+    if (!this.cpu) return [0, 0];
+    const r = this.cpu.rungs[this.cpu.ladder?.rung ?? 0];
+    const f = this.cpu.factors[this.cpu.ladder?.rung ?? 0];
+    return r ? [r.camera.width, r.camera.height] : [this.cpu.source.camera.width / f, this.cpu.source.camera.height / f];
   }
 
   destroy(): void {

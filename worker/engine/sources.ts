@@ -28,6 +28,11 @@ export interface Sources {
 
 /** The CPU reference renders a few frames a second at 64x64 on one core; larger is a slideshow. */
 const CPU_MAX_SIDE = 64;
+/**
+ * Without a GPU the fallback halves its side down to this while renders stay slower than 8 a
+ * second (resolution-ladder.ts): a small face that follows speech beats a sharp still one.
+ */
+const CPU_MIN_SIDE = 32;
 /** The default generator is 0.9 MB; a much larger file is not ours. */
 const MAX_GENERATOR_BYTES = 64 * 1024 * 1024;
 
@@ -70,7 +75,7 @@ export async function createSources(options: EngineOptions, avatar: AvatarPayloa
   let renderer: RemoteRenderer;
   try {
     renderer = await RemoteRenderer.start(
-      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE, quality: options.quality } },
+      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE, cpuMinSide: CPU_MIN_SIDE, quality: options.quality } },
       new URL('render-worker.js', self.location.href),
     );
   } catch (e) {

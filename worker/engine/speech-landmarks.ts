@@ -15,6 +15,17 @@ import type { Clock } from './pacer.ts';
 const IDLE_AFTER_MS = 500;
 /** A jump in chunk times larger than this (paused context, new capture) restarts the stream. */
 const GAP_RESET_S = 0.25;
+/**
+ * Landmark frames kept, newest last: the play-out below walks through them at the speaking rate.
+ * A busy or background page hands the mic over in bursts (a hidden tab's main thread runs about
+ * once a second on a loaded machine); showing only the newest frame of each burst froze the
+ * mouth between bursts, one shape a second whatever the render rate.
+ */
+const HISTORY_FRAMES = 64;
+/** Play-out runs this much faster than real time, so the delay a burst adds drains again. */
+const CATCH_UP = 1.1;
+/** ... and never falls further behind the newest frame than this (frames, 1.6 s). */
+const MAX_BEHIND_FRAMES = 40;
 /** Generator look-ahead (2 frames) + mel window and resampler (about 25 ms). */
 const STREAM_LATENCY_MS = 2 * (1000 / LANDMARK_FPS) + 25;
 
@@ -35,9 +46,13 @@ export class SpeechLandmarkSource implements LandmarkSource {
   private stream: LandmarkStream | null = null;
   private t0 = 0;
   private expectedNext = -1;
+  /** Frame i sits at slot i % HISTORY_FRAMES. */
   private readonly ring: Float32Array;
   private frames = 0;
   private newestIndex = -1;
+  /** Index of the newest frame of the window shown (fractional: it advances with the wall clock), -1 before the first. */
+  private play = -1;
+  private playAt = 0;
   private lastPushAt = -Infinity;
   private rms = 0;
   private destroyed = false;
@@ -48,7 +63,7 @@ export class SpeechLandmarkSource implements LandmarkSource {
     const { window, numbers } = options;
     if (!Number.isInteger(window) || window < 1 || window > 15 || window % 2 !== 1) throw new RangeError(`window: expected an odd integer in [1, 15], got ${window}`);
     if (numbers !== 204) throw new RangeError(`numbers: expected 204 (68 landmarks x 3), got ${numbers}`);
-    this.ring = new Float32Array(window * numbers);
+    this.ring = new Float32Array(HISTORY_FRAMES * numbers);
     this.latencyMs = STREAM_LATENCY_MS + Math.floor(window / 2) * (1000 / LANDMARK_FPS);
   }
 
@@ -76,26 +91,36 @@ export class SpeechLandmarkSource implements LandmarkSource {
     this.t0 = timeSec;
     this.frames = 0;
     this.newestIndex = -1;
+    this.play = -1;
   }
 
   private adopt(index: number, landmarks: Float32Array): void {
     const n = this.options.numbers;
-    if (landmarks.length !== n) return;
-    this.ring.copyWithin(0, n);
-    this.ring.set(landmarks, this.ring.length - n);
+    if (landmarks.length !== n || !Number.isInteger(index) || index < 0) return;
+    this.ring.set(landmarks, (index % HISTORY_FRAMES) * n);
     this.frames++;
     this.newestIndex = index;
   }
 
   latestWindow(): LandmarkWindow | null {
-    if (this.frames === 0 || this.options.clock.now() - this.lastPushAt > IDLE_AFTER_MS) return null;
+    const now = this.options.clock.now();
+    if (this.frames === 0 || now - this.lastPushAt > IDLE_AFTER_MS) return null;
     const { window, numbers } = this.options;
-    const out = this.ring.slice();
-    // Until a whole window has arrived, the oldest frame we have stands in for the missing ones.
-    const have = Math.min(this.frames, window);
-    const firstKept = (window - have) * numbers;
-    for (let j = 0; j < window - have; j++) out.copyWithin(j * numbers, firstKept, firstKept + numbers);
-    const centre = this.newestIndex - Math.floor(window / 2);
+    const newest = this.newestIndex;
+    const oldest = Math.max(0, newest - Math.min(this.frames, HISTORY_FRAMES) + 1);
+    // Play-out: the window walks through the frames at (a little over) the speaking rate instead
+    // of jumping to the newest, so audio that arrived in a burst still shows every mouth shape.
+    this.play = this.play < 0 ? newest : this.play + ((now - this.playAt) * LANDMARK_FPS * CATCH_UP) / 1000;
+    this.playAt = now;
+    this.play = Math.min(newest, Math.max(this.play, newest - MAX_BEHIND_FRAMES, oldest + window - 1));
+    const last = Math.floor(this.play);
+    const out = new Float32Array(window * numbers);
+    for (let j = 0; j < window; j++) {
+      // Until a whole window has arrived, the oldest frame we have stands in for the missing ones.
+      const i = Math.max(oldest, last - window + 1 + j);
+      out.set(this.ring.subarray((i % HISTORY_FRAMES) * numbers, (i % HISTORY_FRAMES + 1) * numbers), j * numbers);
+    }
+    const centre = last - Math.floor(window / 2);
     return { frames: out, audioTimeSec: this.t0 + Math.max(0, centre) / LANDMARK_FPS };
   }
 

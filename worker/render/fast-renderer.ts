@@ -19,7 +19,7 @@ import type { Avatar } from '../avatar/types.ts';
 import { validateCamera, validateModelConfig } from '../avatar/config.ts';
 import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, reacquireGpu, type GpuContext } from '../gpu/device.ts';
-import { withGpuErrors } from '../gpu/scope.ts';
+import { buildPasses, destroyPasses, LossWatch } from './pass-set.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
 import { FAST_MODE_DEFAULTS, checkFastModeOptions, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
 import { refineLevel, type PixelState } from '../model/fast-refine.ts';
@@ -89,7 +89,7 @@ export class GpuFastRenderer {
   readonly options: FastModeOptions;
   private ctx: GpuContext;
   private passes: Passes;
-  private lost = false;
+  private readonly loss = new LossWatch();
   private destroyed = false;
   private prevSurface: Float32Array | null = null;
   /** Directions of every pixel's ray for the current pose (host copy, for the surface points). */
@@ -107,7 +107,7 @@ export class GpuFastRenderer {
     this.dirs = new Float32Array(avatar.camera.width * avatar.camera.height * 3);
     this.refiner = passes.torso?.kind === 'fused' ? new TorsoRefiner(avatar.camera.width, avatar.camera.height, passes.torso.pixelList) : null;
     this.background = backgroundValues(avatar);
-    this.watch(ctx);
+    this.loss.watch(ctx);
   }
 
   static async create(avatar: Avatar, options: GpuFastRendererOptions = {}): Promise<GpuFastRenderer> {
@@ -141,34 +141,20 @@ export class GpuFastRenderer {
     if (want === 'f16' && !ctx.caps.f16) throw GpuError.unavailable("precision 'f16' requested but the adapter has no 'shader-f16'");
     const precision = want === 'auto' ? (ctx.caps.f16 ? 'f16' : 'f32') : want;
     const device = ctx.device;
-    let made: Partial<Passes> = {};
-    try {
-      return await withGpuErrors(device, `GpuFastRenderer(${avatar.name})`, async () => {
-        const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
-        if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
-        const fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi });
-        made = { fb };
-        made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays), STORAGE());
-        made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
-        made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
-        made.condition = new ConditionPass(device, fb);
-        made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
-        made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused', { positionTables: true }) : null;
-        made.output = new OutputPass(device, fb);
-        const p = made as Passes;
-        await Promise.all([p.field.ready, p.condition.ready, p.wave.ready, p.torso?.ready, p.output.ready]);
-        return p;
-      });
-    } catch (e) {
-      for (const pass of [made.field, made.condition, made.wave, made.torso, made.output]) void pass?.ready.catch(() => undefined);
-      destroyPasses(made);
-      throw e;
-    }
-  }
-
-  private watch(ctx: GpuContext): void {
-    void ctx.lost.then(() => {
-      if (this.ctx === ctx) this.lost = true;
+    return buildPasses<Passes>(device, `GpuFastRenderer(${avatar.name})`, async (made) => {
+      const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
+      if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
+      const fb = (made.fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi }));
+      made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays), STORAGE());
+      made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
+      made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
+      made.condition = new ConditionPass(device, fb);
+      made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
+      made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused', { positionTables: true }) : null;
+      made.output = new OutputPass(device, fb);
+      const p = made as Passes;
+      await Promise.all([p.field.ready, p.condition.ready, p.wave.ready, p.torso?.ready, p.output.ready]);
+      return p;
     });
   }
 
@@ -177,8 +163,7 @@ export class GpuFastRenderer {
     destroyPasses(this.passes);
     const ctx = await reacquireGpu(this.gpuOptions);
     this.ctx = ctx;
-    this.lost = false;
-    this.watch(ctx);
+    this.loss.watch(ctx);
     this.passes = await GpuFastRenderer.build(this.avatar, this.gpuOptions, this.options, ctx);
     this.reset();
   }
@@ -191,11 +176,11 @@ export class GpuFastRenderer {
 
   async render(frame: GpuFrameInput, readback: ('image' | 'rgba')[] = ['image', 'rgba']): Promise<GpuFastResult> {
     if (this.destroyed) throw new R2TalkerError('INTERNAL', 'GpuFastRenderer.render: the renderer was destroyed');
-    if (this.lost) await this.recover();
+    if (this.loss.lost) await this.recover();
     try {
       return await this.renderOnce(frame, readback);
     } catch (e) {
-      if (!this.lost) throw e;
+      if (!(await this.loss.check())) throw e;
       await this.recover();
       return this.renderOnce(frame, readback);
     }
@@ -395,13 +380,3 @@ export class GpuFastRenderer {
   }
 }
 
-function destroyPasses(p: Partial<Passes>): void {
-  p.condition?.destroy();
-  p.field?.destroy();
-  p.wave?.destroy();
-  p.torso?.destroy();
-  p.output?.destroy();
-  p.state?.destroy();
-  p.filmPrev?.destroy();
-  p.fb?.destroy();
-}

@@ -8,6 +8,7 @@ import { validateCamera, validateModelConfig } from '../avatar/config.ts';
 import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, reacquireGpu, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { withGpuErrors } from '../gpu/scope.ts';
+import { buildPasses, destroyPasses, LossWatch } from './pass-set.ts';
 import { writeData, type CompileMode } from './gpu-util.ts';
 import { ConditionPass } from './condition-pass.ts';
 import { writeConditioning } from './frame-conditioning.ts';
@@ -133,7 +134,7 @@ export interface OutputFrameResult {
 export class GpuRenderer {
   private ctx: GpuContext;
   private passes: Passes;
-  private lost = false;
+  private readonly loss = new LossWatch();
   private destroyed = false;
   /** How many times the device was recreated after a loss. */
   recoveries = 0;
@@ -141,7 +142,7 @@ export class GpuRenderer {
   private constructor(readonly avatar: Avatar, private readonly options: GpuRendererOptions, ctx: GpuContext, passes: Passes) {
     this.ctx = ctx;
     this.passes = passes;
-    this.watch(ctx);
+    this.loss.watch(ctx);
   }
 
   static async create(avatar: Avatar, options: GpuRendererOptions = {}): Promise<GpuRenderer> {
@@ -193,37 +194,24 @@ export class GpuRenderer {
     if (want === 'f16' && !ctx.caps.f16) throw GpuError.unavailable("precision 'f16' requested but the adapter has no 'shader-f16'");
     const precision: WeightPrecision = want === 'auto' ? (ctx.caps.f16 ? 'f16' : 'f32') : want;
     const device = ctx.device;
-    let made: Partial<Passes> = {};
-    try {
-      return await withGpuErrors(device, `GpuRenderer(${avatar.name})`, async () => {
-        // Every pass starts compiling its pipelines in its constructor; awaiting them together
-        // lets the driver compile them concurrently instead of one after another.
-        const samplesPerInvocation = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
-        if (!Number.isInteger(samplesPerInvocation) || samplesPerInvocation < 1 || samplesPerInvocation > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${samplesPerInvocation}`);
-        const fb = new FrameBuffers(device, avatar, precision, { traceCap: options.traceCap, compile: options.compile, samplesPerInvocation });
-        made = { fb, composers: new Map() };
-        made.field = new HeadFieldPass(device, fb, options.kernels ?? 'fused');
-        made.condition = new ConditionPass(device, fb);
-        made.rays = new RayPass(device, fb);
-        const stepwise = (options.compositing ?? (ctx.caps.fallback ? 'stepwise' : 'batch')) === 'stepwise';
-        made.wavefront = new WavefrontPass(device, fb, made.field, stepwise);
-        made.torso = avatar.config.torso ? new TorsoPass(device, fb, options.kernels ?? 'fused') : null;
-        made.output = new OutputPass(device, fb);
-        const passes = made as Passes;
-        await Promise.all([passes.field.ready, passes.condition.ready, passes.rays.ready, passes.wavefront.ready, passes.torso?.ready, passes.output.ready]);
-        return passes;
-      });
-    } catch (e) {
-      // Passes made before a throw may still be compiling: their outcome no longer matters.
-      for (const pass of [made.field, made.condition, made.rays, made.wavefront, made.torso, made.output]) void pass?.ready.catch(() => undefined);
-      destroyPasses(made);
-      throw e;
-    }
-  }
-
-  private watch(ctx: GpuContext): void {
-    void ctx.lost.then(() => {
-      if (this.ctx === ctx) this.lost = true;
+    return buildPasses<Passes>(device, `GpuRenderer(${avatar.name})`, async (made) => {
+      // Every pass starts compiling its pipelines in its constructor; awaiting them together
+      // lets the driver compile them concurrently instead of one after another.
+      const samplesPerInvocation = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
+      if (!Number.isInteger(samplesPerInvocation) || samplesPerInvocation < 1 || samplesPerInvocation > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${samplesPerInvocation}`);
+      made.fb = new FrameBuffers(device, avatar, precision, { traceCap: options.traceCap, compile: options.compile, samplesPerInvocation });
+      made.composers = new Map();
+      const fb = made.fb;
+      made.field = new HeadFieldPass(device, fb, options.kernels ?? 'fused');
+      made.condition = new ConditionPass(device, fb);
+      made.rays = new RayPass(device, fb);
+      const stepwise = (options.compositing ?? (ctx.caps.fallback ? 'stepwise' : 'batch')) === 'stepwise';
+      made.wavefront = new WavefrontPass(device, fb, made.field, stepwise);
+      made.torso = avatar.config.torso ? new TorsoPass(device, fb, options.kernels ?? 'fused') : null;
+      made.output = new OutputPass(device, fb);
+      const passes = made as Passes;
+      await Promise.all([passes.field.ready, passes.condition.ready, passes.rays.ready, passes.wavefront.ready, passes.torso?.ready, passes.output.ready]);
+      return passes;
     });
   }
 
@@ -231,8 +219,7 @@ export class GpuRenderer {
     destroyPasses(this.passes);
     const ctx = await reacquireGpu(this.options);
     this.ctx = ctx;
-    this.lost = false;
-    this.watch(ctx);
+    this.loss.watch(ctx);
     this.passes = await GpuRenderer.build(this.avatar, this.options, ctx);
     this.recoveries++;
   }
@@ -267,11 +254,11 @@ export class GpuRenderer {
   /** Renders one frame; reads back what `readback` names (nothing: waits for the GPU only). */
   async render(frame: GpuFrameInput, readback: ReadbackKind[] = ['image', 'rgba', 'stats']): Promise<GpuRenderResult> {
     if (this.destroyed) throw new R2TalkerError('INTERNAL', 'GpuRenderer.render: the renderer was destroyed');
-    if (this.lost) await this.recover();
+    if (this.loss.lost) await this.recover();
     try {
       return await this.renderOnce(frame, readback);
     } catch (e) {
-      if (!this.lost && !(await isLost(this.ctx))) throw e;
+      if (!(await this.loss.check())) throw e;
       await this.recover();
       return this.renderOnce(frame, readback);
     }
@@ -346,7 +333,7 @@ export class GpuRenderer {
    */
   async renderOutput(frame: GpuFrameInput, req: OutputRequest = {}): Promise<OutputFrameResult> {
     if (this.destroyed) throw new R2TalkerError('INTERNAL', 'GpuRenderer.renderOutput: the renderer was destroyed');
-    if (this.lost) await this.recover();
+    if (this.loss.lost) await this.recover();
     const width = req.width ?? this.avatar.camera.width;
     const height = req.height ?? this.avatar.camera.height;
     const key = `${width}x${height}`;
@@ -393,7 +380,7 @@ export class GpuRenderer {
 
   /** Submits a frame without reading anything back and waits for the GPU (benchmarks). */
   async renderNoReadback(frame: GpuFrameInput, timestamps?: { querySet: GPUQuerySet; base: number }): Promise<void> {
-    if (this.lost) await this.recover();
+    if (this.loss.lost) await this.recover();
     this.ctx.device.queue.submit([this.encodeFrame(frame, timestamps)]);
     await this.ctx.device.queue.onSubmittedWorkDone();
   }
@@ -405,23 +392,4 @@ export class GpuRenderer {
     destroyPasses(this.passes);
     if (!this.options.acquire) this.ctx.device.destroy();
   }
-}
-
-/** Destroys whatever passes exist (a build that failed half way leaves some undefined). */
-function destroyPasses(p: Partial<Passes>): void {
-  p.condition?.destroy();
-  p.rays?.destroy();
-  p.field?.destroy();
-  p.wavefront?.destroy();
-  p.torso?.destroy();
-  p.output?.destroy();
-  for (const c of p.composers?.values() ?? []) c.destroy();
-  p.composers?.clear();
-  p.fb?.destroy();
-}
-
-async function isLost(ctx: GpuContext): Promise<boolean> {
-  const marker = Symbol('pending');
-  const r = await Promise.race([ctx.lost, Promise.resolve(marker)]);
-  return r !== marker;
 }

@@ -43,7 +43,8 @@ async function waitForFile(file: string, ms: number, child: ChildProcess): Promi
   throw new Error(`chromium: no ${path.basename(file)} within ${ms} ms`);
 }
 
-export async function launchUnemulated(opts: { fakeAudioWav?: string } = {}): Promise<UnemulatedHarness> {
+/** `dropArgs`: switches of the default set to leave out (e.g. --enable-unsafe-webgpu: a machine without a WebGPU adapter). */
+export async function launchUnemulated(opts: { fakeAudioWav?: string; dropArgs?: string[] } = {}): Promise<UnemulatedHarness> {
   ensureBuilt();
   const [pages, proxy] = await Promise.all([startPageServer(), startRecordingProxy()]);
   const userDir = mkdtempSync(path.join(os.tmpdir(), 'r2t-e2e-unemulated-'));
@@ -58,7 +59,8 @@ export async function launchUnemulated(opts: { fakeAudioWav?: string } = {}): Pr
   ];
   if (opts.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${opts.fakeAudioWav}`);
   args.push('about:blank');
-  const child = spawn(CHROMIUM, args, { stdio: 'ignore' });
+  const dropped = new Set(opts.dropArgs ?? []);
+  const child = spawn(CHROMIUM, args.filter((a) => !dropped.has(a)), { stdio: 'ignore' });
   let browser: Browser | null = null;
   const cleanup = async (): Promise<void> => {
     await browser?.close().catch(() => undefined);

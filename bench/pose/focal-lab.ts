@@ -9,6 +9,7 @@ import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
+import { backgroundWithTorso, gentlePose } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
@@ -50,7 +51,22 @@ async function run(name: string, meshes: (Float32Array | null)[], read: (i: numb
     console.log(`  ${label} f ${f.toFixed(1)}: landmarks ${rotErr(valid.map((i) => fitF.frames[i]!.pose), valid.map((i) => truth[i]))}; photometric ${rotErr(valid.map((i) => r.fit.frames[i]!.pose), valid.map((i) => truth[i]))}`);
   }
 }
-if (!process.argv[2] || process.env.ASTRO) {
+if (process.env.GENTLE) {
+  // bench/prepare.ts's motion (yaw +-15, pitch +-6, roll +-4 over 100 frames) and background.
+  const n = Number(process.env.GENTLE);
+  const photo = decodeImage(readFileSync(new URL('../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
+  const mesh = new FaceTracker(models).track(photo).mesh!;
+  const uv = new Float32Array(468 * 2);
+  for (let i = 0; i < 468; i++) { uv[i * 2] = mesh.points[i * 3]; uv[i * 2 + 1] = mesh.points[i * 3 + 1]; }
+  const head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+  const bg = backgroundWithTorso(SIZE, SIZE);
+  const tracker = new FaceTracker(models);
+  const frames: RgbFrame[] = [];
+  const meshes: (Float32Array | null)[] = [];
+  const f = Number(process.env.GENTLE_F ?? 630);
+  for (let i = 0; i < n; i++) { frames.push(renderHead(head, gentlePose(i), f, bg)); meshes.push(tracker.track(frames[i]).mesh?.points ?? null); }
+  await run('gentle', meshes, (i) => frames[i], SIZE, f, frames.map((_, i) => gentlePose(i).R));
+} else if (!process.argv[2] || process.env.ASTRO) {
   const photo = decodeImage(readFileSync(new URL('../../tests/fixtures/prepare/astronaut.jpg', import.meta.url)));
   const mesh = new FaceTracker(models).track(photo).mesh!;
   const uv = new Float32Array(468 * 2);

@@ -393,6 +393,12 @@ export function photometricCost(tex: FaceTexture, refVals: Float64Array, img: Gr
   const abs = obs.map((o, s) => Math.abs(o - gain * refs[s] - off));
   let cost = 0;
   for (const e of abs) cost += e <= scale ? 0.5 * e * e : scale * (e - 0.5 * scale);
+  // Samples the pose does not see count as a residual of 3 scales, over every sample the
+  // reference has: a mean over the seen ones alone would favour poses (and focals) that turn
+  // the hard, grazing samples out of view.
+  let total = 0;
+  for (let s = 0; s < n; s++) if (!Number.isNaN(refVals[s])) total++;
+  cost += (total - used) * 2.5 * scale * scale;
   const sorted = Float64Array.from(abs).sort();
-  return { cost: cost / used, used, sigma: 1.4826 * sorted[used >> 1] };
+  return { cost: cost / total, used, sigma: 1.4826 * sorted[used >> 1] };
 }

@@ -89,8 +89,9 @@ export interface PrepareReport {
   /** Where the focal came from: 'given' (PrepareOptions.focal), 'photometric' (the pixels of a
    * spread of frames, fit-video.ts searchFocalPhotometric) or 'landmarks' (the landmark bundle
    * adjustment; with photometric poses on, `reason` says why the pixels did not pin it: too little
-   * head motion or a flat cost). `landmarkFocal` and `motionDeg` as the search saw them. */
-  focalSource: { method: 'given' | 'photometric' | 'landmarks'; landmarkFocal?: number; motionDeg?: number; reason?: string };
+   * head motion or a flat cost). `landmarkFocal`, `motionDeg` and the cost's `rise` around its
+   * minimum as the search saw them. */
+  focalSource: { method: 'given' | 'photometric' | 'landmarks'; landmarkFocal?: number; motionDeg?: number; rise?: number; reason?: string };
   cx: number;
   cy: number;
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
@@ -233,7 +234,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     };
     if (!opts.focal) {
       const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read });
-      focalSource = { method: search.observed ? 'photometric' : 'landmarks', landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.reason ? { reason: search.reason } : {}) };
+      focalSource = { method: search.observed ? 'photometric' : 'landmarks', landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}), ...(search.reason ? { reason: search.reason } : {}) };
       if (search.observed) fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {

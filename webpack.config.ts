@@ -24,6 +24,8 @@ const STATIC_FILES: [string, string][] = [
   ['extension/ui/options.html', 'options.html'],
   ['extension/ui/create.html', 'create.html'],
   ['extension/ui/ui.css', 'ui.css'],
+  // What the camera shows until the user picks an avatar; the render worker fetches it from beside itself.
+  ['assets/avatars/builtin.r2t', 'builtin.r2t'],
   // The default generator's data, licences and credits (CC-BY-SA attribution) travel with it.
   ['assets/generator/README.md', 'default-generator-README.md'],
 ];

@@ -13,7 +13,7 @@ export interface OutputSize {
 }
 
 export interface TalkingHeadOptions {
-  /** The .r2t avatar: bytes, a Blob/File, a URL to fetch, or null for the built-in demo head. */
+  /** The .r2t avatar: bytes, a Blob/File, a URL to fetch, or null for the built-in avatar. */
   avatar: AvatarInput;
   /** Capture the microphone (true, or constraints for it). Exactly one of microphone/audioTrack. */
   microphone?: boolean | MediaTrackConstraints;

@@ -76,7 +76,7 @@ async function avatarBytes(avatar: AvatarInput): Promise<ArrayBuffer | null> {
     bytes = await res.arrayBuffer();
   }
   if (bytes.byteLength > MAX_AVATAR_BYTES) throw new TalkingHeadError('AVATAR_INVALID', `avatar: ${bytes.byteLength} bytes, more than the ${MAX_AVATAR_BYTES} allowed`, 'avatar');
-  // Read it here too: the engine would otherwise fall back to the demo head and the app
+  // Read it here too: the engine would otherwise fall back to the built-in avatar and the app
   // would learn only from a status string that its file is broken.
   try {
     await readAvatar(new Uint8Array(bytes));

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { readAvatar } from '../../worker/avatar/reader.ts';
 import { openFileSource } from '../../worker/avatar/source.node.ts';
-import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import type { Avatar } from '../../worker/avatar/types.ts';
 import { ConfigError, FormatError } from '../../worker/errors.ts';
 import { readWav } from '../../worker/io/wav.ts';
@@ -33,7 +33,7 @@ interface Options {
   seconds?: string;
 }
 
-/** The built-in demo head (no file): `--avatar builtin`. */
+/** The built-in avatar (assets/avatars/builtin.r2t): `--avatar builtin`. */
 export const BUILTIN_AVATAR = 'builtin';
 
 function intOption(name: string, value: string, lo: number, hi: number): number {
@@ -42,11 +42,11 @@ function intOption(name: string, value: string, lo: number, hi: number): number 
   return n;
 }
 
-async function loadAvatar(file: string): Promise<{ avatar: Avatar; isDemo: boolean }> {
-  if (file === BUILTIN_AVATAR) return { avatar: makeDemoAvatar(), isDemo: true };
+async function loadAvatar(file: string): Promise<Avatar> {
+  if (file === BUILTIN_AVATAR) return loadBuiltinAvatar();
   const source = await openFileSource(file);
   try {
-    return { avatar: await readAvatar(source), isDemo: false };
+    return await readAvatar(source);
   } finally {
     await source.close();
   }
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .description('join a LiveKit room as a talking head: speak --audio, or serve a LiveKit Agents agent (lk.audio_stream avatar protocol)')
     .requiredOption('--url <ws-url>', 'LiveKit server URL (ws:// or wss://)')
     .requiredOption('--token <jwt>', 'access token for the avatar participant (for an agent: with the lk.publish_on_behalf attribute)')
-    .requiredOption('--avatar <file>', `avatar file (.r2t), or "${BUILTIN_AVATAR}" for the built-in demo head`)
+    .requiredOption('--avatar <file>', `avatar file (.r2t), or "${BUILTIN_AVATAR}" for the built-in avatar`)
     .option('--audio <wav>', 'speak this .wav instead of waiting for an agent')
     .option('--loop', 'with --audio: repeat it until stopped')
     .option('--backend <name>', 'auto (WebGPU when an adapter exists, else CPU) or cpu', 'auto')
@@ -76,16 +76,16 @@ export function register(program: Command): void {
       // Cheap checks first: a bad wav fails before the avatar is read or the GPU started.
       const wav = opts.audio ? readWav(await readInputFile(opts.audio, 'audio')) : null;
       if (wav && wav.samples.length < wav.sampleRate / 25) throw FormatError.input('audio', `expected at least 40 ms of speech, got ${wav.samples.length} samples`);
-      const { avatar, isDemo } = await loadAvatar(opts.avatar);
+      const avatar = await loadAvatar(opts.avatar);
       if (avatar.config.condition.numLandmarks !== NUM_LANDMARKS) throw new ConfigError(`avatar: expects ${avatar.config.condition.numLandmarks} landmarks, the generators predict ${NUM_LANDMARKS}`);
-      const { bytes, origin } = await resolveGeneratorBytes(isDemo ? null : avatar, opts.generator);
+      const { bytes, origin } = await resolveGeneratorBytes(avatar, opts.generator);
       const generator = generatorFromOnnx(bytes, `generator (${origin})`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
       const worker = await LiveKitAvatarWorker.start({
         url: opts.url,
         token: opts.token,
         avatar,
-        isDemo,
+        isDemo: false,
         generator,
         backend: opts.backend,
         renderMaxSide: renderSide,

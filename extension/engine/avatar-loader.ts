@@ -48,8 +48,8 @@ export async function loadAvatar(id: string | null): Promise<AvatarPayload> {
   try {
     bytes ??= await fromServiceWorker(id);
   } catch (e) {
-    return { id, bytes: null, problem: `The chosen avatar could not be loaded (${e instanceof Error ? e.message : String(e)}); showing the built-in demo head.` };
+    return { id, bytes: null, problem: `The chosen avatar could not be loaded (${e instanceof Error ? e.message : String(e)}); showing the built-in avatar.` };
   }
-  if (!bytes) return { id, bytes: null, problem: 'The chosen avatar is no longer stored; showing the built-in demo head.' };
+  if (!bytes) return { id, bytes: null, problem: 'The chosen avatar is no longer stored; showing the built-in avatar.' };
   return { id, bytes, problem: null };
 }

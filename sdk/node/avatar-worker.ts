@@ -68,7 +68,7 @@ export interface AvatarWorkerOptions {
   url: string;
   token: string;
   avatar: Avatar;
-  /** The built-in demo head (its landmark statistics come from its reference track). */
+  /** The hand-made test head of worker/avatar/synthetic.ts (its landmark statistics come from its reference track). */
   isDemo: boolean;
   generator: LandmarkGenerator;
   backend: 'auto' | 'cpu';

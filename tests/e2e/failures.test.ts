@@ -64,12 +64,12 @@ describe('failures the page and the popup survive', () => {
     await p.close();
   });
 
-  it('a chosen avatar that is no longer stored: the demo head renders and the popup names the problem', async () => {
+  it('a chosen avatar that is no longer stored: the built-in avatar renders and the popup names the problem', async () => {
     await h.setSettings({ avatarId: 'no-such-avatar' });
     const p = await page();
     const { index } = await liveCamera(p);
     const s = await statsUntil(p, index, (x) => /no longer stored/.test(x?.problem ?? ''));
-    expect(s?.problem).toMatch(/The chosen avatar is no longer stored; showing the built-in demo head\./);
+    expect(s?.problem).toMatch(/The chosen avatar is no longer stored; showing the built-in avatar\./);
     const before = s?.renders ?? 0;
     expect((await statsUntil(p, index, (x) => (x?.renders ?? 0) > before + 2))?.renders).toBeGreaterThan(before + 2);
     expect((await waitForProblem(popup, /no longer stored/)).problems.join(' ')).toMatch(/no longer stored/);
@@ -77,7 +77,7 @@ describe('failures the page and the popup survive', () => {
     await p.close();
   });
 
-  it('a corrupt stored avatar: the demo head renders and the popup says the file could not be read', async () => {
+  it('a corrupt stored avatar: the built-in avatar renders and the popup says the file could not be read', async () => {
     // Written straight into the store (the popup's import would have refused it): a file
     // damaged on disk after import.
     const id = await popup.evaluate(async () => {
@@ -101,7 +101,7 @@ describe('failures the page and the popup survive', () => {
     const p = await page();
     const { index } = await liveCamera(p);
     const s = await statsUntil(p, index, (x) => /could not be read/.test(x?.problem ?? ''));
-    expect(s?.problem).toMatch(/^The chosen avatar could not be read \(.+\); showing the built-in demo head\./);
+    expect(s?.problem).toMatch(/^The chosen avatar could not be read \(.+\); showing the built-in avatar\./);
     expect((await waitForProblem(popup, /could not be read/)).problems.join(' ')).toMatch(/could not be read/);
     await call(p, 'stop', index);
     await p.close();

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './helpers/app.ts';
 import { launch, type Harness } from './helpers/browser.ts';
-import { RENDER_SIDE, makeSpeechWav, mouthBoxOfRender, openedFrame, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
+import { RENDER_SIDE, makeSpeechWav, mouthBox, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
 
 const SETTINGS = { renderer: 'cpu', renderMaxSide: RENDER_SIDE, idleHeadMotion: false, idleBlinks: false } as const;
 
@@ -110,7 +110,7 @@ describe('the popup preview', () => {
       expect(centre[1]).toBeGreaterThan(centre[2]);
 
       // The mouth moves while the speech plays (the fake mic loops speech, then 4 s of silence).
-      const mouth = mouthBoxOfRender(closed, renderSteady(openedFrame(sil, 0.16)));
+      const mouth = mouthBox();
       const luma = await mouthLuma(popup, mouth, 12_000, 50);
       const range = Math.max(...luma) - Math.min(...luma);
       console.log(`[popup-preview] mouth luma range over 12 s: ${range.toFixed(1)}; status: ${await popup.textContent("#preview-status")}; problem: ${await popup.textContent("#preview-problem")}`);

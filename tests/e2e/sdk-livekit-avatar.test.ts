@@ -17,7 +17,7 @@ import { API_KEY, API_SECRET, startLiveKitServer, type LiveKitServer } from './h
 import { startAvatarForAgent } from '../../examples/livekit-agent-avatar.ts';
 import { Viewer } from './helpers/livekit-viewer.ts';
 import { SYLLABLES, halfPeakOnsets, makeSyllablesWav, median, pairOffsets } from './helpers/onsets.ts';
-import { RENDER_SIDE, holdResample, modelSignals, mouthBoxOfRender, openedFrame, renderSteady, silenceFrame, upsample25 } from './helpers/reference.ts';
+import { RENDER_SIDE, holdResample, modelSignals, mouthBox, renderSteady, silenceFrame, upsample25 } from './helpers/reference.ts';
 import { boxLuma, downscale, psnr } from './helpers/sdk-pixels.ts';
 
 let server: LiveKitServer;
@@ -25,7 +25,7 @@ let dir: string;
 let wav: string;
 const children: ChildProcess[] = [];
 const silenceRender = renderSteady(silenceFrame());
-const mouth = mouthBoxOfRender(silenceRender, renderSteady(openedFrame(silenceFrame(), 0.16)));
+const mouth = mouthBox();
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'r2t-lk-avatar-'));

@@ -15,7 +15,7 @@ import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { startLiveKitServer, type LiveKitServer } from './helpers/livekit-server.ts';
 import { Viewer } from './helpers/livekit-viewer.ts';
 import { SYLLABLES, halfPeakOnsets, makeSyllablesWav, median, pairOffsets } from './helpers/onsets.ts';
-import { RENDER_SIDE, holdResample, modelSignals, mouthBoxOfRender, openedFrame, renderSteady, silenceFrame, upsample25 } from './helpers/reference.ts';
+import { RENDER_SIDE, holdResample, modelSignals, mouthBox, renderSteady, silenceFrame, upsample25 } from './helpers/reference.ts';
 import { launchSdkBrowser, startSdkPageServer, type SdkPageServer } from './helpers/sdk-page.ts';
 import { boxLuma, downscale, psnr } from './helpers/sdk-pixels.ts';
 
@@ -36,7 +36,7 @@ let viewer: Viewer;
 const video: { t: number; luma: number; db: number; w: number; h: number }[] = [];
 const audio: [number, number][] = [];
 const silenceRender = renderSteady(silenceFrame());
-const mouth = mouthBoxOfRender(silenceRender, renderSteady(openedFrame(silenceFrame(), 0.16)));
+const mouth = mouthBox();
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'r2t-sdk-lk-'));

@@ -1,6 +1,5 @@
 /**
- * A procedural head (the main job renders the trained assets/avatars/builtin.r2t; the extension
- * still shows this head when no avatar is chosen): its weights are constructed by hand so that
+ * A procedural head for tests (what users see is the trained assets/avatars/builtin.r2t): its weights are constructed by hand so that
  * the real R2-Talker network (grid -> FiLM-conditioned sigma net -> colour net) renders it, and
  * its mouth opens with the inner-lip landmarks. It needs no training data, exercises every
  * stage of the renderer, and gives tests a face whose mouth region measurably changes with

@@ -4,7 +4,7 @@
  * Runs inside the render worker.
  *
  * Normalisation statistics, in order of preference: the avatar's own landmarkStats (what it
- * was trained with); for the built-in demo head, the statistics of its reference landmark
+ * was trained with); for the hand-made test head, the statistics of its reference landmark
  * track (its landmark convention is defined by that track); otherwise running statistics of
  * the landmarks the generator actually produces (per-number mean and std, updated every
  * rendered frame, std floored), so an avatar without stats still gets centred, unit-scale

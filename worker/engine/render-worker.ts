@@ -4,21 +4,22 @@
  * output frames. Driven through comlink by RemoteRenderer.
  */
 import * as Comlink from 'comlink';
-import { makeDemoAvatar } from '../avatar/synthetic.ts';
+import { fetchBuiltinAvatar } from '../avatar/builtin.ts';
 import { readAvatar } from '../avatar/reader.ts';
 import type { Avatar } from '../avatar/types.ts';
 import { AvatarRenderer, type RendererChoice, type RendererInfo } from './avatar-renderer.ts';
 import type { RenderInput, RenderedFrame } from './interfaces.ts';
 
 export interface RenderInit {
-  /** The .r2t file of the chosen avatar, or null for the built-in demo head. */
+  /** The .r2t file of the chosen avatar, or null for the built-in avatar (builtin.r2t beside this script). */
   avatarBytes: ArrayBuffer | null;
   choice: RendererChoice;
 }
 
 export interface RenderInitResult {
   info: RendererInfo;
-  isDemo: boolean;
+  /** True when the built-in avatar renders (none chosen, or the chosen one was unreadable). */
+  isBuiltin: boolean;
   /** The avatar's embedded landmark generator (ONNX bytes), or null. */
   generator: Uint8Array | null;
   /** Why the chosen avatar is not the one rendering (corrupt file), or null. */
@@ -40,13 +41,13 @@ export interface RenderWorkerApi {
 
 let renderer: AvatarRenderer | null = null;
 
-async function load(bytes: ArrayBuffer | null): Promise<{ avatar: Avatar; isDemo: boolean; problem: string | null }> {
-  if (!bytes) return { avatar: makeDemoAvatar(), isDemo: true, problem: null };
+async function load(bytes: ArrayBuffer | null): Promise<{ avatar: Avatar; isBuiltin: boolean; problem: string | null }> {
+  if (!bytes) return { avatar: await fetchBuiltinAvatar(self.location.href), isBuiltin: true, problem: null };
   try {
-    return { avatar: await readAvatar(new Uint8Array(bytes)), isDemo: false, problem: null };
+    return { avatar: await readAvatar(new Uint8Array(bytes)), isBuiltin: false, problem: null };
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    return { avatar: makeDemoAvatar(), isDemo: true, problem: `The chosen avatar could not be read (${detail}); showing the built-in demo head.` };
+    return { avatar: await fetchBuiltinAvatar(self.location.href), isBuiltin: true, problem: `The chosen avatar could not be read (${detail}); showing the built-in avatar.` };
   }
 }
 
@@ -54,9 +55,10 @@ const api: RenderWorkerApi = {
   async init(params) {
     renderer?.destroy();
     renderer = null;
-    const { avatar, isDemo, problem } = await load(params.avatarBytes);
-    renderer = await AvatarRenderer.create(avatar, isDemo, params.choice);
-    return { info: renderer.info, isDemo, generator: avatar.generator, avatarProblem: problem };
+    const { avatar, isBuiltin, problem } = await load(params.avatarBytes);
+    // The built-in avatar carries its landmark statistics, so no demo track is needed.
+    renderer = await AvatarRenderer.create(avatar, false, params.choice);
+    return { info: renderer.info, isBuiltin, generator: avatar.generator, avatarProblem: problem };
   },
   async render(input) {
     if (!renderer) throw new Error('render worker: init() first');

@@ -1,6 +1,6 @@
 /**
  * Chooses the frame source and landmark source for the engine: the chosen avatar (bytes
- * handed in by the engine page, or the built-in demo head) rendered in the render worker,
+ * handed in by the engine page, or the built-in avatar, builtin.r2t) rendered in the render worker,
  * driven by the speech path (mic -> features -> the avatar's own landmark generator, or the
  * bundled default one). Every degradation is named in `problem` for the popup.
  */

@@ -1,32 +1,35 @@
 /**
  * What the far end should see, computed in Node with the engine's own code: the built-in
- * demo head rendered by the CPU reference at 64x64 (the size the e2e tests render at), its
- * mouth box, the speech fixture (espeak-ng), and signal tools for measuring A/V offsets.
+ * avatar (assets/avatars/builtin.r2t, what the engine shows when no avatar is chosen) rendered
+ * by the CPU reference at 64x64 (the size the e2e tests render at), its mouth box, the speech
+ * fixture (espeak-ng), and signal tools for measuring A/V offsets.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { demoLandmarkTrack, makeDemoAvatar } from '../../../worker/avatar/synthetic.ts';
+import { loadBuiltinAvatar } from '../../../worker/avatar/builtin.node.ts';
 import { readWav } from '../../../worker/io/wav.ts';
 import { generatorFromOnnx } from '../../../worker/landmarks/onnx-export.ts';
 import { predictLandmarks } from '../../../worker/landmarks/stream.ts';
 import { computeFilm, LandmarkConditioner } from '../../../worker/model/conditioning.ts';
 import { CpuRenderer, toRgba8 } from '../../../worker/model/cpu-renderer.ts';
-import { landmarkStatistics, normaliseClamp } from '../../../worker/model/landmarks.ts';
-import { DEFAULT_EYE, smoothPoses } from '../../../worker/model/poses.ts';
+import { normaliseClamp } from '../../../worker/model/landmarks.ts';
+import { smoothEye, smoothPoses } from '../../../worker/model/poses.ts';
 import { loadModelWeights } from '../../../worker/model/weights.ts';
 import { downscaleAvatar } from '../../../worker/engine/cpu-reference-renderer.ts';
+import { lipsBox, speechExtremes } from '../../helpers/builtin-mouth.ts';
 import { ROOT } from './browser.ts';
 
 export const RENDER_SIDE = 64;
 const NUMBERS = 204;
 
-const avatar = downscaleAvatar(makeDemoAvatar(), 256 / RENDER_SIDE);
+const builtin = await loadBuiltinAvatar();
+const avatar = downscaleAvatar(builtin, builtin.camera.width / RENDER_SIDE);
 const weights = loadModelWeights(avatar);
-const stats = { ...landmarkStatistics(demoLandmarkTrack(100), 100, NUMBERS), frames: 100 };
+const stats = builtin.landmarkStats!;
 const generator = generatorFromOnnx(new Uint8Array(readFileSync(path.join(ROOT, 'assets/generator/default.onnx'))));
 
-/** The demo head at 64x64 for a constant landmark frame (what a steady input converges to). */
+/** The built-in avatar at 64x64 for a constant landmark frame (what a steady input converges to), first pose, eyes as the engine shows them without blinks. */
 export function renderSteady(frame: Float32Array): Uint8ClampedArray {
   const window = weights.config.condition.window;
   const points = new Float32Array(window * NUMBERS);
@@ -36,9 +39,15 @@ export function renderSteady(frame: Float32Array): Uint8ClampedArray {
   const cond = new LandmarkConditioner(weights, stats);
   const { film1, film2 } = computeFilm(weights, cond.code(points));
   const poses = avatar.tensors.get('poses')!.data as Float32Array;
-  const pose = smoothPoses(poses, poses.length / 16, 3).slice(0, 16);
-  const r = new CpuRenderer(weights, avatar.camera).render({ film1, film2, pose, eye: DEFAULT_EYE });
+  const eye = smoothEye(avatar.tensors.get('eye')?.data as Float32Array | undefined, poses.length / 16, 0);
+  const r = new CpuRenderer(weights, avatar.camera).render({ film1, film2, pose: firstPose(), eye });
   return toRgba8(r.image, r.width, r.height);
+}
+
+/** The pose the engine shows without idle head motion: the first of the smoothed track. */
+function firstPose(): Float32Array {
+  const poses = avatar.tensors.get('poses')!.data as Float32Array;
+  return smoothPoses(poses, poses.length / 16, 3).slice(0, 16);
 }
 
 /** The generator's (retargeted) landmarks for `seconds` of digital silence: its last frame. */
@@ -47,14 +56,12 @@ export function silenceFrame(seconds = 2): Float32Array {
   return r.landmarks.slice((r.frames - 1) * NUMBERS, r.frames * NUMBERS);
 }
 
-/** The silence frame with the inner lips opened by `open` (the demo's landmark convention). */
-export function openedFrame(base: Float32Array, open: number): Float32Array {
-  const f = Float32Array.from(base);
-  for (let lm = 0; lm < 68; lm++) {
-    if ((lm >= 61 && lm <= 63) || (lm >= 49 && lm <= 53)) f[lm * 3 + 1] += open / 2;
-    if ((lm >= 65 && lm <= 67) || (lm >= 55 && lm <= 59)) f[lm * 3 + 1] -= open / 2;
-  }
-  return f;
+/**
+ * The generator's widest mouth on the bundled sentence: a speech-shaped opening (jaw and chin
+ * following the lips), as the avatar's conditioning saw in training.
+ */
+export function widestFrame(): Float32Array {
+  return speechExtremes(stats).open;
 }
 
 export interface Box {
@@ -64,23 +71,36 @@ export interface Box {
   y1: number;
 }
 
-/** Bounding box (fractions of the 64x64 render) of the pixels an open mouth changes. */
-export function mouthBoxOfRender(closed: Uint8ClampedArray, open: Uint8ClampedArray): Box {
-  let x0 = RENDER_SIDE, y0 = RENDER_SIDE, x1 = -1, y1 = -1;
+/**
+ * The lips' box (fractions of the 64x64 render) around the silent and the widest mouth, from
+ * the avatar's own landmarks: the pixels an opening changes also include the jaw line moving,
+ * which is not the mouth. Throws unless the widest mouth darkens the box (the open mouth is a
+ * dark band, which is what the lip-sync tests measure).
+ */
+export function mouthBox(): Box {
+  const sil = silenceFrame();
+  const open = widestFrame();
+  const px = lipsBox([sil, open], firstPose(), avatar.camera);
+  const box = { x0: px.x0 / RENDER_SIDE, y0: px.y0 / RENDER_SIDE, x1: px.x1 / RENDER_SIDE, y1: px.y1 / RENDER_SIDE };
+  const drop = boxLumaOfRender(renderSteady(sil), box) - boxLumaOfRender(renderSteady(open), box);
+  if (!(drop > 5)) throw new Error(`the widest mouth darkens the lips box by ${drop.toFixed(1)} levels: the built-in avatar is not what the reference thinks`);
+  return box;
+}
+
+/** Mean luma (0..255) of a 64x64 render inside a box given in fractions. */
+export function boxLumaOfRender(rgba: Uint8ClampedArray, b: Box): number {
+  let sum = 0;
+  let n = 0;
   for (let y = 0; y < RENDER_SIDE; y++) {
     for (let x = 0; x < RENDER_SIDE; x++) {
+      const [u, v] = [(x + 0.5) / RENDER_SIDE, (y + 0.5) / RENDER_SIDE];
+      if (u < b.x0 || u > b.x1 || v < b.y0 || v > b.y1) continue;
       const i = (y * RENDER_SIDE + x) * 4;
-      const d = Math.abs(closed[i] - open[i]) + Math.abs(closed[i + 1] - open[i + 1]) + Math.abs(closed[i + 2] - open[i + 2]);
-      if (d > 30) {
-        x0 = Math.min(x0, x);
-        y0 = Math.min(y0, y);
-        x1 = Math.max(x1, x + 1);
-        y1 = Math.max(y1, y + 1);
-      }
+      sum += 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2];
+      n++;
     }
   }
-  if (x1 < 0) throw new Error('the open mouth changes no pixel: the demo head is not what the reference thinks');
-  return { x0: x0 / RENDER_SIDE, y0: y0 / RENDER_SIDE, x1: x1 / RENDER_SIDE, y1: y1 / RENDER_SIDE };
+  return n === 0 ? NaN : sum / n;
 }
 
 /** Maps a box of the square render to the output frame, which shows it scaled to cover (cropped). */

@@ -13,7 +13,7 @@ import { EXTENSION_DIR, ROOT, ensureBuilt } from './browser.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** What an app copies from dist/extension/ next to its page (sdk/README.md). */
-export const ENGINE_FILES = ['engine-worker.js', 'render-worker.js', 'mic-tap.js', 'default-generator.bin'];
+export const ENGINE_FILES = ['engine-worker.js', 'render-worker.js', 'mic-tap.js', 'default-generator.bin', 'builtin.r2t'];
 
 export interface SdkPageServer {
   url: string;
@@ -50,7 +50,7 @@ export async function startSdkPageServer(headers: Record<string, string> = {}): 
     };
     if (p === '/' || p === '/index.html') return send(html, 'text/html; charset=utf-8');
     if (p === '/app.js') return send(js, 'text/javascript; charset=utf-8');
-    const engine = /^\/engine\/([a-z-]+\.(?:js|bin))$/.exec(p);
+    const engine = /^\/engine\/([a-z-]+\.(?:js|bin|r2t))$/.exec(p);
     if (engine && ENGINE_FILES.includes(engine[1]!)) {
       return send(readFileSync(path.join(EXTENSION_DIR, engine[1]!)), engine[1]!.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'application/octet-stream');
     }

@@ -20,7 +20,7 @@ export interface EngineOptions {
 /** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */
 export interface AvatarPayload {
   id: string | null;
-  /** The .r2t bytes, or null for the built-in demo head. */
+  /** The .r2t bytes, or null for the built-in avatar (builtin.r2t). */
   bytes: ArrayBuffer | null;
   /** Why the chosen avatar is not available (deleted, unreadable storage), or null. */
   problem: string | null;

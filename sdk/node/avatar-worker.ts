@@ -61,7 +61,7 @@ const MAX_FACE_LEAD_MS = 1500;
  * interval leaves the least room for error. 40 ms keeps the face a little early, the side the
  * lip-sync window (+45 / -125 ms) tolerates.
  */
-const AUDIO_PATH_MS = 40;
+export const AUDIO_PATH_MS = 40;
 const STATS_EVERY_MS = 2000;
 
 export interface AvatarWorkerOptions {

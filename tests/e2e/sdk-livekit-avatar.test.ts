@@ -15,6 +15,7 @@ import { resample } from '../../worker/audio/resample.ts';
 import { ROOT } from './helpers/browser.ts';
 import { API_KEY, API_SECRET, startLiveKitServer, type LiveKitServer } from './helpers/livekit-server.ts';
 import { startAvatarForAgent } from '../../examples/livekit-agent-avatar.ts';
+import { AUDIO_PATH_MS } from '../../sdk/node/avatar-worker.ts';
 import { Viewer } from './helpers/livekit-viewer.ts';
 import { SYLLABLES, halfPeakOnsets, makeSyllablesWav, median, pairOffsets } from './helpers/onsets.ts';
 import { RENDER_SIDE, holdResample, modelSignals, mouthBox, renderSteady, silenceFrame, upsample25 } from './helpers/reference.ts';
@@ -153,8 +154,10 @@ describe('r2talker livekit-avatar', () => {
       expect(offset).toBeGreaterThanOrEqual(-125);
       // The worker reports its own A/V figures: how far ahead of the voice it renders the face
       // (render time + half the frame interval, so each frame is centred on its time on
-      // screen), and the audio-to-face offset that leaves it (network excluded), in the window.
-      expect(Number(attrs['r2talker.face_lead_ms'])).toBeGreaterThanOrEqual(Number(attrs['r2talker.render_ms']));
+      // screen, less the voice's extra path to the viewer), and the audio-to-face offset that
+      // leaves it (network excluded), in the window. At 17 renders/s half an interval is under
+      // that allowance, so the lead is not bounded by the render time alone.
+      expect(Number(attrs['r2talker.face_lead_ms'])).toBeGreaterThanOrEqual(Number(attrs['r2talker.render_ms']) - AUDIO_PATH_MS);
       expect(Number(attrs['r2talker.av_lag_ms'])).toBeLessThanOrEqual(45);
       expect(Number(attrs['r2talker.av_lag_ms'])).toBeGreaterThanOrEqual(-125);
     } finally {

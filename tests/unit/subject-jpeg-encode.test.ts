@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { imageEncoderWithJpeg } from '../../extension/prepare/image-encoder.ts';
-import { nodeImageCodec } from '../../worker/subject/images.node.ts';
+import { nodeImageCodec, nodePrepareCodec } from '../../worker/subject/images.node.ts';
 import { encodeRgbJpegJs } from '../../worker/subject/jpeg-encode.ts';
 import { turboJpegEncoder, TURBO_JPEG_WASM } from '../../worker/subject/jpeg-turbo.ts';
 import { readImageHeader } from '../../worker/subject/images.ts';
@@ -44,7 +44,7 @@ describe('subject JPEG encoding', () => {
     const [w, h] = [203, 157];
     const rgb = pattern(w, h);
     for (const quality of [75, 95]) {
-      const jpg = nodeImageCodec.encodeJpeg({ width: w, height: h, channels: 3, data: rgb }, quality);
+      const jpg = nodePrepareCodec.encodeJpeg({ width: w, height: h, channels: 3, data: rgb }, quality);
       expect(frameHeader(jpg)).toEqual({ marker: 0xc0, sampling: [0x11, 0x11, 0x11] });
       expect(readImageHeader(jpg, 'jpg')).toMatchObject({ format: 'jpeg', width: w, height: h });
       // Read back by the trainers' loader (jpeg-js).
@@ -58,22 +58,22 @@ describe('subject JPEG encoding', () => {
   });
 
   it('encodes frame after frame of different sizes with one encoder, and refuses a wrong buffer', () => {
-    const a = nodeImageCodec.encodeJpeg({ width: 64, height: 48, channels: 3, data: pattern(64, 48) }, 90);
-    const b = nodeImageCodec.encodeJpeg({ width: 17, height: 31, channels: 3, data: pattern(17, 31) }, 90);
-    const a2 = nodeImageCodec.encodeJpeg({ width: 64, height: 48, channels: 3, data: pattern(64, 48) }, 90);
+    const a = nodePrepareCodec.encodeJpeg({ width: 64, height: 48, channels: 3, data: pattern(64, 48) }, 90);
+    const b = nodePrepareCodec.encodeJpeg({ width: 17, height: 31, channels: 3, data: pattern(17, 31) }, 90);
+    const a2 = nodePrepareCodec.encodeJpeg({ width: 64, height: 48, channels: 3, data: pattern(64, 48) }, 90);
     expect(readImageHeader(b, 'b')).toMatchObject({ width: 17, height: 31 });
     expect(Array.from(a2)).toEqual(Array.from(a));
-    expect(() => nodeImageCodec.encodeJpeg({ width: 8, height: 8, channels: 3, data: new Uint8Array(10) }, 90)).toThrow(/192 bytes \(8x8x3\)/);
+    expect(() => nodePrepareCodec.encodeJpeg({ width: 8, height: 8, channels: 3, data: new Uint8Array(10) }, 90)).toThrow(/192 bytes \(8x8x3\)/);
   });
 
   it('writes a JPEG larger than the raw pixels (noise at quality 100) and keeps encoding after it', () => {
     const [w, h] = [64, 48];
     let seed = 7;
     const noise = new Uint8Array(w * h * 3).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255);
-    const big = nodeImageCodec.encodeJpeg({ width: w, height: h, channels: 3, data: noise }, 100);
+    const big = nodePrepareCodec.encodeJpeg({ width: w, height: h, channels: 3, data: noise }, 100);
     expect(big.length).toBeGreaterThan(noise.length);
     expect(psnr(nodeImageCodec.decode(big, 'big.jpg').data, noise)).toBeGreaterThan(40);
-    const next = nodeImageCodec.encodeJpeg({ width: w, height: h, channels: 3, data: pattern(w, h) }, 95);
+    const next = nodePrepareCodec.encodeJpeg({ width: w, height: h, channels: 3, data: pattern(w, h) }, 95);
     expect(frameHeader(next).marker).toBe(0xc0);
     expect(psnr(nodeImageCodec.decode(next, 'next.jpg').data, pattern(w, h))).toBeGreaterThan(38);
   });
@@ -82,6 +82,6 @@ describe('subject JPEG encoding', () => {
     const wasm = readFileSync(createRequire(import.meta.url).resolve(`${TURBO_JPEG_WASM.pkg}/wasm`));
     const worker = imageEncoderWithJpeg(turboJpegEncoder(new WebAssembly.Module(wasm)));
     const img = { width: 120, height: 90, channels: 3 as const, data: pattern(120, 90) };
-    expect(Array.from(worker.encodeJpeg(img, 95))).toEqual(Array.from(nodeImageCodec.encodeJpeg(img, 95)));
+    expect(Array.from(worker.encodeJpeg(img, 95))).toEqual(Array.from(nodePrepareCodec.encodeJpeg(img, 95)));
   });
 });

@@ -1,10 +1,10 @@
-/** ImageCodec for Node: pngjs (PNG, lossless, alpha kept when present), jpeg-js (JPEG decoding)
- * and libjpeg-turbo's wasm (JPEG encoding, see jpeg-turbo.ts). */
+/** ImageCodecs for Node: pngjs (PNG, lossless, alpha kept when present), jpeg-js (JPEG), and for
+ * `prepare` the same with libjpeg-turbo's wasm encoding its JPEGs (nodePrepareCodec). */
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { RgbJpegEncode } from './jpeg-encode.ts';
+import { encodeRgbJpegJs, type RgbJpegEncode } from './jpeg-encode.ts';
 import { turboJpegEncoder, TURBO_JPEG_WASM } from './jpeg-turbo.ts';
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
@@ -77,9 +77,26 @@ export const nodeImageCodec: ImageCodec = {
   },
 
   encodeJpeg(img, quality) {
-    checkImage(img, 'jpeg');
-    if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
-    if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-    return encodeTurbo(img.data, img.width, img.height, quality);
+    return checkedJpeg(img, quality, encodeRgbJpegJs);
+  },
+};
+
+function checkedJpeg(img: SubjectImage, quality: number, encode: RgbJpegEncode): Uint8Array {
+  checkImage(img, 'jpeg');
+  if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
+  return encode(img.data, img.width, img.height, quality);
+}
+
+/**
+ * What `prepare` writes subjects with: JPEG through libjpeg-turbo (~4-7x faster at 512 px, the
+ * write stage's largest cost). The other writers (synth-subject, tests' fixtures) keep jpeg-js:
+ * their subjects' bytes, and the training results pinned on them, stay as they were
+ * (tests/unit/nerf-train.test.ts's mouth check moves from pass to fail on the turbo bytes).
+ */
+export const nodePrepareCodec: ImageCodec = {
+  ...nodeImageCodec,
+  encodeJpeg(img, quality) {
+    return checkedJpeg(img, quality, encodeTurbo);
   },
 };

@@ -298,20 +298,7 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
         used++;
       }
       if (used < MIN_USED) return { pose: init, rms: Infinity, used };
-      // Gain and offset: least squares of the frame against the reference.
-      let sx = 0;
-      let sy = 0;
-      let sxx = 0;
-      let sxy = 0;
-      for (let s = 0; s < used; s++) {
-        sx += refs[s];
-        sy += obs[s];
-        sxx += refs[s] * refs[s];
-        sxy += refs[s] * obs[s];
-      }
-      const den = used * sxx - sx * sx;
-      const gain = den > 1e-9 ? (used * sxy - sx * sy) / den : 1;
-      const off = (sy - gain * sx) / used;
+      const { gain, off } = gainOffset(refs, obs, used);
       for (let s = 0; s < used; s++) res[s] = obs[s] - gain * refs[s] - off;
       for (let s = 0; s < used; s++) absRes[s] = Math.abs(res[s]);
       const sigma = Math.max(1, 1.4826 * select(absRes, used, used >> 1));
@@ -377,6 +364,29 @@ export function photometricCost(tex: FaceTexture, refVals: Float64Array, img: Gr
   }
   const used = obs.length;
   if (used < MIN_USED) return { cost: Infinity, used, sigma: Infinity };
+  const { gain, off } = gainOffset(refs, obs, used);
+  const abs = obs.map((o, s) => Math.abs(o - gain * refs[s] - off));
+  let cost = 0;
+  for (const e of abs) cost += e <= scale ? 0.5 * e * e : scale * (e - 0.5 * scale);
+  // Samples the pose does not see count as a residual of 3 scales, over every sample the
+  // reference has: a mean over the seen ones alone would favour poses (and focals) that turn
+  // the hard, grazing samples out of view.
+  let total = 0;
+  for (let s = 0; s < n; s++) if (!Number.isNaN(refVals[s])) total++;
+  cost += (total - used) * 2.5 * scale * scale;
+  const sorted = Float64Array.from(abs).sort();
+  return { cost: cost / total, used, sigma: 1.4826 * sorted[used >> 1] };
+}
+
+/**
+ * The frame's lighting against the reference: least-squares gain and offset of the first
+ * `used` observed samples on the reference values (gain 1 when the reference is flat).
+ */
+function gainOffset(
+  refs: ArrayLike<number>,
+  obs: ArrayLike<number>,
+  used: number,
+): { gain: number; off: number } {
   let sx = 0;
   let sy = 0;
   let sxx = 0;
@@ -389,16 +399,5 @@ export function photometricCost(tex: FaceTexture, refVals: Float64Array, img: Gr
   }
   const den = used * sxx - sx * sx;
   const gain = den > 1e-9 ? (used * sxy - sx * sy) / den : 1;
-  const off = (sy - gain * sx) / used;
-  const abs = obs.map((o, s) => Math.abs(o - gain * refs[s] - off));
-  let cost = 0;
-  for (const e of abs) cost += e <= scale ? 0.5 * e * e : scale * (e - 0.5 * scale);
-  // Samples the pose does not see count as a residual of 3 scales, over every sample the
-  // reference has: a mean over the seen ones alone would favour poses (and focals) that turn
-  // the hard, grazing samples out of view.
-  let total = 0;
-  for (let s = 0; s < n; s++) if (!Number.isNaN(refVals[s])) total++;
-  cost += (total - used) * 2.5 * scale * scale;
-  const sorted = Float64Array.from(abs).sort();
-  return { cost: cost / total, used, sigma: 1.4826 * sorted[used >> 1] };
+  return { gain, off: (sy - gain * sx) / used };
 }

@@ -124,6 +124,8 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       // The trainer's WebGPU backend falls back to the Node `webgpu` package (native Dawn) when
       // there is no navigator.gpu; the browser bundles never take that path.
       alias: { webgpu: false },
+      // libjpeg-turbo's Emscripten glue requires these only on its Node path.
+      fallback: { fs: false, path: false },
     },
     module: {
       rules: [

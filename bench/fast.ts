@@ -14,6 +14,9 @@
  * R2T_FAST_EVERY (default 5) compares every k-th frame with exact (fast mode renders every frame:
  * it carries state from frame to frame); R2T_FAST_AVATARS (default builtin,bench,demo);
  * R2T_FAST_OPTIONS: JSON of FastModeOptions to try instead of the defaults.
+ * Then, per avatar, the CPU fallback's partial frames (speech-region.ts) at R2T_FAST_PARTIAL_SIZE
+ * (default 64, the fallback's render side; 0 skips): the same speech at a held pose (what the
+ * fallback renders between its pose steps), partial fast frames vs full fast frames vs exact.
  * The WebGPU fast mode's figures come from bench/fast-gpu.ts (also in npm run bench).
  */
 import { loadBuiltinAvatar } from '../worker/avatar/builtin.node.ts';
@@ -24,6 +27,7 @@ import { surfacePoints } from '../worker/model/fast-reproject.ts';
 import { officialAvatar } from '../tests/helpers/webgpu-avatar.ts';
 import { avatarSequence, demoMouthPixels, mouthPixelsOf, mouthPoints, psnr, resizeAvatar, speechOpening, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
 import { frameMacs } from './measure.ts';
+import { lipFilms } from '../worker/model/speech-region.ts';
 
 const size = Number(process.env.R2T_FAST_SIZE ?? 128);
 const seconds = Number(process.env.R2T_FAST_SECONDS ?? 10);
@@ -42,12 +46,12 @@ for (const nm of names) {
 const n = Math.max(2, Math.round(seconds * 25));
 const fastOptions = JSON.parse(process.env.R2T_FAST_OPTIONS ?? '{}') as Partial<FastModeOptions>;
 
-async function sequenceFor(name: string): Promise<{ seq: TalkingSequence; mouth: (pose: Float32Array) => number[]; label: string }> {
+async function sequenceFor(name: string, side: number): Promise<{ seq: TalkingSequence; mouth: (pose: Float32Array) => number[]; label: string }> {
   if (name === 'demo') {
-    const seq = talkingSequence(size, n);
+    const seq = talkingSequence(side, n);
     return { seq, mouth: (pose) => demoMouthPixels(pose, seq.avatar.camera), label: 'demo head (procedural, semi-transparent)' };
   }
-  const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), size) : officialAvatar({ size });
+  const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), side) : officialAvatar({ size: side });
   const seq = avatarSequence(av, n);
   // The mouth: where an open and a closed mouth differ at the first pose, as surface points.
   let tOpen = 0;
@@ -67,7 +71,7 @@ async function sequenceFor(name: string): Promise<{ seq: TalkingSequence; mouth:
 }
 
 for (const name of names) {
-  const { seq, mouth, label } = await sequenceFor(name);
+  const { seq, mouth, label } = await sequenceFor(name, size);
   const exact = new CpuRenderer(seq.weights, seq.avatar.camera);
   const fast = new FastCpuRenderer(seq.weights, seq.avatar.camera, fastOptions);
   const t = seq.weights.torso;
@@ -127,4 +131,70 @@ for (const name of names) {
   console.log(`PSNR fast vs exact: sequence ${meanPsnr.toFixed(2)} dB, worst frame ${minPsnr.toFixed(2)} dB (target >= 38); mouth region worst frame ${minMouth.toFixed(2)} dB at frame ${worstMouthFrame} (target >= 35)`);
   console.log(`rays marched by fast mode: ${((100 * marched) / compared / (size * size)).toFixed(1)}% of pixels (the rest interpolated from agreeing, quiet neighbours)`);
   console.log(`CPU wall time per frame: exact ${(msExact / compared).toFixed(0)} ms, fast ${(msFast / compared).toFixed(0)} ms -> ratio fast/exact ${(msFast / msExact).toFixed(3)} (${(1000 / (msFast / compared)).toFixed(2)} frames/s fast on one JS thread)`);
+}
+
+const partialSize = Number(process.env.R2T_FAST_PARTIAL_SIZE ?? 64);
+if (!(Number.isInteger(partialSize) && (partialSize === 0 || (partialSize >= 16 && partialSize <= 1024)))) {
+  console.error(`bench/fast.ts: R2T_FAST_PARTIAL_SIZE must be 0 or an integer 16..1024, got ${partialSize}`);
+  process.exit(2);
+}
+for (const name of partialSize > 0 ? names : []) {
+  const { seq, mouth, label } = await sequenceFor(name, partialSize);
+  const pose = seq.frames[0].pose;
+  const frames = seq.frames.map((f) => ({ ...f, pose }));
+  const cam = seq.avatar.camera;
+  const exact = new CpuRenderer(seq.weights, cam);
+  const full = new FastCpuRenderer(seq.weights, cam, { ...fastOptions, refreshPeriod: 0 });
+  const part = new FastCpuRenderer(seq.weights, cam, fastOptions);
+  // Only the lip rows of the statistics matter (lipFilms opens them by +-1.5 of their own std).
+  const numbers = seq.weights.config.condition.numLandmarks * 3;
+  const stats = seq.avatar.landmarkStats ?? { mean: new Float32Array(numbers), std: new Float32Array(numbers).fill(1) };
+  let t0 = performance.now();
+  const { closed, open } = lipFilms(seq.weights, stats);
+  try {
+    part.setSpeechRegion(part.findSpeechRegion(closed, open, pose, frames[0].eye));
+  } catch (e) {
+    // The bench avatar's random weights: its lips move no pixel, so the fallback renders it in full.
+    if (!(e instanceof RangeError)) throw e;
+    console.log(`\npartial fast frames: ${label}: ${e.message}; every frame stays full`);
+    continue;
+  }
+  const probeMs = performance.now() - t0;
+  const mask = mouth(pose);
+  let msFull = 0;
+  let msPart = 0;
+  let macsFull = 0;
+  let macsPart = 0;
+  let partial = 0;
+  let sumMse = 0;
+  let minPsnr = Infinity;
+  let minMouth = Infinity;
+  let compared = 0;
+  for (let i = 0; i < n; i++) {
+    t0 = performance.now();
+    const f = full.render(frames[i]);
+    const fMs = performance.now() - t0;
+    t0 = performance.now();
+    const p = part.render(frames[i]);
+    const pMs = performance.now() - t0;
+    // Frame 0 is full in both: the ratios are over the frames after it.
+    if (i > 0) {
+      msFull += fMs;
+      msPart += pMs;
+      macsFull += f.stats.macs;
+      macsPart += p.stats.macs;
+      if (p.stats.partial) partial++;
+    }
+    if (i % every !== 0) continue;
+    const e = exact.render(frames[i]);
+    const q = psnr(p.image, e.image);
+    sumMse += q === Infinity ? 0 : 10 ** (-q / 10);
+    minPsnr = Math.min(minPsnr, q);
+    minMouth = Math.min(minMouth, psnr(p.image, e.image, mask));
+    compared++;
+  }
+  console.log(`\npartial fast frames at a held pose (CPU fallback), CPU reference: ${label} ${partialSize}x${partialSize}, ${n} frames of speech; region found in ${probeMs.toFixed(0)} ms; ${partial}/${n - 1} frames partial`);
+  console.log(`multiply-adds per frame partial/full fast ${(macsPart / macsFull).toFixed(3)} (${(macsPart / (n - 1) / 1e6).toFixed(2)} M vs ${(macsFull / (n - 1) / 1e6).toFixed(2)} M, head and torso nets)`);
+  console.log(`PSNR partial vs exact: sequence ${(-10 * Math.log10(sumMse / compared)).toFixed(2)} dB, worst frame ${minPsnr.toFixed(2)} dB; mouth region worst frame ${minMouth.toFixed(2)} dB`);
+  console.log(`CPU wall time per frame: full fast ${(msFull / (n - 1)).toFixed(1)} ms, partial ${(msPart / (n - 1)).toFixed(1)} ms -> ratio partial/full ${(msPart / msFull).toFixed(3)}`);
 }

@@ -19,6 +19,7 @@
 import { ConfigError } from '../worker/errors.ts';
 import { audioToMel, resampledLength } from '../worker/audio/features.ts';
 import { MEL } from '../worker/audio/mel.ts';
+import { DEFAULT_GATE, OnlineMvn, priorFromFrames } from '../worker/audio/online-norm.ts';
 import { LANDMARK_DIM, MEL_PER_FRAME, createGenerator, makeRng, melFramesFor, melStart, validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../worker/landmarks/model.ts';
 import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { Adam, type AdamState } from './adam.ts';
@@ -103,6 +104,13 @@ export interface TrainOptions {
   closureLoss: 'frames' | 'best';
   /** weight of the frame-to-frame change of the outputs on frames whose target is at rest (0 = off) */
   stillWeight: number;
+  /**
+   * train on online-normalised features (worker/audio/online-norm.ts) with this time constant
+   * and prior weight in seconds; the prior is the training part's own statistics. null: the
+   * features of `init` (raw log-mel from scratch). Switching a raw-feature `init` to it resets
+   * featMean/featScale to identity, as the normalised features are already z-scored.
+   */
+  featureNorm: { tau: number; priorSeconds: number } | null;
   /** stop after this many optimiser steps (tests) */
   maxSteps: number;
   onProgress?: (p: TrainProgress) => void;
@@ -129,6 +137,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   closureRadius: 1,
   closureLoss: 'frames',
   stillWeight: 0,
+  featureNorm: null,
   maxSteps: Number.POSITIVE_INFINITY,
 };
 
@@ -471,6 +480,8 @@ export class GeneratorTraining {
     for (const a of [g.featMean, g.featScale, g.outMean, g.outScale]) for (const v of new Uint32Array(Float32Array.from(a).buffer)) mix(v);
     const o = this.options;
     for (const v of [this.steps, this.segments.length, o.seed, o.batch, o.segmentFrames, ...g.layers.map((l) => l.weight.length)]) mix(v);
+    // Only normalised runs mix it in, so raw-feature checkpoints keep their fingerprints.
+    if (g.featureNorm && g.featureNorm.kind !== 'none') for (const ch of JSON.stringify(g.featureNorm)) mix(ch.charCodeAt(0));
     return h.toString(16).padStart(8, '0');
   }
 }
@@ -503,6 +514,19 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
   if (!(o.tones >= 0 && o.tones <= 0.5 && o.nonSpeech + o.quietRoom + o.tones <= 0.5)) throw new ConfigError(`train.tones: expected 0..0.5 with nonSpeech + quietRoom + tones <= 0.5, got ${o.tones}`);
   if (o.tones > 0 && o.space !== 'template') throw new ConfigError('train.tones: needs space "template" (the rest pose is the zero offset there)');
   if (o.nonSpeech > 0 && o.space !== 'template') throw new ConfigError('train.nonSpeech: needs space "template" (the rest pose is the zero offset there)');
+  const normalised = o.featureNorm !== null || (o.init?.featureNorm !== undefined && o.init.featureNorm.kind !== 'none');
+  if (o.featureNorm !== null) {
+    const f = o.featureNorm;
+    if (!(f.tau >= 0.1 && f.tau <= 600)) throw new ConfigError(`train.featureNorm.tau: expected 0.1..600 s, got ${f.tau}`);
+    if (!(f.priorSeconds >= 0 && f.priorSeconds <= 600)) throw new ConfigError(`train.featureNorm.priorSeconds: expected 0..600 s, got ${f.priorSeconds}`);
+  }
+  // These augmentations edit raw log-mel (gain, loudness-matched hum, room noise); on online-
+  // normalised features they would not be the channel they pretend to be.
+  if (normalised) {
+    for (const [k, on] of [['gainDb', o.gainDb > 0], ['augment', o.augment.probability > 0], ['nonSpeech', o.nonSpeech > 0], ['quietRoom', o.quietRoom > 0], ['tones', o.tones > 0]] as const) {
+      if (on) throw new ConfigError(`train.${k}: not supported with online feature normalisation (it edits raw log-mel); set it to 0`);
+    }
+  }
 }
 
 /** Features and z-scored targets of every pair; sets the generator's normalisation (unless fine-tuning). */
@@ -528,6 +552,22 @@ function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: TrainOption
     const closures = weighted && o.closureLoss === 'best' ? [...(p.closureFrames ?? [])].sort((x, y) => x - y) : [];
     return { mel, landmarks: p.landmarks, frames, trainFrames, frameWeight, closures };
   });
+  if (o.featureNorm) {
+    // The prior: statistics of the training part's raw features, as the live stream starts from it.
+    const rows = raw.map((r) => r.mel.subarray(0, melFramesFor(g, r.trainFrames) * MEL.bins));
+    const all = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
+    rows.reduce((at, r) => (all.set(r, at), at + r.length), 0);
+    const prior = priorFromFrames(all, DEFAULT_GATE);
+    const wasRaw = !g.featureNorm || g.featureNorm.kind === 'none';
+    g.featureNorm = { kind: 'online-mvn', tau: o.featureNorm.tau, priorSeconds: o.featureNorm.priorSeconds, gate: DEFAULT_GATE, ...prior };
+    if (o.init && wasRaw) {
+      g.featMean.fill(0);
+      g.featScale.fill(1);
+    }
+  }
+  // Each clip normalised from its first frame (melStart), exactly as the live stream does.
+  const norm = g.featureNorm;
+  if (norm && norm.kind === 'online-mvn') for (const r of raw) r.mel = new OnlineMvn(norm).push(r.mel);
 
   // Normalisation statistics from the training part only.
   const fSum = new Float64Array(MEL.bins);

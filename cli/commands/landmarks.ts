@@ -51,7 +51,7 @@ export async function predictTrack(g: LandmarkGenerator, bytes: Uint8Array, pcm:
   const frames = framesForSamples(resampledLength(pcm.length, sampleRate));
   const start = melStart(g);
   const nMel = melFramesFor(g, frames);
-  const mel = audioToMel(pcm, sampleRate, start, start + nMel);
+  const mel = audioToMel(pcm, sampleRate, start, start + nMel, g.featureNorm);
   const session = await OnnxGenerator.create(ort, bytes);
   try {
     const r = await session.run(mel, nMel);

@@ -14,7 +14,7 @@ import { readWav } from '../../worker/io/wav.ts';
 import { frameDirectory } from '../../worker/prepare/frame-dir.node.ts';
 import { prepareSubject, type PrepareStage } from '../../worker/prepare/pipeline.ts';
 import { folderSink } from '../../worker/subject/files.node.ts';
-import { nodeImageCodec } from '../../worker/subject/images.node.ts';
+import { nodePrepareCodec } from '../../worker/subject/images.node.ts';
 import { readInputFile } from '../files.ts';
 import { progressBar } from '../progress.ts';
 
@@ -90,7 +90,7 @@ async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio
   const bar = progressBar('prepare');
   const labels: Record<PrepareStage, string> = { track: 'tracking the face', fit: 'fitting camera and poses', background: 'estimating the background', write: 'writing the subject' };
   try {
-    const report = await prepareSubject(frames, audio, sink, nodeImageCodec, models, {
+    const report = await prepareSubject(frames, audio, sink, nodePrepareCodec, models, {
       size,
       valSeconds: positive('--val-seconds', opts.valSeconds, false),
       focal: positive('--focal', opts.focal, false),

@@ -1,10 +1,11 @@
 /**
  * Encodes subject images in an extension worker, synchronously as the subject writer expects:
- * PNG with fast-png (pure JS over fflate), JPEG with jpeg-js (worker/subject/jpeg-encode.ts). Same outputs as the Node codec
- * (worker/subject/images.node.ts): 8-bit RGB or RGBA PNG, baseline RGB JPEG.
+ * PNG with fast-png (pure JS over fflate), JPEG with libjpeg-turbo's wasm once the worker has
+ * fetched it (imageEncoderWithJpeg), jpeg-js otherwise (worker/subject/jpeg-encode.ts). Same
+ * formats as the Node codec (worker/subject/images.node.ts): 8-bit RGB or RGBA PNG, baseline RGB JPEG.
  */
 import { encode as encodePng } from 'fast-png';
-import { encodeRgbJpeg } from '../../worker/subject/jpeg-encode.ts';
+import { encodeRgbJpegJs, type RgbJpegEncode } from '../../worker/subject/jpeg-encode.ts';
 import { LIMITS } from '../../worker/avatar/config.ts';
 import { FormatError } from '../../worker/errors.ts';
 import type { ImageCodec, SubjectImage } from '../../worker/subject/images.ts';
@@ -21,16 +22,21 @@ function checkImage(img: SubjectImage, field: string): void {
   }
 }
 
-export const browserImageEncoder: ImageEncoder = {
-  encodePng(img) {
-    checkImage(img, 'png');
-    return encodePng({ width: img.width, height: img.height, channels: img.channels, depth: 8, data: img.data });
-  },
+export function imageEncoderWithJpeg(encodeJpeg: RgbJpegEncode): ImageEncoder {
+  return {
+    encodePng(img) {
+      checkImage(img, 'png');
+      return encodePng({ width: img.width, height: img.height, channels: img.channels, depth: 8, data: img.data });
+    },
 
-  encodeJpeg(img, quality) {
-    checkImage(img, 'jpeg');
-    if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
-    if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-    return encodeRgbJpeg(img.data, img.width, img.height, quality);
-  },
-};
+    encodeJpeg(img, quality) {
+      checkImage(img, 'jpeg');
+      if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
+      if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
+      return encodeJpeg(img.data, img.width, img.height, quality);
+    },
+  };
+}
+
+/** Pure JS: for pages that encode a few images and should not fetch the wasm for it. */
+export const browserImageEncoder: ImageEncoder = imageEncoderWithJpeg(encodeRgbJpegJs);

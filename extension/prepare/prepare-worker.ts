@@ -12,11 +12,21 @@ import { OUTPUT_FPS, prepareSubject, type DecoderReport, type FrameSource, type 
 import { elementReport, openWebCodecsRecording } from '../../worker/prepare/recording.ts';
 import { opfsSink } from '../../worker/subject/files.opfs.ts';
 import { extensionFaceModelSource } from './face-models.ts';
-import { browserImageEncoder } from './image-encoder.ts';
+import { turboJpegEncoder, TURBO_JPEG_WASM } from '../../worker/subject/jpeg-turbo.ts';
+import { imageEncoderWithJpeg, type ImageEncoder } from './image-encoder.ts';
 import { isWorkerFailure, SUBJECTS_DIR, type PageDecoder, type PrepareJob, type PrepareWorkerApi, type WorkerFailure } from './protocol.ts';
 
 let running: AbortController | null = null;
 let models: Promise<FaceModels> | null = null;
+let encoder: Promise<ImageEncoder> | null = null;
+
+/** libjpeg-turbo's wasm, copied into the extension by the build (face-assets.webpack.ts). */
+async function loadEncoder(): Promise<ImageEncoder> {
+  const url = new URL(TURBO_JPEG_WASM.bundled, extensionRoot()).href;
+  const res = await fetch(url);
+  if (!res.ok) throw FormatError.input(TURBO_JPEG_WASM.bundled, `cannot read the JPEG encoder (HTTP ${res.status}); the extension build is incomplete`);
+  return imageEncoderWithJpeg(turboJpegEncoder(new WebAssembly.Module(await res.arrayBuffer())));
+}
 
 /** The reference trains on 16 kHz audio features. */
 const AUDIO_RATE = 16_000;
@@ -96,8 +106,13 @@ const api: PrepareWorkerApi = {
         models = null;
         throw e;
       });
+      encoder ??= loadEncoder().catch((e: unknown) => {
+        encoder = null;
+        throw e;
+      });
       // Awaited below; a load failure while the recording is refused must not go unhandled.
       models.catch(() => {});
+      encoder.catch(() => {});
       onProgress('decode', 0, 1);
       decoded = await decode(job, page);
       const { width, height, duration } = decoded;
@@ -108,6 +123,7 @@ const api: PrepareWorkerApi = {
       onProgress('decode', 1, 1);
       if (ctl.signal.aborted) throw new R2TalkerError('ABORTED', 'prepare: cancelled');
       const faceModels = await models;
+      const imageEncoder = await encoder;
       const parent = await (await navigator.storage.getDirectory()).getDirectoryHandle(SUBJECTS_DIR, { create: true });
       const sink = await opfsSink(parent, job.subjectDir, { overwrite: job.overwrite });
       const source = decoded;
@@ -127,7 +143,7 @@ const api: PrepareWorkerApi = {
           return { width, height, rgb };
         },
       };
-      return await prepareSubject(frames, decoded.audio, sink, browserImageEncoder, faceModels, {
+      return await prepareSubject(frames, decoded.audio, sink, imageEncoder, faceModels, {
         size: job.size,
         minSeconds: job.minSeconds,
         warnSeconds: job.warnSeconds,

@@ -60,6 +60,9 @@ async function main(): Promise<void> {
       'closure-loss': { type: 'string', default: 'frames' },
       'still-weight': { type: 'string', default: '0' },
       retime: { type: 'string', default: '' },
+      // online mean/variance normalisation of the features (worker/audio/online-norm.ts): time constant in s
+      'feature-norm-tau': { type: 'string' },
+      'feature-norm-prior': { type: 'string', default: '1' },
     },
   });
   if (!values.corpus || !values.out) throw new ConfigError('--corpus and --out: expected the corpus folder and the output .onnx');
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
     closureLoss: values['closure-loss'] as 'frames' | 'best',
     stillWeight: Number(values['still-weight']),
     init: values.init ? generatorFromOnnx(new Uint8Array(await readFile(values.init)), '--init') : null,
+    featureNorm: values['feature-norm-tau'] ? { tau: Number(values['feature-norm-tau']), priorSeconds: Number(values['feature-norm-prior']) } : null,
     onProgress: (p) => {
       if (Date.now() - last > 30_000 || p.step === p.steps) {
         last = Date.now();
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
     stillWeight: String(values['still-weight']),
     retime: values.retime || 'none',
     init: values.init ? path.basename(values.init) : 'none',
+    featureNorm: values['feature-norm-tau'] ? `online-mvn tau ${values['feature-norm-tau']} s, prior ${values['feature-norm-prior']} s` : 'none',
     corpusClips: String(pairs.length),
     corpusFrames: String(frames),
     epochs: String(values.epochs),

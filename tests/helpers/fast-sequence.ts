@@ -7,6 +7,8 @@ import type { Avatar } from '../../worker/avatar/types.ts';
 import { demoLandmarkTrack, makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
 import type { FrameInput } from '../../worker/model/cpu-renderer.ts';
 import { prepareFrames } from '../../worker/model/track.ts';
+import { boxPixels, projectedBox } from '../../worker/model/speech-region.ts';
+import { MOUTH_PAD } from '../../worker/metrics/mouth.ts';
 import { loadModelWeights, type ModelWeights } from '../../worker/model/weights.ts';
 
 /** The demo avatar with its camera and background scaled to size x size (nearest-neighbour background). */
@@ -190,26 +192,7 @@ export function mouthPoints(open: Float32Array, closed: Float32Array, surface: F
  * MOUTH_PAD), clamped to the image.
  */
 export function mouthPixelsOf(points: Float32Array, pose: Float32Array, camera: { fx: number; fy: number; cx: number; cy: number; width: number; height: number }): number[] {
-  let r0 = Infinity;
-  let r1 = -Infinity;
-  let c0 = Infinity;
-  let c1 = -Infinity;
-  for (let i = 0; i < points.length; i += 3) {
-    const v = [points[i] - pose[3], points[i + 1] - pose[7], points[i + 2] - pose[11]];
-    const cam = [0, 1, 2].map((k) => pose[k] * v[0] + pose[4 + k] * v[1] + pose[8 + k] * v[2]);
-    if (!(cam[2] > 0)) continue;
-    const col = (camera.fx * cam[0]) / cam[2] + camera.cx;
-    const row = (camera.fy * cam[1]) / cam[2] + camera.cy;
-    r0 = Math.min(r0, row);
-    r1 = Math.max(r1, row);
-    c0 = Math.min(c0, col);
-    c1 = Math.max(c1, col);
-  }
-  const pad = 0.25 * Math.max(r1 - r0, c1 - c0);
-  const out: number[] = [];
-  for (let r = Math.max(0, Math.floor(r0 - pad)); r <= Math.min(camera.height - 1, Math.ceil(r1 + pad)); r++)
-    for (let c = Math.max(0, Math.floor(c0 - pad)); c <= Math.min(camera.width - 1, Math.ceil(c1 + pad)); c++) out.push(r * camera.width + c);
-  return out;
+  return boxPixels(projectedBox(points, pose, camera, MOUTH_PAD), camera.width);
 }
 
 /** The avatar's camera and background resampled to size x size (nearest neighbour), the view kept. */

@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.ts';
 import { MEL, LogMelExtractor } from './mel.ts';
 import { StreamingResampler, checkSampleRate } from './resample.ts';
+import { makeNormaliser, type FeatureNorm, type OnlineMvn } from './online-norm.ts';
 
 /** Bound on one pushed chunk (10 s at 384 kHz) so a caller cannot force a huge allocation. */
 export const MAX_CHUNK = 3_840_000;
@@ -24,10 +25,19 @@ export class AudioFeatureStream {
   private readonly mel: LogMelExtractor;
   private samples16k = 0;
   private finished = false;
+  private readonly norm: OnlineMvn | null;
 
-  /** @param startFrame first mel frame to emit (negative frames cover silence before t = 0) */
-  constructor(startFrame = 0) {
+  /**
+   * @param startFrame first mel frame to emit (negative frames cover silence before t = 0)
+   * @param norm the generator's feature normalisation (none: raw log-mel)
+   */
+  constructor(startFrame = 0, norm?: FeatureNorm) {
     this.mel = new LogMelExtractor(startFrame);
+    this.norm = makeNormaliser(norm);
+  }
+
+  private out(mel: Float32Array): Float32Array {
+    return this.norm && mel.length > 0 ? this.norm.push(mel) : mel;
   }
 
   get sampleRate(): number | null {
@@ -58,7 +68,7 @@ export class AudioFeatureStream {
     }
     const s = this.resampler.push(pcm);
     this.samples16k += s.length;
-    return this.mel.push(s);
+    return this.out(this.mel.push(s));
   }
 
   /**
@@ -72,17 +82,17 @@ export class AudioFeatureStream {
     if (this.resampler) {
       const s = this.resampler.finish();
       this.samples16k += s.length;
-      out = this.mel.push(s);
+      out = this.out(this.mel.push(s));
     }
     const until = typeof untilFrame === 'function' ? untilFrame(this.samples16k) : untilFrame;
-    if (until !== null) out = concat(out, this.mel.finish(until));
+    if (until !== null) out = concat(out, this.out(this.mel.finish(until)));
     return out;
   }
 }
 
 /** Offline features: mel frames [startFrame, endFrame) of `pcm` at `sampleRate`. */
-export function audioToMel(pcm: Float32Array, sampleRate: number, startFrame: number, endFrame: number): Float32Array {
-  const fs = new AudioFeatureStream(startFrame);
+export function audioToMel(pcm: Float32Array, sampleRate: number, startFrame: number, endFrame: number, norm?: FeatureNorm): Float32Array {
+  const fs = new AudioFeatureStream(startFrame, norm);
   let all: Float32Array = new Float32Array(0);
   for (let at = 0; at < pcm.length; at += MAX_CHUNK) all = concat(all, fs.push(pcm.subarray(at, at + MAX_CHUNK), sampleRate));
   if (pcm.length === 0) checkSampleRate('audio.sampleRate', sampleRate);

@@ -23,6 +23,7 @@ import { GpuFastRenderer } from '../render/fast-renderer.ts';
 import { downscaleAvatar } from './cpu-reference-renderer.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
 import { FastCpuRenderer } from '../model/fast-renderer.ts';
+import { lipFilms } from '../model/speech-region.ts';
 import { QualityGovernor, type Quality, type QualityMode } from './quality-governor.ts';
 import { ResolutionLadder } from './resolution-ladder.ts';
 
@@ -58,6 +59,14 @@ interface CpuRung {
   fast: FastCpuRenderer;
 }
 
+/**
+ * On the CPU path in fast mode the idle head motion advances the pose every this many renders
+ * rather than every render: at an unchanged pose a fast frame re-renders only the speech region
+ * (FastCpuRenderer.setSpeechRegion), so speech gets several mouth shapes a second on 2 cores
+ * and the head still moves at its own pace, in steps.
+ */
+export const CPU_POSE_HOLD = 8;
+
 interface CpuPath {
   source: Avatar;
   factors: number[];
@@ -67,6 +76,12 @@ interface CpuPath {
   /** The conditioning nets (the same at every side): one conditioner keeps the lip EMA across rung switches. */
   weights: ModelWeights;
   conditioner: LandmarkConditioner;
+  /**
+   * Where speech changes the picture (speech-region.ts), found once at the smallest side (world
+   * space, so every side shares it): fast frames at a still pose then re-render only that part.
+   * Null where the statistics are still being learnt (running) or the mode is exact.
+   */
+  speechRegion: Float32Array | null;
 }
 
 export interface RendererInfo {
@@ -235,9 +250,12 @@ export class AvatarRenderer implements FrameRenderer {
       ladder: factors.length > 1 ? new ResolutionLadder(factors.map((k) => (source.camera.width / k) * (source.camera.height / k)), { budgetMs: choice.cpuBudgetMs ?? 125 }) : null,
       weights,
       conditioner: new LandmarkConditioner(weights, stats),
+      speechRegion: null,
     };
     const info: RendererInfo = { ...base, name: avatar.name, backend: 'cpu-reference', adapter: null, width: avatar.camera.width, height: avatar.camera.height, gpuProblem };
-    return new AvatarRenderer(info, avatar, stats, null, cpu);
+    const r = new AvatarRenderer(info, avatar, stats, null, cpu);
+    if (quality !== 'exact' && statsSource !== 'running') r.findSpeechRegion(cpu);
+    return r;
   }
 
   private startGpuQuality(choice: RendererChoice, gpuOptions: GpuRendererOptions): void {
@@ -295,7 +313,8 @@ export class AvatarRenderer implements FrameRenderer {
       normaliseClamp(frames.subarray(j * n, (j + 1) * n), this.stats, this.scratch);
       this.points.set(this.scratch, j * n);
     }
-    const p = pingPongIndex(Math.max(0, Math.floor(input.poseIndex)), this.poseCount);
+    const index = Math.max(0, Math.floor(input.poseIndex));
+    const p = pingPongIndex(this.cpu?.speechRegion && this.cpu.governor.quality === 'fast' ? index - (index % CPU_POSE_HOLD) : index, this.poseCount);
     const pose = this.poses.slice(p * 16, p * 16 + 16);
     const eye = input.eye ?? (this.eyes ? smoothEye(this.eyes, this.poseCount, p) : DEFAULT_EYE);
     const { width, height } = this.avatar.camera;
@@ -320,12 +339,12 @@ export class AvatarRenderer implements FrameRenderer {
     const cpu = this.cpu!;
     const { film1, film2 } = computeFilm(cpu.weights, cpu.conditioner.code(this.points));
     const q = cpu.governor.next();
-    const index = cpu.ladder?.rung ?? 0;
-    const rung = this.cpuRung(cpu, index);
+    const rungIndex = cpu.ladder?.rung ?? 0;
+    const rung = this.cpuRung(cpu, rungIndex);
     // Fast mode reuses its own previous frame; after exact frames, or at another side, that frame is stale.
-    if (q === 'fast' && (this.lastQuality !== 'fast' || this.lastRung !== index)) rung.fast.reset();
+    if (q === 'fast' && (this.lastQuality !== 'fast' || this.lastRung !== rungIndex)) rung.fast.reset();
     this.lastQuality = q;
-    this.lastRung = index;
+    this.lastRung = rungIndex;
     const t0 = performance.now();
     const result = q === 'fast' ? rung.fast.render({ film1, film2, pose, eye }) : rung.renderer.render({ film1, film2, pose, eye });
     const ms = performance.now() - t0;
@@ -339,6 +358,21 @@ export class AvatarRenderer implements FrameRenderer {
 
   private lastRung = 0;
 
+  /** The speech region of the CPU path, from two renders at the smallest side and the first pose. */
+  private findSpeechRegion(cpu: CpuPath): void {
+    const rung = this.cpuRung(cpu, cpu.factors.length - 1);
+    const { closed, open } = lipFilms(rung.fast.weights, this.stats);
+    const pose = this.poses.slice(0, 16);
+    const eye = this.eyes ? smoothEye(this.eyes, this.poseCount, 0) : DEFAULT_EYE;
+    try {
+      cpu.speechRegion = rung.fast.findSpeechRegion(closed, open, pose, eye);
+    } catch {
+      // Lips that change no pixel: every frame is rendered in full.
+      cpu.speechRegion = null;
+    }
+    for (const r of cpu.rungs) r?.fast.setSpeechRegion(cpu.speechRegion);
+  }
+
   /** The CPU path's renderers at ladder rung `i`, built on first use. */
   private cpuRung(cpu: CpuPath, i: number): CpuRung {
     const have = cpu.rungs[i];
@@ -347,6 +381,7 @@ export class AvatarRenderer implements FrameRenderer {
     const avatar = downscaleAvatar(cpu.source, factor);
     const weights = loadModelWeights(avatar);
     const rung: CpuRung = { factor, camera: avatar.camera, renderer: new CpuRenderer(weights, avatar.camera), fast: new FastCpuRenderer(weights, avatar.camera) };
+    rung.fast.setSpeechRegion(cpu.speechRegion);
     cpu.rungs[i] = rung;
     return rung;
   }

@@ -151,7 +151,7 @@ export class GeneratorService {
   }
 
   private resetStream(): void {
-    this.audio = this.loaded ? new AudioFeatureStream(melStart(this.loaded.g)) : null;
+    this.audio = this.loaded ? new AudioFeatureStream(melStart(this.loaded.g), this.loaded.g.featureNorm) : null;
     this.mel = new Float32Array(0);
     this.melLen = 0;
     this.melBase = 0;

@@ -17,6 +17,7 @@
 import { mulberry32 } from '../util/random.ts';
 import { ConfigError } from '../errors.ts';
 import { MEL } from '../audio/mel.ts';
+import { validateFeatureNorm, type FeatureNorm } from '../audio/online-norm.ts';
 import { convForward, convOutLength, type ConvLayer } from './conv.ts';
 
 export const LANDMARK_FPS = 25;
@@ -47,6 +48,11 @@ export interface LandmarkGenerator {
   /** landmark frames of look-ahead (2 = the spec's window) */
   lookAhead: number;
   space: LandmarkSpace;
+  /**
+   * normalisation of the log-mel frames before featMean/featScale (online-norm.ts); absent
+   * or "none": raw log-mel, as every model trained before it
+   */
+  featureNorm?: FeatureNorm;
 }
 
 export interface GeneratorArch {
@@ -146,6 +152,7 @@ export function validateGenerator(g: LandmarkGenerator): void {
     if (l.bias.length !== s.cout) fail(`layers[${i}].bias`, `expected ${s.cout} values, got ${l.bias.length}`);
   }
   if (melStart(g) > 0) fail('lookAhead', 'window starts after the frame');
+  if (g.featureNorm !== undefined) validateFeatureNorm(g.featureNorm, 'generator.featureNorm');
 }
 
 /**

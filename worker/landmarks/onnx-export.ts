@@ -7,6 +7,9 @@
  * Conv weights are stored as ONNX wants them, [cout, cin, kernel].
  * Everything else a player needs to place the window (look-ahead, first mel frame,
  * landmark space) is in the model's metadata_props under `r2talker.*`.
+ * A model that reads online-normalised features (online-norm.ts) carries its spec as JSON in
+ * `r2talker.featureNorm` and is version 2, so that a player too old to compute those features
+ * refuses it instead of feeding it raw log-mel; version 1 models read raw log-mel, unchanged.
  */
 import { ConfigError, FormatError } from '../errors.ts';
 import { MEL } from '../audio/mel.ts';
@@ -27,6 +30,8 @@ import { LANDMARK_DIM, LANDMARK_FPS, NUM_LANDMARKS, layerShapes, melStart, recep
 
 export const GENERATOR_KIND = 'r2talker-landmark-generator';
 export const GENERATOR_VERSION = '1';
+/** version of a model whose features are normalised online before the graph */
+export const GENERATOR_VERSION_NORMALISED = '2';
 export const ONNX_INPUT = 'mel';
 export const ONNX_OUTPUT = 'landmarks';
 
@@ -56,6 +61,7 @@ function expectedOps(layers: Pick<ConvLayer, 'relu'>[]): string[] {
 
 export function generatorToOnnx(g: LandmarkGenerator, provenance: Record<string, string> = {}): Uint8Array {
   validateGenerator(g);
+  const normalised = g.featureNorm !== undefined && g.featureNorm.kind !== 'none';
   const init: OnnxTensor[] = [floatTensor('feat_mean', [MEL.bins], g.featMean), floatTensor('feat_scale', [MEL.bins], g.featScale)];
   const nodes: OnnxNode[] = [
     { opType: 'Sub', input: [ONNX_INPUT, 'feat_mean'], output: ['mel_centred'], name: 'normalise_sub' },
@@ -84,19 +90,20 @@ export function generatorToOnnx(g: LandmarkGenerator, provenance: Record<string,
   );
   const meta: Record<string, string> = {
     'r2talker.kind': GENERATOR_KIND,
-    'r2talker.version': GENERATOR_VERSION,
+    'r2talker.version': normalised ? GENERATOR_VERSION_NORMALISED : GENERATOR_VERSION,
     'r2talker.space': g.space,
     'r2talker.lookAhead': String(g.lookAhead),
     'r2talker.melStart': String(melStart(g)),
     'r2talker.receptiveField': String(receptiveField(g)),
     'r2talker.fps': String(LANDMARK_FPS),
+    ...(normalised ? { 'r2talker.featureNorm': JSON.stringify(g.featureNorm) } : {}),
     'r2talker.features': `log-mel ${MEL.bins} bins, ${MEL.sampleRate} Hz, window ${MEL.window}, hop ${MEL.hop}, fft ${MEL.fftSize}, ${MEL.fmin}-${MEL.fmax} Hz, ln(x+${MEL.floor})`,
     ...Object.fromEntries(Object.entries(provenance).map(([k, v]) => [`r2talker.provenance.${k}`, v])),
   };
   return encodeOnnx({
     irVersion: 8,
     producerName: 'r2talker',
-    producerVersion: GENERATOR_VERSION,
+    producerVersion: normalised ? GENERATOR_VERSION_NORMALISED : GENERATOR_VERSION,
     opsetImport: [{ domain: '', version: 17 }],
     metadataProps: Object.entries(meta).map(([key, value]) => ({ key, value })),
     graph: {
@@ -116,8 +123,12 @@ export function generatorFromOnnx(bytes: Uint8Array, field = 'generator'): Landm
   if (meta.get('r2talker.kind') !== GENERATOR_KIND) {
     throw FormatError.expected('INPUT_FORMAT', `${field}.metadata.kind`, JSON.stringify(GENERATOR_KIND), JSON.stringify(meta.get('r2talker.kind') ?? null));
   }
-  if (meta.get('r2talker.version') !== GENERATOR_VERSION) {
-    throw FormatError.expected('INPUT_FORMAT', `${field}.metadata.version`, GENERATOR_VERSION, JSON.stringify(meta.get('r2talker.version') ?? null));
+  const version = meta.get('r2talker.version');
+  if (version !== GENERATOR_VERSION && version !== GENERATOR_VERSION_NORMALISED) {
+    throw FormatError.expected('INPUT_FORMAT', `${field}.metadata.version`, `${GENERATOR_VERSION} or ${GENERATOR_VERSION_NORMALISED}`, JSON.stringify(version ?? null));
+  }
+  if ((version === GENERATOR_VERSION_NORMALISED) !== meta.has('r2talker.featureNorm')) {
+    throw FormatError.input(`${field}.metadata.featureNorm`, `version ${version} ${version === GENERATOR_VERSION ? 'must not carry' : 'needs'} a feature normalisation`);
   }
   const tensors = new Map(model.graph.initializer.map((t) => [t.name, t]));
   const get = (name: string, dims: number[]): Float32Array => {
@@ -154,6 +165,16 @@ export function generatorFromOnnx(bytes: Uint8Array, field = 'generator'): Landm
     lookAhead: Number(meta.get('r2talker.lookAhead')),
     space: meta.get('r2talker.space') as LandmarkSpace,
   };
+  const norm = meta.get('r2talker.featureNorm');
+  if (norm !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(norm);
+    } catch (e) {
+      throw FormatError.input(`${field}.metadata.featureNorm`, 'expected JSON', e);
+    }
+    g.featureNorm = parsed as LandmarkGenerator['featureNorm'];
+  }
   try {
     validateGenerator(g);
   } catch (e) {

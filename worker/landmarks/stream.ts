@@ -46,7 +46,7 @@ export class LandmarkStream {
     readonly generator: LandmarkGenerator,
     private readonly options: LandmarkStreamOptions = {},
   ) {
-    this.audio = new AudioFeatureStream(melStart(generator));
+    this.audio = new AudioFeatureStream(melStart(generator), generator.featureNorm);
     this.chain = new StreamingGenerator(generator);
   }
 
@@ -86,7 +86,7 @@ export function predictLandmarks(g: LandmarkGenerator, pcm: Float32Array, sample
   const frames = framesForSamples(resampledLength(pcm.length, sampleRate));
   const start = melStart(g);
   const nMel = melFramesFor(g, frames);
-  const mel = audioToMel(pcm, sampleRate, start, start + nMel);
+  const mel = audioToMel(pcm, sampleRate, start, start + nMel, g.featureNorm);
   const r = forwardGenerator(g, mel, nMel);
   return { frames: r.frames, landmarks: retargetFrames(g, r.landmarks, stats) };
 }

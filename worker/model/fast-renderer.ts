@@ -28,6 +28,7 @@ import { stepBounds } from './march.ts';
 import { TorsoRefiner } from './fast-torso.ts';
 import { torsoPixels } from './torso.ts';
 import { FoldedTorso } from './torso-folded.ts';
+import { boxPixels, changedPoints, projectedBox } from './speech-region.ts';
 import type { ModelWeights } from './weights.ts';
 
 export interface FastModeOptions {
@@ -60,6 +61,17 @@ export interface FastModeOptions {
   filmTolerance: number;
   /** Or: their line's second differences (colour, weight sum; depth against depthTolerance) are at most this. */
   curvatureTolerance: number;
+  /**
+   * Partial frames (setSpeechRegion): while the pose and the eye value stay bit-identical, a frame
+   * re-renders only the speech region and every `refreshPeriod`-th row (a different one each
+   * frame), keeping the rest of the previous frame, so no pixel is more than this many frames
+   * old. 0 renders every frame in full.
+   */
+  refreshPeriod: number;
+  /** The speech region's box is grown on every side by this times its larger side ... */
+  regionPad: number;
+  /** ... plus this many pixels (the smallest renders' boxes are a few pixels wide). */
+  regionPadPixels: number;
 }
 
 export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
@@ -73,6 +85,9 @@ export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
   depthTolerance: 2,
   filmTolerance: 0.02,
   curvatureTolerance: 0.02,
+  refreshPeriod: 8,
+  regionPad: 0.25,
+  regionPadPixels: 2,
 };
 
 /** alpha that marks a ray's surface for the next frame's prediction. */
@@ -91,6 +106,8 @@ export interface FastFrameStats {
   replayedRays: number;
   /** Multiply-adds of the head and torso nets this frame (the conditioning MLPs come on top). */
   macs: number;
+  /** A partial frame: only the speech region and one row in refreshPeriod were rendered. */
+  partial: boolean;
 }
 
 export interface FastRenderResult extends RenderResult {
@@ -111,7 +128,8 @@ export function checkFastModeOptions(o: FastModeOptions): void {
   }
   const st = o.stride;
   if (st !== 'auto' && (!Number.isInteger(st) || st < 1 || st > 64 || (st & (st - 1)) !== 0)) throw new ConfigError(`fast mode: stride: expected a power of two in [1, 64], got ${o.stride}`);
-  for (const k of ['depthTolerance', 'filmTolerance'] as const) {
+  if (!(Number.isInteger(o.refreshPeriod) && o.refreshPeriod >= 0 && o.refreshPeriod <= 1024)) throw new ConfigError(`fast mode: refreshPeriod: expected an integer in [0, 1024], got ${o.refreshPeriod}`);
+  for (const k of ['depthTolerance', 'filmTolerance', 'regionPad', 'regionPadPixels'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new ConfigError(`fast mode: ${k}: expected a finite number >= 0, got ${o[k]}`);
   }
 }
@@ -129,6 +147,11 @@ export class FastCpuRenderer {
   /** Previous frame: camera origin and each pixel's surface point (NaN where none). */
   private prevSurface: Float32Array | null = null;
   private prevFilm: { film1: Float32Array; film2: Float32Array } | null = null;
+  /** Previous frame's head result, pose and eye: what a partial frame keeps outside what it renders. */
+  private prev: { px: PixelState; pose: Float32Array; eye: number } | null = null;
+  /** World-space points where speech changes the picture (speech-region.ts); null: no partial frames. */
+  private region: Float32Array | null = null;
+  private phase = 0;
 
   constructor(weights: ModelWeights, camera: CameraConfig, options: Partial<FastModeOptions> = {}) {
     this.options = { ...FAST_MODE_DEFAULTS, ...options };
@@ -146,7 +169,48 @@ export class FastCpuRenderer {
   reset(): void {
     this.prevSurface = null;
     this.prevFilm = null;
+    this.prev = null;
     this.refiner?.reset();
+  }
+
+  /**
+   * World-space points where speech changes the picture (changedPoints() of a closed- and an
+   * open-lipped render), or null: with them, frames at an unchanged pose and eye are partial.
+   */
+  setSpeechRegion(points: Float32Array | null): void {
+    if (points !== null && (!(points instanceof Float32Array) || points.length === 0 || points.length % 3 !== 0 || !points.every(Number.isFinite))) {
+      throw new ConfigError(`speech region: expected a non-empty Float32Array of finite x, y, z triples, got ${points?.length} values`);
+    }
+    this.region = points;
+  }
+
+  /**
+   * The speech region from two full renders at `pose`, lips closed and open (their FiLM vectors):
+   * changedPoints() of the two. Forgets the previous frame.
+   */
+  findSpeechRegion(closed: { film1: Float32Array; film2: Float32Array }, open: { film1: Float32Array; film2: Float32Array }, pose: Float32Array, eye: number): Float32Array {
+    this.reset();
+    const a = this.render({ ...closed, pose, eye });
+    this.reset();
+    const b = this.render({ ...open, pose, eye });
+    this.reset();
+    return changedPoints(a.image, b.image, this.camera.width, [surfacePoints(a.origins, a.directions, a.hitT), surfacePoints(b.origins, b.directions, b.hitT)]);
+  }
+
+  /** The pixels a partial frame at `pose` renders: the padded speech region's box and this frame's refresh rows. */
+  private partialPixels(pose: Float32Array): number[] {
+    const { width: W, height: H } = this.camera;
+    const o = this.options;
+    const box = projectedBox(this.region!, pose, this.camera, o.regionPad, o.regionPadPixels);
+    const list = boxPixels(box, W);
+    this.phase = (this.phase + 1) % o.refreshPeriod;
+    for (let r = this.phase; r < H; r += o.refreshPeriod) {
+      if (r >= box.r0 && r < box.r1) {
+        for (let c = 0; c < box.c0; c++) list.push(r * W + c);
+        for (let c = box.c1; c < W; c++) list.push(r * W + c);
+      } else for (let c = 0; c < W; c++) list.push(r * W + c);
+    }
+    return list;
   }
 
   render(frame: FrameInput): FastRenderResult {
@@ -170,10 +234,12 @@ export class FastCpuRenderer {
       colour: (d, rgb) => headColour(w, d, scratch, rgb),
       sensitivity: delta ? () => delta.value : undefined,
     };
+    const prev = this.prev;
+    const partial = o.refreshPeriod > 0 && this.region !== null && prev !== null && delta !== null && prev.eye === frame.eye && prev.pose.every((v, i) => Object.is(v, frame.pose[i]));
     const px: PixelState = {
-      rgb: new Float32Array(n * 3),
-      weightSum: new Float32Array(n),
-      hitT: new Float32Array(n).fill(NaN),
+      rgb: partial ? Float32Array.from(prev.px.rgb) : new Float32Array(n * 3),
+      weightSum: partial ? Float32Array.from(prev.px.weightSum) : new Float32Array(n),
+      hitT: partial ? Float32Array.from(prev.px.hitT) : new Float32Array(n).fill(NaN),
       sensitivity: new Float32Array(n).fill(delta ? 0 : Infinity),
     };
     const stats = { sigmaEvals: 0, colourEvals: 0, guided: 0, replayed: 0, marched: 0, passes: [] as number[] };
@@ -198,12 +264,17 @@ export class FastCpuRenderer {
       if (stats.passes.length === 0) stats.passes = m.passes;
     };
     const stride = !delta ? 1 : o.stride === 'auto' ? (Math.min(W, H) < 128 ? 2 : 4) : o.stride;
-    const coarse: number[] = [];
-    for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
-    march(coarse);
-    const dtMax = stepBounds(w.config.march).dtMax;
-    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
-    for (let s = stride; s > 1; s /= 2) refineLevel(px, W, H, s, tol, march);
+    if (partial) {
+      march(this.partialPixels(frame.pose));
+    } else {
+      const coarse: number[] = [];
+      for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
+      march(coarse);
+      const dtMax = stepBounds(w.config.march).dtMax;
+      const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
+      for (let s = stride; s > 1; s /= 2) refineLevel(px, W, H, s, tol, march);
+    }
+    this.prev = { px, pose: Float32Array.from(frame.pose), eye: frame.eye };
     this.prevSurface = surfacePoints(rays.origins, rays.directions, px.hitT, this.prevSurface ?? undefined);
     this.prevFilm = { film1: Float32Array.from(frame.film1), film2: Float32Array.from(frame.film2) };
     const m = { rgb: px.rgb, weightSum: px.weightSum, passes: stats.passes };
@@ -232,7 +303,7 @@ export class FastCpuRenderer {
       hitT: px.hitT,
       origins: rays.origins,
       directions: rays.directions,
-      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs },
+      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs, partial },
     };
   }
 

@@ -1,10 +1,13 @@
 /**
- * Baseline RGB JPEG through jpeg-js, shared by the Node codec and the extension's worker encoder
- * so both write the same bytes. jpeg-js takes RGBA, hence the one copy.
+ * Baseline RGB JPEG in pure JS (jpeg-js), for callers without libjpeg-turbo's wasm
+ * (jpeg-turbo.ts, what the subject writer uses in Node and in the prepare worker), for images
+ * too small for that encoder's buffer margin, and as the reference its quality is tested against.
  */
 import jpeg from 'jpeg-js';
 
-export function encodeRgbJpeg(rgb: Uint8Array, width: number, height: number, quality: number): Uint8Array {
+export type RgbJpegEncode = (rgb: Uint8Array, width: number, height: number, quality: number) => Uint8Array;
+
+export const encodeRgbJpegJs: RgbJpegEncode = (rgb, width, height, quality) => {
   const n = width * height;
   const rgba = new Uint8Array(n * 4);
   for (let i = 0, j = 0; i < n; i++, j += 3) {
@@ -15,4 +18,4 @@ export function encodeRgbJpeg(rgb: Uint8Array, width: number, height: number, qu
   }
   const out = jpeg.encode({ data: rgba, width, height }, quality).data as Uint8Array;
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
+};

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { AudioFeatureStream, audioToMel } from '../../worker/audio/features.ts';
+import { MEL } from '../../worker/audio/mel.ts';
+import { OnlineMvn, priorFromFrames, validateFeatureNorm, type OnlineMvnSpec } from '../../worker/audio/online-norm.ts';
+import { FormatError } from '../../worker/errors.ts';
+import { decodeOnnx, encodeOnnx } from '../../worker/io/onnx-proto.ts';
+import { LANDMARK_DIM, createGenerator, makeRng } from '../../worker/landmarks/model.ts';
+import { generatorFromOnnx, generatorToOnnx } from '../../worker/landmarks/onnx-export.ts';
+import { LandmarkStream, predictLandmarks, type LandmarkFrame } from '../../worker/landmarks/stream.ts';
+import { trainGenerator } from '../../trainer/train-generator.ts';
+
+const B = MEL.bins;
+
+/** Voiced syllables at 4 Hz with a moving formant over a quiet noise floor, so every band sounds. */
+function speechLike(rate: number, seconds: number, seed = 1): Float32Array {
+  const rng = makeRng(seed);
+  const n = Math.round(rate * seconds);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const env = Math.max(0, Math.sin(2 * Math.PI * 4 * t));
+    const f = 600 + 500 * Math.sin(2 * Math.PI * 0.7 * t);
+    x[i] = 0.3 * env * (Math.sin(2 * Math.PI * 140 * t) + 0.6 * Math.sin(2 * Math.PI * f * t) + 0.3 * Math.sin(2 * Math.PI * 2.6 * f * t)) + 0.01 * (2 * rng() - 1);
+  }
+  return x;
+}
+
+function specFor(x: Float32Array, rate: number, tau: number): OnlineMvnSpec {
+  // A prior from other audio than the test input (as the corpus's statistics would be).
+  const prior = priorFromFrames(audioToMel(speechLike(rate, 3, 9).map((v) => 0.5 * v), rate, 0, 300));
+  return { kind: 'online-mvn', tau, priorSeconds: 0.5, gate: -9, ...prior };
+}
+
+function normalised(): ReturnType<typeof createGenerator> {
+  const g = createGenerator({ channels: 16, lookAhead: 2 }, 4);
+  for (let d = 0; d < LANDMARK_DIM; d++) g.outScale[d] = 0.1 + d * 0.001;
+  g.featureNorm = specFor(speechLike(16000, 1), 16000, 2);
+  return g;
+}
+
+describe('online mean/variance normalisation of the features', () => {
+  it('streaming equals offline, bit for bit, for odd chunk sizes', () => {
+    const rate = 44100;
+    const x = speechLike(rate, 2.3);
+    const spec = specFor(x, rate, 1.5);
+    const end = 230;
+    const offline = audioToMel(x, rate, -48, end, spec);
+    for (const chunk of [1, 7, 333, 4801]) {
+      const s = new AudioFeatureStream(-48, spec);
+      const parts: Float32Array[] = [];
+      for (let at = 0; at < x.length; at += chunk) parts.push(s.push(x.subarray(at, at + chunk), rate));
+      parts.push(s.finish(end));
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+      expect(all.subarray(0, offline.length), `chunk ${chunk}`).toEqual(offline);
+    }
+    // and it does change the features (the option is not a no-op)
+    const raw = audioToMel(x, rate, -48, end);
+    expect(Math.max(...offline.map((v, i) => Math.abs(v - raw[i])))).toBeGreaterThan(1);
+  });
+
+  it('a fixed gain or spectral tilt of the input changes the normalised features only during the first seconds', () => {
+    const rate = 16000;
+    const x = speechLike(rate, 10);
+    const gained = x.map((v) => 0.2 * v); // -14 dB
+    const tilted = x.map((v, i) => v - 0.9 * (i > 0 ? x[i - 1] : 0)); // +-20 dB pre-emphasis
+    const spec = specFor(x, rate, 1);
+    const ref = audioToMel(x, rate, 0, 1000, spec);
+    for (const [name, y] of [['gain', gained], ['tilt', tilted]] as const) {
+      const rawDiff = meanAbsDiff(audioToMel(x, rate, 0, 1000), audioToMel(y, rate, 0, 1000), 700, 1000);
+      const out = audioToMel(y, rate, 0, 1000, spec);
+      const early = meanAbsDiff(ref, out, 0, 50);
+      const late = meanAbsDiff(ref, out, 700, 1000);
+      expect(early, `${name} first 0.5 s`).toBeGreaterThan(0.2);
+      expect(late, `${name} after 7 s`).toBeLessThan(0.1 * early);
+      expect(late, `${name} after 7 s vs raw log-mel`).toBeLessThan(0.05 * rawDiff);
+    }
+  });
+
+  it('a pause does not move the statistics: the first word after it is normalised as before it', () => {
+    const rate = 16000;
+    const spec = specFor(speechLike(rate, 1), rate, 1);
+    const x = speechLike(rate, 2);
+    const a = new OnlineMvn(spec);
+    const b = new OnlineMvn(spec);
+    const mel = audioToMel(x, rate, 0, 200);
+    const silence = audioToMel(new Float32Array(rate * 3), rate, 0, 300);
+    a.push(mel);
+    b.push(mel);
+    b.push(silence);
+    expect(b.push(mel)).toEqual(a.push(mel));
+  });
+
+  it('rejects a bad specification naming the field', () => {
+    const spec = specFor(speechLike(16000, 1), 16000, 1);
+    expect(() => validateFeatureNorm({ ...spec, tau: 0 })).toThrow(/featureNorm.tau: expected a number in \[0.1, 600\]/);
+    expect(() => validateFeatureNorm({ ...spec, std: spec.std.map((v, i) => (i === 3 ? 0 : v)) })).toThrow(/featureNorm.std\[3\]: expected a finite positive number/);
+    expect(() => validateFeatureNorm({ ...spec, mean: [1, 2] })).toThrow(/featureNorm.mean: expected 80 numbers/);
+    expect(() => validateFeatureNorm({ kind: 'cmvn' })).toThrow(/featureNorm.kind: expected "none" or "online-mvn"/);
+    expect(() => priorFromFrames(new Float32Array(10 * B).fill(Math.log(MEL.floor)))).toThrow(/no frame above the gate/);
+  });
+});
+
+function meanAbsDiff(a: Float32Array, b: Float32Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from * B; i < to * B; i++) s += Math.abs(a[i] - b[i]);
+  return s / ((to - from) * B);
+}
+
+describe('a generator that reads normalised features', () => {
+  it('the live stream emits the offline track bit for bit, and differs from the same weights on raw features', () => {
+    const g = normalised();
+    const rate = 48000;
+    const x = speechLike(rate, 1.3);
+    const offline = predictLandmarks(g, x, rate);
+    for (const chunk of [97, 1001]) {
+      const s = new LandmarkStream(g);
+      const frames: LandmarkFrame[] = [];
+      for (let at = 0; at < x.length; at += chunk) frames.push(...s.push(x.subarray(at, at + chunk), rate));
+      frames.push(...s.finish());
+      expect(frames.length).toBe(offline.frames);
+      frames.forEach((f, i) => expect(f.landmarks).toEqual(offline.landmarks.subarray(i * LANDMARK_DIM, (i + 1) * LANDMARK_DIM)));
+    }
+    const raw = predictLandmarks({ ...g, featureNorm: undefined }, x, rate);
+    expect(raw.landmarks).not.toEqual(offline.landmarks);
+  });
+
+  it('the model file says which normalisation it expects; raw-feature models stay version 1', () => {
+    const g = normalised();
+    const bytes = generatorToOnnx(g);
+    const meta = new Map(decodeOnnx(bytes).metadataProps?.map((e) => [e.key, e.value]));
+    expect(meta.get('r2talker.version')).toBe('2');
+    const back = generatorFromOnnx(bytes);
+    expect(back.featureNorm).toEqual(g.featureNorm);
+    const x = speechLike(16000, 0.8);
+    expect(predictLandmarks(back, x, 16000).landmarks).toEqual(predictLandmarks(g, x, 16000).landmarks);
+
+    const plain = generatorToOnnx({ ...g, featureNorm: undefined });
+    const plainMeta = new Map(decodeOnnx(plain).metadataProps?.map((e) => [e.key, e.value]));
+    expect(plainMeta.get('r2talker.version')).toBe('1');
+    expect(plainMeta.has('r2talker.featureNorm')).toBe(false);
+    expect(generatorFromOnnx(plain).featureNorm).toBeUndefined();
+  });
+
+  it('refuses a model whose version and normalisation disagree, or whose normalisation is malformed', () => {
+    const g = normalised();
+    const edit = (f: (props: { key: string; value: string }[]) => void): Uint8Array => {
+      const m = decodeOnnx(generatorToOnnx(g));
+      f(m.metadataProps ?? []);
+      return encodeOnnx(m);
+    };
+    const expectFormat = (bytes: Uint8Array, pattern: RegExp) => {
+      let err: unknown = null;
+      try {
+        generatorFromOnnx(bytes);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FormatError);
+      expect((err as Error).message).toMatch(pattern);
+    };
+    expectFormat(edit((p) => p.splice(p.findIndex((e) => e.key === 'r2talker.featureNorm'), 1)), /metadata.featureNorm: version 2 needs a feature normalisation/);
+    expectFormat(edit((p) => (p.find((e) => e.key === 'r2talker.version')!.value = '1')), /metadata.featureNorm: version 1 must not carry/);
+    expectFormat(edit((p) => (p.find((e) => e.key === 'r2talker.featureNorm')!.value = '{"kind":')), /metadata.featureNorm: expected JSON/);
+    expectFormat(edit((p) => (p.find((e) => e.key === 'r2talker.featureNorm')!.value = JSON.stringify({ ...g.featureNorm, tau: -1 }))), /featureNorm.tau/);
+  });
+});
+
+describe('training on normalised features', () => {
+  const rate = 16000;
+  const n = 250;
+  const pcm = speechLike(rate, n * 0.04, 3);
+  const landmarks = new Float32Array(n * LANDMARK_DIM);
+  for (let t = 0; t < n; t++) landmarks[t * LANDMARK_DIM + 62 * 3 + 1] = 0.5 * Math.max(0, Math.sin(2 * Math.PI * 4 * t * 0.04));
+  const pair = { pcm, sampleRate: rate, landmarks, frames: n };
+  const opts = { channels: 8, epochs: 10, maxSteps: 5, segmentFrames: 30, lr: 0.01, gainDb: 0, validationFraction: 0 };
+
+  it('stores its spec in the generator, and the trained chain ignores a fixed input gain after the first seconds', () => {
+    const g = trainGenerator([pair], { ...opts, featureNorm: { tau: 1, priorSeconds: 0.5 } }).generator;
+    expect(g.featureNorm?.kind).toBe('online-mvn');
+    const a = predictLandmarks(g, pcm, rate);
+    const b = predictLandmarks(g, pcm.map((v) => 0.25 * v), rate);
+    const diff = (from: number, to: number) => {
+      let s = 0;
+      for (let i = from * LANDMARK_DIM; i < to * LANDMARK_DIM; i++) s += Math.abs(a.landmarks[i] - b.landmarks[i]);
+      return s;
+    };
+    expect(diff(220, 250)).toBeLessThan(0.1 * diff(0, 30));
+  });
+
+  it('rejects augmentations that edit raw log-mel, naming the option', () => {
+    expect(() => trainGenerator([pair], { ...opts, gainDb: 6, featureNorm: { tau: 1, priorSeconds: 0.5 } })).toThrow(/train.gainDb: not supported with online feature normalisation/);
+    expect(() => trainGenerator([pair], { ...opts, featureNorm: { tau: 0, priorSeconds: 0.5 } })).toThrow(/train.featureNorm.tau: expected 0.1..600/);
+  });
+});

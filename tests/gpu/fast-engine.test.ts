@@ -44,6 +44,14 @@ describe('AvatarRenderer quality on the WebGPU path', () => {
         expect(psnr(a, await frame(exact, i)), `frame ${i}`).toBeGreaterThan(30); // 32x32 is far below fast mode's design size
       }
       expect(exact.quality).toBe('exact');
+      // A device lost while fast mode runs (the exact renderer idle): fast frames resume on a
+      // new device, close to exact ones as before.
+      expect(auto.loseDevice()).toBe(true);
+      for (let k = 0; k < 3; k++, i++) {
+        const a = await frame(auto, i);
+        expect(psnr(a, await frame(exact, i)), `frame ${i} after the loss`).toBeGreaterThan(30);
+      }
+      expect(auto.recoveries).toBeGreaterThanOrEqual(1);
     } finally {
       auto.destroy();
       exact.destroy();

@@ -262,10 +262,11 @@ export class AvatarRenderer implements FrameRenderer {
     const mode = choice.quality ?? 'exact';
     this.gpuGovernor = new QualityGovernor(mode, { budgetMs: choice.budgetMs ?? 40 });
     if (mode === 'exact') return;
-    // The exact renderer's current device (it acquires a new one after a loss).
+    // The exact renderer's device, replaced first if it was lost: while fast mode runs, the
+    // exact renderer is idle and would otherwise hand back the lost device forever.
     const acquire = async () => {
       if (!this.gpu) throw new Error('webgpu: renderer destroyed');
-      return this.gpu.context;
+      return this.gpu.liveContext();
     };
     this.gpuFastReady = GpuFastRenderer.create(this.avatar, { ...gpuOptions, acquire }).then(
       (fast) => {

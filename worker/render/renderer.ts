@@ -215,6 +215,16 @@ export class GpuRenderer {
     });
   }
 
+  /**
+   * The device to render on now: when the current one was lost, a new one first, with every
+   * pass rebuilt. A fast renderer that borrows this renderer's device acquires through this,
+   * so that it never rebuilds on the lost device while this renderer is idle.
+   */
+  async liveContext(): Promise<GpuContext> {
+    if (await this.loss.check()) await this.recover();
+    return this.ctx;
+  }
+
   private async recover(): Promise<void> {
     destroyPasses(this.passes);
     const ctx = await reacquireGpu(this.options);

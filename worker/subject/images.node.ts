@@ -8,17 +8,7 @@ import { encodeRgbJpegJs, type RgbJpegEncode } from './jpeg-encode.ts';
 import { turboJpegEncoder, TURBO_JPEG_WASM } from './jpeg-turbo.ts';
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
-import { readImageHeader, type ImageCodec, type SubjectImage } from './images.ts';
-
-function checkImage(img: SubjectImage, field: string): void {
-  const { width, height, channels, data } = img;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > LIMITS.maxImageSide || height > LIMITS.maxImageSide) {
-    throw FormatError.expected('INPUT_FORMAT', field, `a size within ${LIMITS.maxImageSide}x${LIMITS.maxImageSide}`, `${width}x${height}`);
-  }
-  if ((channels !== 3 && channels !== 4) || !(data instanceof Uint8Array) || data.length !== width * height * channels) {
-    throw FormatError.expected('INPUT_FORMAT', field, `${width * height * channels} bytes (${width}x${height}x${channels})`, String(data?.length));
-  }
-}
+import { checkedJpeg, checkImageToEncode, readImageHeader, type ImageCodec } from './images.ts';
 
 function rgbaTo(data: Uint8Array, n: number, channels: 3 | 4): Uint8Array {
   if (channels === 4) return new Uint8Array(data.buffer, data.byteOffset, n * 4).slice();
@@ -66,7 +56,7 @@ export const nodeImageCodec: ImageCodec = {
   },
 
   encodePng(img) {
-    checkImage(img, 'png');
+    checkImageToEncode(img, 'png');
     const colorType = img.channels === 4 ? 6 : 2;
     const png = new PNG({ width: img.width, height: img.height, colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
     png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
@@ -80,13 +70,6 @@ export const nodeImageCodec: ImageCodec = {
     return checkedJpeg(img, quality, encodeRgbJpegJs);
   },
 };
-
-function checkedJpeg(img: SubjectImage, quality: number, encode: RgbJpegEncode): Uint8Array {
-  checkImage(img, 'jpeg');
-  if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
-  return encode(img.data, img.width, img.height, quality);
-}
 
 /**
  * What `prepare` writes subjects with: JPEG through libjpeg-turbo (~4-7x faster at 512 px, the

@@ -6,6 +6,7 @@
  */
 import { FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
+import type { RgbJpegEncode } from './jpeg-encode.ts';
 
 export interface SubjectImage {
   width: number;
@@ -110,4 +111,23 @@ export function toRgb(img: SubjectImage): SubjectImage {
     out[i * 3 + 2] = img.data[i * 4 + 2];
   }
   return { width: img.width, height: img.height, channels: 3, data: out };
+}
+
+/** An image an encoder may write: integer size within the limits, RGB or RGBA, bytes to match. */
+export function checkImageToEncode(img: SubjectImage, field: string): void {
+  const { width, height, channels, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > LIMITS.maxImageSide || height > LIMITS.maxImageSide) {
+    throw FormatError.expected('INPUT_FORMAT', field, `a size within ${LIMITS.maxImageSide}x${LIMITS.maxImageSide}`, `${width}x${height}`);
+  }
+  if ((channels !== 3 && channels !== 4) || !(data instanceof Uint8Array) || data.length !== width * height * channels) {
+    throw FormatError.expected('INPUT_FORMAT', field, `${width * height * channels} bytes (${width}x${height}x${channels})`, String(data?.length));
+  }
+}
+
+/** Checks an RGB image and a JPEG quality, then encodes with `encode`: every JPEG writer's entry. */
+export function checkedJpeg(img: SubjectImage, quality: number, encode: RgbJpegEncode): Uint8Array {
+  checkImageToEncode(img, 'jpeg');
+  if (img.channels !== 3) throw FormatError.input('jpeg', 'expected an RGB image (JPEG has no alpha)');
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw FormatError.input('jpeg.quality', `expected an integer in [1, 100], got ${quality}`);
+  return encode(img.data, img.width, img.height, quality);
 }

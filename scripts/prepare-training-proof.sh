@@ -35,7 +35,7 @@ r2t() { node bin/r2talker.js "$@"; }
 
 mkdir -p "$work"
 start=$SECONDS
-recipe="size=${size} frames=${frames} val=${val} zoom=${zoom} seed=${seed} iters=${iters} code=$(git rev-parse HEAD:trainer HEAD:worker/model HEAD:worker/synth 2>/dev/null | tr "\n" " ")"
+recipe="size=${size} frames=${frames} val=${val} zoom=${zoom} seed=${seed} iters=${iters} code=$(git rev-parse HEAD:trainer/nerf HEAD:worker/model HEAD:worker/synth 2>/dev/null | tr "\n" " ")"
 truth_cached=""
 if [ -n "${PROOF_KEEP_TRUTH:-}" ] && [ -f "$work/truth.recipe" ] && [ "$(cat "$work/truth.recipe")" = "$recipe" ] && [ -f "$work/truth.r2t" ] && [ -f "$work/eval-truth.json" ]; then
   truth_cached=1

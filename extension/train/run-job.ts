@@ -18,8 +18,7 @@ import { decodeCheckpoint, type StageName } from '../../trainer/nerf/checkpoint.
 import { TrainingData } from '../../trainer/nerf/data.ts';
 import { STAGE_ORDER, trainNerf, type TrainIo } from '../../trainer/nerf/loop.ts';
 import type { ImageDecoder } from './image-decoder.ts';
-import { GENERATOR_EPOCHS, jobFraction, stageSteps, type JobStage, type TrainPrior, type TrainSettings } from './job.ts';
-import type { Avatar } from '../../worker/avatar/types.ts';
+import { GENERATOR_EPOCHS, jobFraction, stageSteps, type JobStage, type TrainSettings } from './job.ts';
 
 export interface JobFiles extends TrainIo {
   /** the finished avatar written by an earlier run, or null */
@@ -67,8 +66,6 @@ export interface JobHooks {
   onPreview?: (p: PreviewFrame) => void;
   /** after each checkpoint is safely written */
   onCheckpoint?: (c: CheckpointInfo) => Promise<void> | void;
-  /** the avatar a `prior` setting names (the browser fetches the bundled built-in one) */
-  loadPrior?: (prior: NonNullable<TrainPrior>) => Promise<Avatar>;
 }
 
 export function previewRgba(image: Float32Array, width: number, height: number): Uint8ClampedArray {
@@ -123,11 +120,6 @@ async function trainJobNerf(
   setCompleted: (c: StageName[]) => void,
 ): Promise<Uint8Array> {
   const data = await TrainingData.open(subject);
-  let prior: Avatar | undefined;
-  if (settings.prior) {
-    if (!hooks.loadPrior) throw new R2TalkerError('CONFIG', `this job starts from the ${settings.prior} avatar, which this trainer cannot load`);
-    prior = await hooks.loadPrior(settings.prior);
-  }
   let completed: StageName[] = [];
   let last: Uint8Array | null = null;
   const io: TrainIo = {
@@ -154,7 +146,6 @@ async function trainJobNerf(
       iters: settings.iters ?? undefined,
       rays: settings.rays ?? undefined,
       seed: settings.seed,
-      prior,
       eyeInput: true,
       progressive: false,
       evalEvery: 0,

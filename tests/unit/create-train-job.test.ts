@@ -6,7 +6,6 @@
  * says stage, whole-job fraction and time left; preview frames are real renders.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { readAvatar } from '../../worker/avatar/reader.ts';
 import { folderFiles } from '../../worker/subject/files.node.ts';
 import { CpuTrainerBackend } from '../../trainer/nerf/cpu/backend.ts';
@@ -159,19 +158,6 @@ describe('runTrainJob', () => {
     }
   }, 180_000);
 
-  it('starts the head from the built-in face when the settings say so, and says so when it cannot load it', async () => {
-    const withPrior = { ...settings, prior: 'builtin' as const, iters: 1, generatorEpochs: 1 };
-    await expect(runTrainJob(new CpuTrainerBackend(), folderFiles(subjectDir), browserImageDecoder, new MemoryJobFiles(), withPrior, 'x')).rejects.toThrow(
-      'this job starts from the builtin avatar, which this trainer cannot load',
-    );
-    const asked: string[] = [];
-    const bytes = await runTrainJob(new CpuTrainerBackend(), folderFiles(subjectDir), browserImageDecoder, new MemoryJobFiles(), withPrior, 'x', {
-      loadPrior: async (p) => (asked.push(p), loadBuiltinAvatar()),
-    });
-    expect(asked).toEqual(['builtin']);
-    expect((await readAvatar(bytes)).provenance.prior).toBe((await loadBuiltinAvatar()).name);
-  }, 60_000);
-
   it('names the missing file when the subject is incomplete', async () => {
     const files = { root: '/nowhere', read: async () => null };
     await expect(runTrainJob(new CpuTrainerBackend(), files, browserImageDecoder, new MemoryJobFiles(), settings, 'x')).rejects.toThrow(/\/nowhere\/transforms_train\.json/);
@@ -184,11 +170,6 @@ describe('job settings and arithmetic', () => {
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'huge' })).toThrow('settings.preset: expected one of tiny, small, official, got "huge"');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, iters: 0 })).toThrow('settings.iters: expected an integer in [1, 10000000], got 0');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, checkpointEvery: 1.5 })).toThrow(/settings\.checkpointEvery/);
-    // The built-in face is a tiny-preset model: it can start a Quick job only.
-    expect(checkSettings({ ...DEFAULT_SETTINGS, prior: 'builtin' }).prior).toBe('builtin');
-    expect(checkSettings({ ...DEFAULT_SETTINGS, prior: undefined }).prior).toBeNull();
-    expect(() => checkSettings({ ...DEFAULT_SETTINGS, prior: 'mine' })).toThrow('settings.prior: expected "builtin" or null, got "mine"');
-    expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'small', prior: 'builtin' })).toThrow('settings.prior: the built-in face is a Quick model; start from it with the Quick quality only, got "small"');
   });
 
   it('lists the stages in the trainer\u2019s order', () => {

@@ -52,8 +52,8 @@ export interface NerfTrainOptions {
   checkpointEvery: number;
   /**
    * start the head field from this trained avatar's weights instead of random ones (same
-   * preset; params.ts headParamsFromAvatar): a short run then has a mouth that answers the
-   * landmarks while the field moves to the new person
+   * preset; params.ts headParamsFromAvatar): with a prior prepared like the subject, a short
+   * run then has a mouth that answers the landmarks while the field moves to the new person
    */
   prior?: Avatar;
   /** scene bounds (default the reference's [-1,-0.5,-1, 1,0.5,1]) */

@@ -60,12 +60,14 @@ export function cloneParams(p: ParamSet): ParamSet {
 /**
  * Starting weights for the head field taken from a trained avatar (a "prior"): every head-stage
  * group of `config` (head grid and networks, landmark encoder, conditioning MLPs, individual
- * code) copied from `avatar`'s tensor of the same name. A short run then starts from a face
- * whose mouth already answers the landmarks and moves it towards the new person; on the tiny
- * preset, 4 steps a stage from scratch leave the mouth still (landmarks change no pixel by
- * even one level). The torso groups are left out: the torso is drawn in the prior's own image
- * frame, which says nothing about the new recording's framing. The avatar must have the same
- * architecture (same preset): the error names the first tensor that does not fit.
+ * code) copied from `avatar`'s tensor of the same name. On the tiny preset, 4 steps a stage from
+ * random weights leave the mouth still (landmarks change no pixel by even one level); from a
+ * prior whose landmarks and camera are like the new subject's, the same steps give a mouth that
+ * opens with the landmarks. Landmarks far from the prior's (another preparation) land in
+ * landmark-grid cells the prior never trained, whose features are ~0: no mouth carries over.
+ * The torso groups are left out: the torso is drawn in the prior's own image frame. The avatar
+ * must have the same architecture (same preset): the error names the first tensor that does not
+ * fit.
  */
 export function headParamsFromAvatar(config: ModelConfig, avatar: Avatar, what = 'the prior avatar'): ParamSet {
   const params: ParamSet = new Map();

@@ -12,7 +12,7 @@ import { cameraBlock } from './frame-data.ts';
 import { CTRL_STEPS, type FrameBuffers } from './frame-buffers.ts';
 import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM, writeData } from './gpu-util.ts';
 import type { HeadFieldPass } from './head-field-pass.ts';
-import { MARCH_WORKGROUP } from './wavefront-pass.ts';
+import { MARCH_WORKGROUP, STEPWISE_MAX_SUBROUNDS } from './wavefront-pass.ts';
 import { buildModule, splitGroups } from './wgsl.ts';
 
 /** u32 words per listed ray in the fast state buffer (shaders/fast/fast-state.wgsl FR). */
@@ -58,6 +58,9 @@ export class FastWavefrontPass {
   private march!: GPUComputePipeline;
   private scheduleFused!: GPUComputePipeline;
   private composite!: GPUComputePipeline;
+  private scheduleStep!: GPUComputePipeline;
+  /** Field + composite one listed sample per ray at a time (wavefront-pass.ts): no sample behind a ray's end is evaluated. */
+  readonly stepwise: boolean;
   readonly ready: Promise<void>;
   private readonly camera: GPUBuffer;
   private readonly params: GPUBuffer;
@@ -71,9 +74,13 @@ export class FastWavefrontPass {
   private readonly group3: GPUBindGroup;
   private destroyed = false;
 
-  /** `state`: at least fastStateBytes(fb.numRays) bytes, shared with the head field's fast entry (owned by the caller). */
-  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, readonly state: GPUBuffer, private readonly settings: FastMarchParams) {
+  /**
+   * `state`: at least fastStateBytes(fb.numRays) bytes, shared with the head field's fast entry (owned by the caller).
+   * `stepwise`: composite one sample per ray at a time (configs with more than STEPWISE_MAX_SUBROUNDS sub-rounds batch).
+   */
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, readonly state: GPUBuffer, private readonly settings: FastMarchParams, stepwise = true) {
     if (field.kind !== 'fused') throw new ConfigError('fast mode on WebGPU needs the fused head kernel; this avatar\'s head net is too wide for it (use the cpu backend or exact mode)');
+    this.stepwise = stepwise && fb.maxPasses * fb.avatar.config.march.maxStepsPerPass <= STEPWISE_MAX_SUBROUNDS;
     const N = fb.numRays;
     const consts = { MAX_PASSES: fb.maxPasses, ...fastSlots(N) };
     if (state.size < fastStateBytes(N)) throw new Error(`FastWavefrontPass: state buffer of ${state.size} bytes, need ${fastStateBytes(N)}`);
@@ -93,7 +100,7 @@ export class FastWavefrontPass {
     const l2 = makeLayout(device, 'r2t.fast.bgl2', ['storage']);
     const l3 = makeLayout(device, 'r2t.fast.bgl3', ['storage', 'uniform']);
     const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: field.samplesPerGroup };
-    const make = (entry: string, layouts: GPUBindGroupLayout[]) => makePipeline(device, `r2t.fast.${entry}`, waveModule, entry, layouts, constants, fb.compile);
+    const make = (entry: string, layouts: GPUBindGroupLayout[]) => makePipeline(device, `r2t.fast.${entry}`, waveModule, entry, layouts, { ...constants, STEPWISE: this.stepwise ? 1 : 0 }, fb.compile);
     // The indirect dispatches (march, composite) bind an empty group 2: a dispatch may not
     // read its indirect arguments while they are bound writable.
     this.ready = Promise.all([
@@ -101,13 +108,15 @@ export class FastWavefrontPass {
       make('schedule', [l0, l1, l2]),
       make('fast_march', [l0, l1, lEmpty, l3]),
       make('schedule_fused', [l0, l1, l2]),
-      make('fast_composite', [l0, l1, lEmpty, l3]),
-    ]).then(([init, schedule, march, scheduleFused, composite]) => {
+      this.stepwise ? make('fast_composite_step', [l0, l1, lEmpty, l3]) : make('fast_composite', [l0, l1, lEmpty, l3]),
+      this.stepwise ? make('schedule_step', [l0, l1, l2]) : null,
+    ]).then(([init, schedule, march, scheduleFused, composite, scheduleStep]) => {
       this.initRays = init;
       this.schedule = schedule;
       this.march = march;
       this.scheduleFused = scheduleFused;
       this.composite = composite;
+      if (scheduleStep) this.scheduleStep = scheduleStep;
     });
     this.camera = makeBuffer(device, 'r2t.fast.camera', 112, UNIFORM());
     this.params = makeBuffer(device, 'r2t.fast.params', 64, UNIFORM());
@@ -185,6 +194,21 @@ export class FastWavefrontPass {
       pass.setBindGroup(2, this.group2);
       pass.setPipeline(this.scheduleFused);
       pass.dispatchWorkgroups(1);
+      if (this.stepwise) {
+        for (let k = 0; k < this.fb.avatar.config.march.maxStepsPerPass; k++) {
+          this.field.record(pass);
+          pass.setBindGroup(0, this.group0);
+          pass.setBindGroup(1, this.group1);
+          pass.setBindGroup(2, this.empty);
+          pass.setBindGroup(3, this.group3);
+          pass.setPipeline(this.composite);
+          pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
+          pass.setBindGroup(2, this.group2);
+          pass.setPipeline(this.scheduleStep);
+          pass.dispatchWorkgroups(1);
+        }
+        continue;
+      }
       this.field.record(pass);
       pass.setBindGroup(0, this.group0);
       pass.setBindGroup(1, this.group1);

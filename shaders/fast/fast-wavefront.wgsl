@@ -12,6 +12,11 @@
 //   the host gives the weight left uncoloured behind the last the ray's mean colour);
 // - the first sample denser than hit_alpha gives the ray's surface (hit_t) for the next frame.
 
+// Colour gate (stepwise only): fast_composite_step lists the samples whose colour shows and the
+// fast field's colour kernel (shaders/fast/fast-head-gated.wgsl) runs the colour net on those
+// alone, as the CPU reference does; without it the fused field's colour of every sample is used.
+override COLOUR_GATE: bool = false;
+
 struct FastParams {
   valid_alpha: f32,
   colour_weight: f32,
@@ -222,6 +227,9 @@ fn fast_composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups
       fast[fr + 3u] = FLAG_REPLAYED;
       fast[fr + 5u] = 0u;
       fast[fr + 6u] = 0u;
+      fast[fr + 8u] = 0u;
+      fast[fr + 9u] = 0u;
+      fast[fr + 10u] = 0u;
       let at = atomicAdd(&ctrl.count[1u - cur], 1u);
       alive[(1u - cur) * mp.num_rays + at] = id;
       rays[id] = r;
@@ -243,7 +251,12 @@ fn fast_composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups
   }
   let wc = w + pending;
   if (wc > fparams.colour_weight) {
-    r.rgb += wc * f.xyz;
+    if (COLOUR_GATE) {
+      fast[fr + 7u] = bitcast<u32>(wc);
+      fast[FAST_SLOT_COL + atomicAdd(&ctrl.n_colour, 1u)] = slot;
+    } else {
+      r.rgb += wc * f.xyz;
+    }
     coloured += wc;
     pending = 0.0;
   } else {
@@ -265,4 +278,26 @@ fn fast_composite_step(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups
     alive[(1u - cur) * mp.num_rays + at] = id;
   }
   rays[id] = r;
+}
+
+// Colour gate: sizes the colour kernel's dispatch (the loop kernels' indirect slot, unused by
+// the fused path) from the samples fast_composite_step listed, and counts them.
+@compute @workgroup_size(1)
+fn schedule_colour() {
+  let n = atomicLoad(&ctrl.n_colour);
+  atomicAdd(&ctrl.total_colour, n);
+  ind.field = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
+}
+
+// Colour gate: schedule_step, and an empty colour list for the next sub-round.
+@compute @workgroup_size(1)
+fn fast_schedule_step() {
+  atomicStore(&ctrl.n_colour, 0u);
+  // schedule_step's work (an entry point cannot be called).
+  let n = atomicLoad(&ctrl.n_next);
+  atomicStore(&ctrl.n_samples, n);
+  atomicStore(&ctrl.n_next, 0u);
+  ctrl.list_off = mp.num_rays - ctrl.list_off;
+  ind.fused = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
+  ind.step = split_groups((n + WG_MARCH - 1u) / WG_MARCH);
 }

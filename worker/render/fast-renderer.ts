@@ -29,7 +29,7 @@ import { stepBounds } from '../model/march.ts';
 import { foldedTorsoMacs } from '../model/torso-folded.ts';
 import { rayDirection } from '../model/rays.ts';
 import { ConditionPass } from './condition-pass.ts';
-import { FastWavefrontPass, fastSlots, fastStateBytes, type FastRoundResult } from './fast-wavefront-pass.ts';
+import { FAST_RAY_WORDS, FastWavefrontPass, fastSlots, fastStateBytes, fastStepwiseFits, type FastRoundResult } from './fast-wavefront-pass.ts';
 import { backgroundValues, FrameBuffers } from './frame-buffers.ts';
 import { writeConditioning } from './frame-conditioning.ts';
 import { checkPose } from './frame-data.ts';
@@ -48,8 +48,10 @@ export interface GpuFastRendererOptions extends Omit<GpuRendererOptions, 'kernel
 }
 
 export interface GpuFastFrameStats {
-  /** Head samples the field net ran on. */
+  /** Head samples the field net's density half ran on. */
   evaluatedSamples: number;
+  /** Head samples its colour half ran on (with the colour gate, those whose weight shows; else all evaluated). */
+  colouredSamples: number;
   marchedRays: number;
   replayedRays: number;
   /** Pixels the torso nets ran on. */
@@ -58,7 +60,7 @@ export interface GpuFastFrameStats {
   torsoMacs: number;
   /** GPU round trips of the frame (marching rounds + the finishing pass). */
   submits: number;
-  /** Multiply-adds of the head and torso nets (the GPU evaluates the colour half of every evaluated sample). */
+  /** Multiply-adds of the head and torso nets (each half of the head net counted where it ran). */
   macs: number;
 }
 
@@ -145,11 +147,15 @@ export class GpuFastRenderer {
       const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
       if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
       const fb = (made.fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi }));
-      made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays), STORAGE());
+      // Stepwise compositing with the colour gate wherever the config's sub-rounds allow it.
+      const stepwise = fastStepwiseFits(fb);
+      made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays, stepwise ? avatar.config.head.geoFeatDim : 0), STORAGE());
       made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
-      made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
+      const slots = fastSlots(fb.numRays);
+      const gate = stepwise ? { rayWords: FAST_RAY_WORDS, slotCol: slots.FAST_SLOT_COL, rayGeo: slots.FAST_RAY_GEO } : undefined;
+      made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: slots.FAST_SLOT_SENS, gate });
       made.condition = new ConditionPass(device, fb);
-      made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
+      made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate }, stepwise);
       made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused', { positionTables: true }) : null;
       made.output = new OutputPass(device, fb);
       const p = made as Passes;
@@ -210,7 +216,7 @@ export class GpuFastRenderer {
       hitT: new Float32Array(N).fill(NaN),
       sensitivity: new Float32Array(N).fill(primed ? 0 : Infinity),
     };
-    const stats: GpuFastFrameStats = { evaluatedSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: 0, torsoMacs: 0, submits: 0, macs: 0 };
+    const stats: GpuFastFrameStats = { evaluatedSamples: 0, colouredSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: 0, torsoMacs: 0, submits: 0, macs: 0 };
     let conditioned = false;
     const march = async (list: ArrayLike<number>): Promise<void> => {
       if (list.length === 0) return;
@@ -225,6 +231,7 @@ export class GpuFastRenderer {
         if (primed) px.sensitivity[i] = r.sensitivity[j];
       }
       stats.evaluatedSamples += r.evaluated;
+      stats.colouredSamples += r.colourEvaluated;
       stats.marchedRays += pixels.length;
       stats.replayedRays += r.replayed;
       stats.submits++;
@@ -303,7 +310,7 @@ export class GpuFastRenderer {
     q.submit([enc.finish()]);
     stats.submits++;
     const half = headHalfMacs(cfg);
-    stats.macs = stats.evaluatedSamples * (half.sigma + half.colour) + stats.torsoMacs;
+    stats.macs = stats.evaluatedSamples * half.sigma + stats.colouredSamples * half.colour + stats.torsoMacs;
     const out: GpuFastResult = { width: W, height: H, texture: p.fb.texture, stats };
     try {
       await Promise.all(staged.map(([, b]) => b.mapAsync(GPUMapMode.READ)));

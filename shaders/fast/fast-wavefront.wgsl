@@ -289,9 +289,49 @@ fn schedule_colour() {
   ind.field = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
 }
 
-// Colour gate: schedule_step, and an empty colour list for the next sub-round.
+// Stepwise slots: the host encodes max_steps + max_per_pass - 1 slots of one sub-round each
+// instead of every pass's max_per_pass sub-rounds. A slot goes on with the running pass while it
+// has sub-rounds and listed samples left, else starts the next pass exactly as `schedule` does
+// (passes add n_step >= 1 to the step counter, below max_steps before the last, and use at most
+// n_step slots each, so the slots always suffice). Same passes and samples in the same order, a
+// fifth of the dispatches.
+@compute @workgroup_size(1)
+fn fast_schedule_slot() {
+  if (ctrl.pass_index > 0u && ctrl.sub < ctrl.n_step && atomicLoad(&ctrl.n_samples) > 0u) {
+    ind.march = split_groups(0u);
+    return;
+  }
+  let first = ctrl.pass_index == 0u;
+  if (!first) {
+    ctrl.cur = 1u - ctrl.cur;
+  }
+  let cur = ctrl.cur;
+  let n_alive = atomicLoad(&ctrl.count[cur]);
+  var n_step = 0u;
+  if (ctrl.step < mp.max_steps && n_alive > 0u) {
+    n_step = max(min(mp.num_rays / n_alive, mp.max_per_pass), 1u);
+    ctrl.step += n_step;
+    ctrl.n_alive = n_alive;
+  } else {
+    ctrl.n_alive = 0u;
+  }
+  ctrl.n_step = n_step;
+  if (ctrl.pass_index < MAX_PASSES) {
+    ctrl.n_steps[ctrl.pass_index] = n_step;
+  }
+  ctrl.pass_index += 1u;
+  ctrl.sub = 0u;
+  atomicStore(&ctrl.count[1u - cur], 0u);
+  atomicStore(&ctrl.n_samples, 0u);
+  atomicStore(&ctrl.n_next, 0u);
+  ctrl.list_off = 0u;
+  ind.march = split_groups(select(0u, (ctrl.n_alive + WG_MARCH - 1u) / WG_MARCH, n_step > 0u));
+}
+
+// After a stepwise sub-round: schedule_step, the slot counter, an empty colour list.
 @compute @workgroup_size(1)
 fn fast_schedule_step() {
+  ctrl.sub += 1u;
   atomicStore(&ctrl.n_colour, 0u);
   // schedule_step's work (an entry point cannot be called).
   let n = atomicLoad(&ctrl.n_next);

@@ -44,6 +44,9 @@ describe('WebGPU fast mode against its CPU reference (SwiftShader, float32)', ()
       // ... and the GPU evaluates the reference's samples: composited one at a time, none behind
       // where a ray ends (whole passes evaluated ~1.3x as many on the built-in avatar)
       expect(Math.abs(g.stats.evaluatedSamples - c.stats.sigmaEvals), `frame ${t}: evaluated ${g.stats.evaluatedSamples} vs ${c.stats.sigmaEvals}`).toBeLessThanOrEqual(0.02 * c.stats.sigmaEvals);
+      // ... and runs the colour half where the reference does (the colour gate), well under the density half's count
+      expect(Math.abs(g.stats.colouredSamples - c.stats.colourEvals), `frame ${t}: coloured ${g.stats.colouredSamples} vs ${c.stats.colourEvals}`).toBeLessThanOrEqual(0.02 * c.stats.colourEvals);
+      expect(g.stats.colouredSamples).toBeLessThan(g.stats.evaluatedSamples);
       expect(g.rgba!.length).toBe(SIZE * SIZE * 4);
     }
   });

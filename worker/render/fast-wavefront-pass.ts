@@ -122,11 +122,11 @@ export class FastWavefrontPass {
     // read its indirect arguments while they are bound writable.
     this.ready = Promise.all([
       makePipeline(device, 'r2t.fast.init_rays', rayModule, 'fast_init_rays', [lRay, lEmpty, lEmpty, lRayState], {}, fb.compile),
-      make('schedule', [l0, l1, l2]),
+      make(this.stepwise ? 'fast_schedule_slot' : 'schedule', [l0, l1, l2]),
       make('fast_march', [l0, l1, lEmpty, l3]),
       make('schedule_fused', [l0, l1, l2]),
       this.stepwise ? make('fast_composite_step', [l0, l1, lEmpty, l3]) : make('fast_composite', [l0, l1, lEmpty, l3]),
-      this.stepwise ? make(this.gated ? 'fast_schedule_step' : 'schedule_step', [l0, l1, l2]) : null,
+      this.stepwise ? make('fast_schedule_step', [l0, l1, l2]) : null,
       this.gated ? make('schedule_colour', [l0, l1, l2]) : null,
     ]).then(([init, schedule, march, scheduleFused, composite, scheduleStep, scheduleColour]) => {
       this.initRays = init;
@@ -200,6 +200,44 @@ export class FastWavefrontPass {
     rp.end();
 
     const pass = encoder.beginComputePass({ label: 'r2t.fast.wavefront' });
+    if (this.stepwise) {
+      // One sub-round a slot (shaders/fast/fast-wavefront.wgsl fast_schedule_slot).
+      const m = this.fb.avatar.config.march;
+      for (let k = 0; k < m.maxSteps + m.maxStepsPerPass - 1; k++) {
+        pass.setBindGroup(0, this.group0);
+        pass.setBindGroup(1, this.group1);
+        pass.setBindGroup(2, this.group2);
+        pass.setPipeline(this.schedule);
+        pass.dispatchWorkgroups(1);
+        pass.setBindGroup(2, this.empty);
+        pass.setBindGroup(3, this.group3);
+        pass.setPipeline(this.march);
+        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
+        pass.setBindGroup(2, this.group2);
+        pass.setPipeline(this.scheduleFused);
+        pass.dispatchWorkgroups(1);
+        this.field.record(pass);
+        pass.setBindGroup(0, this.group0);
+        pass.setBindGroup(1, this.group1);
+        pass.setBindGroup(2, this.empty);
+        pass.setBindGroup(3, this.group3);
+        pass.setPipeline(this.composite);
+        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
+        pass.setBindGroup(2, this.group2);
+        if (this.scheduleColour) {
+          pass.setPipeline(this.scheduleColour);
+          pass.dispatchWorkgroups(1);
+          this.field.recordColour(pass);
+          pass.setBindGroup(0, this.group0);
+          pass.setBindGroup(1, this.group1);
+          pass.setBindGroup(2, this.group2);
+        }
+        pass.setPipeline(this.scheduleStep);
+        pass.dispatchWorkgroups(1);
+      }
+      pass.end();
+      return;
+    }
     for (let p = 0; p < this.fb.maxPasses; p++) {
       pass.setBindGroup(0, this.group0);
       pass.setBindGroup(1, this.group1);
@@ -213,29 +251,6 @@ export class FastWavefrontPass {
       pass.setBindGroup(2, this.group2);
       pass.setPipeline(this.scheduleFused);
       pass.dispatchWorkgroups(1);
-      if (this.stepwise) {
-        for (let k = 0; k < this.fb.avatar.config.march.maxStepsPerPass; k++) {
-          this.field.record(pass);
-          pass.setBindGroup(0, this.group0);
-          pass.setBindGroup(1, this.group1);
-          pass.setBindGroup(2, this.empty);
-          pass.setBindGroup(3, this.group3);
-          pass.setPipeline(this.composite);
-          pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
-          pass.setBindGroup(2, this.group2);
-          if (this.scheduleColour) {
-            pass.setPipeline(this.scheduleColour);
-            pass.dispatchWorkgroups(1);
-            this.field.recordColour(pass);
-            pass.setBindGroup(0, this.group0);
-            pass.setBindGroup(1, this.group1);
-            pass.setBindGroup(2, this.group2);
-          }
-          pass.setPipeline(this.scheduleStep);
-          pass.dispatchWorkgroups(1);
-        }
-        continue;
-      }
       this.field.record(pass);
       pass.setBindGroup(0, this.group0);
       pass.setBindGroup(1, this.group1);

@@ -148,9 +148,14 @@ export interface TrainResult {
   steps: number;
 }
 
-interface Prepared {
-  /** mel frames from melStart on */
+export interface Prepared {
+  /** mel frames from melStart on, as the model reads them (normalised when the generator is) */
   mel: Float32Array;
+  /**
+   * for a normalised generator, the same frames before the normaliser (raw log-mel): segments
+   * are augmented there, as a microphone or line would change them, and normalised after
+   */
+  raw: Float32Array | null;
   /** z-scored targets [frames][204] */
   target: Float32Array;
   /** per-frame weight of the mouth points' loss (closures), null when all 1 */
@@ -161,7 +166,7 @@ interface Prepared {
   trainFrames: number;
 }
 
-interface Segment {
+export interface Segment {
   pair: number;
   start: number;
   frames: number;
@@ -246,6 +251,71 @@ function restTarget(g: LandmarkGenerator, frames: number): Float32Array {
   const out = new Float32Array(frames * LANDMARK_DIM);
   for (let i = 0; i < out.length; i++) out[i] = (0 - g.outMean[i % LANDMARK_DIM]) / g.outScale[i % LANDMARK_DIM];
   return out;
+}
+
+/** One training segment as the model reads it, with its targets. */
+export interface SegmentInput {
+  mel: Float32Array;
+  nMel: number;
+  target: Float32Array;
+  /** first target frame of the segment in `target` */
+  t0: number;
+  frameWeight: Float32Array | null;
+  closures: number[];
+  /**
+   * normalised generator only: the augmented raw log-mel from the clip's first row through the
+   * segment's last, what a live stream would have fed its normaliser; `mel` is its normalised tail
+   */
+  rawStream: Float32Array | null;
+}
+
+/**
+ * Cuts, warps, replaces and augments segment `s` of `p`, drawing from `rng`. On raw features the
+ * augmentations edit the segment itself. A normalised generator's normaliser has heard the clip
+ * up to the segment, so every augmentation acts on the raw features before it, as a microphone
+ * would deliver them: the warped or replaced segment follows the clip's raw frames before it,
+ * the channel (reverberation, band, noise) and the gain apply to that whole stream, and the
+ * online normaliser then runs over it from the clip's start, as the live stream does.
+ */
+export function segmentInput(g: LandmarkGenerator, p: Prepared, s: Segment, o: TrainOptions, rng: () => number): SegmentInput {
+  const norm = g.featureNorm && g.featureNorm.kind === 'online-mvn' ? g.featureNorm : null;
+  if (norm && !p.raw) throw new ConfigError('train: a normalised generator needs its clips\' raw features');
+  const src: Prepared = norm && p.raw ? { ...p, mel: p.raw } : p;
+  let { mel, nMel } = melSlice(g, src, s.start, s.frames);
+  let target = p.target;
+  let frameWeight = p.frameWeight;
+  let t0 = s.start;
+  let rate = 1;
+  if (o.speed > 0) {
+    rate = 1 + o.speed * (2 * rng() - 1);
+    const warped = speedWarp(g, src, s, rate);
+    mel = warped.mel;
+    target = warped.target;
+    frameWeight = warped.frameWeight;
+    t0 = 0;
+  }
+  let closures = segmentClosures(p.closures, s, rate);
+  // (with tones = 0 the random stream is the one earlier recipes drew: candidates reproduce)
+  const u = o.nonSpeech > 0 || o.quietRoom > 0 || o.tones > 0 ? rng() : 1;
+  if (u < o.nonSpeech + o.quietRoom + o.tones) {
+    mel = u < o.nonSpeech ? nonSpeechMel(mel, nMel, rng) : u < o.nonSpeech + o.quietRoom ? quietRoomMel(mel, nMel, rng) : toneSequenceMel(mel, nMel, rng);
+    target = restTarget(g, s.frames);
+    frameWeight = null;
+    closures = [];
+    t0 = 0;
+  }
+  if (!norm || !p.raw) {
+    if (o.augment.probability > 0) mel = augmentMel(mel, nMel, rng, o.augment);
+    if (o.gainDb > 0) mel = applyGain(mel, (2 * rng() - 1) * o.gainDb);
+    return { mel, nMel, target, t0, frameWeight, closures, rawStream: null };
+  }
+  const from = s.start * MEL_PER_FRAME * MEL.bins;
+  let stream: Float32Array = new Float32Array(from + nMel * MEL.bins);
+  stream.set(p.raw.subarray(0, from));
+  stream.set(mel.subarray(0, nMel * MEL.bins), from);
+  if (o.augment.probability > 0) stream = augmentMel(stream, stream.length / MEL.bins, rng, o.augment);
+  if (o.gainDb > 0) stream = applyGain(stream, (2 * rng() - 1) * o.gainDb);
+  return { mel: new OnlineMvn(norm).push(stream).subarray(from), nMel, target, t0, frameWeight, closures, rawStream: stream };
 }
 
 function cloneGenerator(g: LandmarkGenerator): LandmarkGenerator {
@@ -381,32 +451,7 @@ export class GeneratorTraining {
     const grads = zeroGrads(g);
     let loss = 0;
     for (const s of batch) {
-      const p = this.data[s.pair];
-      let { mel, nMel } = melSlice(g, p, s.start, s.frames);
-      let target = p.target;
-      let fw = p.frameWeight;
-      let t0 = s.start;
-      let rate = 1;
-      if (o.speed > 0) {
-        rate = 1 + o.speed * (2 * rng() - 1);
-        const warped = speedWarp(g, p, s, rate);
-        mel = warped.mel;
-        target = warped.target;
-        fw = warped.frameWeight;
-        t0 = 0;
-      }
-      let closures = segmentClosures(p.closures, s, rate);
-      // (with tones = 0 the random stream is the one earlier recipes drew: candidates reproduce)
-      const u = o.nonSpeech > 0 || o.quietRoom > 0 || o.tones > 0 ? rng() : 1;
-      if (u < o.nonSpeech + o.quietRoom + o.tones) {
-        mel = u < o.nonSpeech ? nonSpeechMel(mel, nMel, rng) : u < o.nonSpeech + o.quietRoom ? quietRoomMel(mel, nMel, rng) : toneSequenceMel(mel, nMel, rng);
-        target = restTarget(g, s.frames);
-        fw = null;
-        closures = [];
-        t0 = 0;
-      }
-      if (o.augment.probability > 0) mel = augmentMel(mel, nMel, rng, o.augment);
-      if (o.gainDb > 0) mel = applyGain(mel, (2 * rng() - 1) * o.gainDb);
+      const { mel, nMel, target, frameWeight: fw, closures, t0 } = segmentInput(g, this.data[s.pair], s, o, rng);
       const a = forwardTrain(g, mel, nMel);
       const z = a.acts[a.acts.length - 1];
       const dz = new Float32Array(z.length);
@@ -514,23 +559,15 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
   if (!(o.tones >= 0 && o.tones <= 0.5 && o.nonSpeech + o.quietRoom + o.tones <= 0.5)) throw new ConfigError(`train.tones: expected 0..0.5 with nonSpeech + quietRoom + tones <= 0.5, got ${o.tones}`);
   if (o.tones > 0 && o.space !== 'template') throw new ConfigError('train.tones: needs space "template" (the rest pose is the zero offset there)');
   if (o.nonSpeech > 0 && o.space !== 'template') throw new ConfigError('train.nonSpeech: needs space "template" (the rest pose is the zero offset there)');
-  const normalised = o.featureNorm !== null || (o.init?.featureNorm !== undefined && o.init.featureNorm.kind !== 'none');
   if (o.featureNorm !== null) {
     const f = o.featureNorm;
     if (!(f.tau >= 0.1 && f.tau <= 600)) throw new ConfigError(`train.featureNorm.tau: expected 0.1..600 s, got ${f.tau}`);
     if (!(f.priorSeconds >= 0 && f.priorSeconds <= 600)) throw new ConfigError(`train.featureNorm.priorSeconds: expected 0..600 s, got ${f.priorSeconds}`);
   }
-  // These augmentations edit raw log-mel (gain, loudness-matched hum, room noise); on online-
-  // normalised features they would not be the channel they pretend to be.
-  if (normalised) {
-    for (const [k, on] of [['gainDb', o.gainDb > 0], ['augment', o.augment.probability > 0], ['nonSpeech', o.nonSpeech > 0], ['quietRoom', o.quietRoom > 0], ['tones', o.tones > 0]] as const) {
-      if (on) throw new ConfigError(`train.${k}: not supported with online feature normalisation (it edits raw log-mel); set it to 0`);
-    }
-  }
 }
 
 /** Features and z-scored targets of every pair; sets the generator's normalisation (unless fine-tuning). */
-function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: TrainOptions): Prepared[] {
+export function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: TrainOptions): Prepared[] {
   const start = melStart(g);
   // Features and raw targets; the track and the audio may differ by a frame or two.
   let total = 0;
@@ -567,6 +604,7 @@ function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: TrainOption
   }
   // Each clip normalised from its first frame (melStart), exactly as the live stream does.
   const norm = g.featureNorm;
+  const rawMel = raw.map((r) => (norm && norm.kind === 'online-mvn' ? r.mel : null));
   if (norm && norm.kind === 'online-mvn') for (const r of raw) r.mel = new OnlineMvn(norm).push(r.mel);
 
   // Normalisation statistics from the training part only.
@@ -603,10 +641,10 @@ function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: TrainOption
     g.outMean[d] = m;
     g.outScale[d] = Math.max(1e-4, Math.sqrt(Math.max(0, ySq[d] / ny - m * m)));
   }
-  return raw.map((r) => {
+  return raw.map((r, i) => {
     const target = new Float32Array(r.frames * LANDMARK_DIM);
     for (let i = 0; i < target.length; i++) target[i] = (r.landmarks[i] - g.outMean[i % LANDMARK_DIM]) / g.outScale[i % LANDMARK_DIM];
-    return { mel: r.mel, target, frameWeight: r.frameWeight, closures: r.closures, frames: r.frames, trainFrames: r.trainFrames };
+    return { mel: r.mel, raw: rawMel[i], target, frameWeight: r.frameWeight, closures: r.closures, frames: r.frames, trainFrames: r.trainFrames };
   });
 }
 

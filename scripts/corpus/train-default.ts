@@ -10,6 +10,8 @@
  *     [--closure-loss frames|best]   (weight every frame near a closure, or its best frame)
  *     [--still-weight 0]   (frame-to-frame change of the outputs where the target is at rest)
  *     [--retime <source>:<seconds>[,...]]   (move that source's labels, e.g. espeak-ng:-0.03; retime.ts)
+ *     [--feature-norm-tau <s> [--feature-norm-prior <s>]]   (online-normalised features; augmentations act before the normaliser)
+ *     [--snapshot-every N]   (write the model so far to <out>.snapshot.onnx every N steps)
  * Uses the project's trainer (trainer/train-generator.ts) in template space.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../worker/errors.ts';
 import { generatorFromOnnx, generatorToOnnx } from '../../worker/landmarks/onnx-export.ts';
-import { trainGenerator } from '../../trainer/train-generator.ts';
+import { GeneratorTraining, type TrainResult } from '../../trainer/train-generator.ts';
 import { loadCorpora } from '../../trainer/generator-corpus.ts';
 import { AUGMENT_DEFAULTS, AUGMENT_OFF } from '../../trainer/generator-augment.ts';
 import { retimedTargets } from './retime.ts';
@@ -63,6 +65,8 @@ async function main(): Promise<void> {
       // online mean/variance normalisation of the features (worker/audio/online-norm.ts): time constant in s
       'feature-norm-tau': { type: 'string' },
       'feature-norm-prior': { type: 'string', default: '1' },
+      // write the model so far to <out>.snapshot.onnx every N steps, so a run stopped early still leaves one to measure
+      'snapshot-every': { type: 'string', default: '0' },
     },
   });
   if (!values.corpus || !values.out) throw new ConfigError('--corpus and --out: expected the corpus folder and the output .onnx');
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     : AUGMENT_OFF;
   let last = Date.now();
   const t1 = Date.now();
-  const r = trainGenerator(pairs, {
+  const run = new GeneratorTraining(pairs, {
     epochs: Number(values.epochs),
     channels: Number(values.channels),
     seed: Number(values.seed),
@@ -119,39 +123,50 @@ async function main(): Promise<void> {
     stillWeight: Number(values['still-weight']),
     init: values.init ? generatorFromOnnx(new Uint8Array(await readFile(values.init)), '--init') : null,
     featureNorm: values['feature-norm-tau'] ? { tau: Number(values['feature-norm-tau']), priorSeconds: Number(values['feature-norm-prior']) } : null,
-    onProgress: (p) => {
-      if (Date.now() - last > 30_000 || p.step === p.steps) {
-        last = Date.now();
-        process.stderr.write(`step ${p.step}/${p.steps} epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)} ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
-      }
-    },
   });
+  const modelFile = (r: TrainResult): Uint8Array =>
+    generatorToOnnx(r.generator, {
+      source: 'scripts/corpus/train-default.ts',
+      corpusSeed: seeds.join(','),
+      corpusSources: sourceList,
+      augment: values.augment ? JSON.stringify(augment) : 'off',
+      mouthWeight: String(values['mouth-weight']),
+      speed: String(values.speed),
+      gainDb: String(values['gain-db']),
+      nonSpeech: String(values['non-speech']),
+      quietRoom: String(values['quiet-room']),
+      tones: String(values.tones),
+      closureWeight: String(values['closure-weight']),
+      closureRadius: String(values['closure-radius']),
+      closureLoss: values['closure-loss'],
+      stillWeight: String(values['still-weight']),
+      retime: values.retime || 'none',
+      init: values.init ? path.basename(values.init) : 'none',
+      featureNorm: values['feature-norm-tau'] ? `online-mvn tau ${values['feature-norm-tau']} s, prior ${values['feature-norm-prior']} s` : 'none',
+      corpusClips: String(pairs.length),
+      corpusFrames: String(frames),
+      epochs: String(values.epochs),
+      steps: String(r.steps),
+      trainLoss: r.trainLoss.toFixed(5),
+      validationLoss: r.validationLoss === null ? 'none' : r.validationLoss.toFixed(5),
+    });
+  const snapshotEvery = Number(values['snapshot-every']);
+  if (!(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) throw new ConfigError(`--snapshot-every: expected a whole number of steps, got ${values['snapshot-every']}`);
+  while (!run.done) {
+    const p = run.next();
+    if (Date.now() - last > 30_000 || p.step === p.steps) {
+      last = Date.now();
+      process.stderr.write(`step ${p.step}/${p.steps} epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)} ${((Date.now() - t1) / 1000).toFixed(0)} s\n`);
+    }
+    if (snapshotEvery > 0 && p.step % snapshotEvery === 0 && !run.done) {
+      const snap = `${values.out}.snapshot.onnx`;
+      await writeFile(snap, modelFile({ generator: run.generator, trainLoss: p.loss, validationLoss: null, steps: p.step }));
+      process.stderr.write(`snapshot at step ${p.step}: ${snap}\n`);
+    }
+  }
+  const r = run.result();
   const seconds = (Date.now() - t1) / 1000;
-  const onnx = generatorToOnnx(r.generator, {
-    source: 'scripts/corpus/train-default.ts',
-    corpusSeed: seeds.join(','),
-    corpusSources: sourceList,
-    augment: values.augment ? JSON.stringify(augment) : 'off',
-    mouthWeight: String(values['mouth-weight']),
-    speed: String(values.speed),
-    gainDb: String(values['gain-db']),
-    nonSpeech: String(values['non-speech']),
-    quietRoom: String(values['quiet-room']),
-    tones: String(values.tones),
-    closureWeight: String(values['closure-weight']),
-    closureRadius: String(values['closure-radius']),
-    closureLoss: values['closure-loss'],
-    stillWeight: String(values['still-weight']),
-    retime: values.retime || 'none',
-    init: values.init ? path.basename(values.init) : 'none',
-    featureNorm: values['feature-norm-tau'] ? `online-mvn tau ${values['feature-norm-tau']} s, prior ${values['feature-norm-prior']} s` : 'none',
-    corpusClips: String(pairs.length),
-    corpusFrames: String(frames),
-    epochs: String(values.epochs),
-    steps: String(r.steps),
-    trainLoss: r.trainLoss.toFixed(5),
-    validationLoss: r.validationLoss === null ? 'none' : r.validationLoss.toFixed(5),
-  });
+  const onnx = modelFile(r);
   await writeFile(values.out, onnx);
   process.stdout.write(`wrote ${values.out} (${onnx.length} bytes): ${r.steps} steps in ${seconds.toFixed(0)} s, train loss ${r.trainLoss.toFixed(4)}, validation loss ${r.validationLoss?.toFixed(4) ?? 'n/a'}\n`);
 }

@@ -18,7 +18,10 @@
 # Environment: PROOF_SIZE, PROOF_FRAMES, PROOF_VAL, PROOF_ZOOM, PROOF_SEED, PROOF_ITERS override
 # the recipe (PROOF_FRAMES - PROOF_VAL must stay >= 500: prepare refuses under 20 s);
 # PROOF_ABLATE=1 also trains the prepared subject with truth's camera and poses (which estimate
-# costs the gap).
+# costs the gap); PROOF_KEEP_TRUTH=1 reuses the work dir's ground-truth subject, model and score
+# when they were made with the same recipe (the truth half does not depend on prepare: half the
+# run's time); PROOF_TRUTH_ONLY=1 stops after the truth half (to cache it ahead of a prepare change);
+# PROOF_FOCAL passes --focal to prepare (ablation: a known focal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-.cache/prepare-proof}"
@@ -32,12 +35,30 @@ r2t() { node bin/r2talker.js "$@"; }
 
 mkdir -p "$work"
 start=$SECONDS
-echo "prepare-proof: 1/5 ground-truth subject ${size}px, ${frames} frames (${val} held out), zoom ${zoom}, seed ${seed}"
-r2t synth-subject --out "$work/truth" --size "$size" --frames "$frames" --val-frames "$val" --zoom "$zoom" --seed "$seed" --overwrite
+recipe="size=${size} frames=${frames} val=${val} zoom=${zoom} seed=${seed} iters=${iters} code=$(git rev-parse HEAD:trainer/nerf HEAD:worker/model HEAD:worker/synth 2>/dev/null | tr "\n" " ")"
+truth_cached=""
+if [ -n "${PROOF_KEEP_TRUTH:-}" ] && [ -f "$work/truth.recipe" ] && [ "$(cat "$work/truth.recipe")" = "$recipe" ] && [ -f "$work/truth.r2t" ] && [ -f "$work/eval-truth.json" ]; then
+  truth_cached=1
+  echo "prepare-proof: 1/5 reusing the ground-truth subject, model and score in $work ($recipe)"
+else
+  rm -f "$work/truth.recipe"
+  echo "prepare-proof: 1/5 ground-truth subject ${size}px, ${frames} frames (${val} held out), zoom ${zoom}, seed ${seed}"
+  r2t synth-subject --out "$work/truth" --size "$size" --frames "$frames" --val-frames "$val" --zoom "$zoom" --seed "$seed" --overwrite
+fi
+if [ -n "${PROOF_TRUTH_ONLY:-}" ]; then
+  if [ -z "$truth_cached" ]; then
+    rm -f "$work/truth.r2t" "$work/truth.r2t.ckpt"
+    r2t train --data "$work/truth" --out "$work/truth.r2t" --preset tiny --stage all ${iters:+--iters "$iters"} --seed "$seed" --checkpoint-every 0
+    r2t eval --avatar "$work/truth.r2t" --data "$work/truth" --split val --json > "$work/eval-truth.json"
+    echo "$recipe" > "$work/truth.recipe"
+  fi
+  echo "prepare-proof: truth half only: PSNR $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).psnr.toFixed(2))' "$work/eval-truth.json") dB, in $((SECONDS - start)) s"
+  exit 0
+fi
 
 echo "prepare-proof: 2/5 prepare from truth's frames and speech alone"
 t0=$SECONDS
-r2t prepare --frames "$work/truth/ori_imgs" --audio "$work/truth/aud.wav" --out "$work/prepared" --size "$size" --val-seconds "$(node -e "console.log($val / 25)")" --overwrite
+r2t prepare --frames "$work/truth/ori_imgs" --audio "$work/truth/aud.wav" --out "$work/prepared" --size "$size" --val-seconds "$(node -e "console.log($val / 25)")" ${PROOF_FOCAL:+--focal "$PROOF_FOCAL"} --overwrite
 prepare_s=$((SECONDS - t0))
 
 echo "prepare-proof: 3/5 checking both subjects hold the same frames and held-out ids; scoring copy"
@@ -59,13 +80,17 @@ node -e 'for (const f of JSON.parse(require("fs").readFileSync(process.argv[1] +
 echo "prepare-proof: 4/5 training both (preset tiny, all stages, seed ${seed}, ${iters:-default} steps per stage)"
 t0=$SECONDS
 for s in truth prepared; do
+  [ "$s" = truth ] && [ -n "$truth_cached" ] && continue
   rm -f "$work/$s.r2t" "$work/$s.r2t.ckpt"
   r2t train --data "$work/$s" --out "$work/$s.r2t" --preset tiny --stage all ${iters:+--iters "$iters"} --seed "$seed" --checkpoint-every 0
 done
 train_s=$((SECONDS - t0))
 
 echo "prepare-proof: 5/5 held-out evaluation (validation split, full frame, CPU reference)"
-r2t eval --avatar "$work/truth.r2t" --data "$work/truth" --split val --json > "$work/eval-truth.json"
+if [ -z "$truth_cached" ]; then
+  r2t eval --avatar "$work/truth.r2t" --data "$work/truth" --split val --json > "$work/eval-truth.json"
+  echo "$recipe" > "$work/truth.recipe"
+fi
 r2t eval --avatar "$work/prepared.r2t" --data "$work/prepared-scored" --split val --json > "$work/eval-prepared.json"
 r2t eval --avatar "$work/prepared.r2t" --data "$work/prepared" --split val --json > "$work/eval-prepared-own.json"
 node -e '

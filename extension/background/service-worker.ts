@@ -3,7 +3,7 @@
  * extension's own pages and serves avatar bytes to engine iframes that cannot open the
  * extension's IndexedDB (credentialless iframes in COEP pages). No engine, no network.
  */
-import { deleteAvatar, getAvatarFile, openAvatarDb } from '../shared/avatar-store.ts';
+import { deleteAvatar, getAvatarFile, getAvatarMeta, openAvatarDb } from '../shared/avatar-store.ts';
 import { bytesToBase64, isBackgroundRequest, type BackgroundResponse } from '../protocol/background.ts';
 import { loadSettings, saveSettings } from '../shared/settings.ts';
 
@@ -49,7 +49,8 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
           const file = await getAvatarFile(db, message.id);
           if (!file) return reply({ kind: 'not-found' });
           const slice = new Uint8Array(await file.slice(message.offset, message.offset + message.length).arrayBuffer());
-          return reply({ kind: 'avatar-chunk', total: file.size, offset: message.offset, base64: bytesToBase64(slice) });
+          const name = (await getAvatarMeta(db, message.id))?.name ?? '';
+          return reply({ kind: 'avatar-chunk', total: file.size, offset: message.offset, base64: bytesToBase64(slice), name });
         } finally {
           db.close();
         }

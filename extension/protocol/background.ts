@@ -11,7 +11,8 @@ export type BackgroundRequest =
 export type BackgroundResponse =
   | { kind: 'ok' }
   | { kind: 'error'; message: string }
-  | { kind: 'avatar-chunk'; total: number; offset: number; base64: string }
+  /** `name`: the library's name for it, which a rename changes (the file keeps its own). */
+  | { kind: 'avatar-chunk'; total: number; offset: number; base64: string; name: string }
   | { kind: 'not-found' };
 
 /** Largest slice one read-avatar answer carries (base64 grows it by a third). */

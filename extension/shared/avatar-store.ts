@@ -69,6 +69,12 @@ export async function getAvatarFile(db: IDBDatabase, id: string): Promise<Blob |
   return v instanceof Blob ? v : null;
 }
 
+/** The library's record of one avatar (its name may differ from the name inside the file). */
+export async function getAvatarMeta(db: IDBDatabase, id: string): Promise<AvatarMeta | null> {
+  const v = (await request(db.transaction(META, 'readonly').objectStore(META).get(id))) as AvatarMeta | undefined;
+  return v ?? null;
+}
+
 export async function deleteAvatar(db: IDBDatabase, id: string): Promise<void> {
   const tx = db.transaction([META, DATA], 'readwrite');
   tx.objectStore(META).delete(id);

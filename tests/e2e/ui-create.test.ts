@@ -86,7 +86,7 @@ describe('the create page', () => {
     expect(await page.textContent('#webgpu-check')).toMatch(/^This browser offers no WebGPU, .* You can still record here; the avatar is then made with the command line\.$/);
     expect(await page.isVisible('#cli-route')).toBe(true);
     const commands = (await page.textContent('#cli-commands')) ?? '';
-    expect(commands).toMatch(/npx r2talker prepare --frames frames --audio speech\.wav --out my-subject/);
+    expect(commands).toMatch(/npx r2talker prepare --video \S+\.webm --out my-subject/);
     expect(commands).toMatch(/npx r2talker train --data my-subject --out me\.r2t/);
     expect(commands).toMatch(/npx r2talker train-generator --data my-subject --avatar me\.r2t/);
     expect(commands).toMatch(/Import \.r2t/);

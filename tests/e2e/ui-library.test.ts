@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
-import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { eventually } from './helpers/app.ts';
 import { launch, type Harness } from './helpers/browser.ts';
 import { shootBothSchemes } from './helpers/screenshots.ts';
@@ -27,7 +27,9 @@ beforeAll(async () => {
   await popup.setViewportSize({ width: 380, height: 700 });
   await popup.goto(`chrome-extension://${h.extensionId}/popup.html`);
   await popup.waitForSelector('#avatars li');
-  const avatar = tinyAvatar();
+  // A trained face (the built-in's weights under another name), so the screenshots show what a
+  // user's own avatar looks like in the list rather than random weights' noise.
+  const avatar = await loadBuiltinAvatar();
   avatar.name = 'Studio take';
   bytes = writeAvatar(avatar);
   await popup.setInputFiles('#import-file', { name: 'take.r2t', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
@@ -77,6 +79,8 @@ describe('the avatar library', () => {
     expect(got.length).toBe(bytes.length);
     expect(Buffer.compare(got, Buffer.from(bytes))).toBe(0);
     expect(await popup.textContent('#library-message')).toMatch(/^Exported \u201cMe: at the desk\u201d as Me- at the desk\.r2t \(\d+ KB\)\.$/);
+    // the preview calls it by its library name (the file inside still says "Studio take")
+    expect(await eventually(() => popup.textContent('#preview-status'), (t) => /idle\.$/.test(t ?? ''), 30_000)).toMatch(/^Preview: Me: at the desk on .+, idle\.$/);
     await shootBothSchemes(popup, 'popup-library');
   });
 

@@ -101,9 +101,13 @@ describe('focal and head poses from a rendered video', () => {
     });
     const mouthMean = mouthSum / (FRAMES * 20);
     console.log(`mouth landmarks: mean ${(mouthMean * 100).toFixed(2)}%, worst ${(mouthWorst * 100).toFixed(2)}% of the face width`);
-    // Issue 10 asks for 2%; pinned at today's accuracy (the texture's own landmark error is baked in).
-    expect(mouthMean).toBeLessThan(0.035);
-    expect(mouthWorst).toBeLessThan(0.07);
+    // Issue 10 asks for 2%; NOT met: measured 2.22% mean, 5.38% worst (deterministic), pinned just
+    // above. The error is systematic, not crop or lag noise (bench/pose/mouth-lab.ts,
+    // docs/prepare.md "Mouth landmarks"): the mesh model draws this mouth taller than its vertices
+    // (upper outer lip 1.7% high, lower 2.7% low), ~1% on frontal frames and ~3% at 22 degrees of
+    // yaw; a crop from the true projection gives 2.58%, a frontalised re-detection 2.58%.
+    expect(mouthMean).toBeLessThan(0.025);
+    expect(mouthWorst).toBeLessThan(0.06);
     const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
     const focalErr = Math.abs(fit.intrinsics.f - FOCAL) / FOCAL;
     // Rotations: the estimate's head frame may differ from the truth's by one fixed rotation G

@@ -66,13 +66,13 @@ describe('storage check', () => {
 describe('pipeline and recorder pieces', () => {
   it('the command-line route names the downloaded take and every step to an import', () => {
     const r = cliRoute('take-abc.webm');
-    expect(r).toContain('ffmpeg -i take-abc.webm -vf fps=25 frames/%05d.png');
-    expect(r).toContain('npx r2talker prepare --frames frames --audio speech.wav --out my-subject');
+    expect(r).toContain('npx r2talker prepare --video take-abc.webm --out my-subject');
+    expect(r).not.toContain('ffmpeg');
     expect(r).toContain('npx r2talker train --data my-subject --out me.r2t');
     expect(r).toContain('npx r2talker train-generator --data my-subject --avatar me.r2t');
     // where training runs in the page, the route stops at the prepared folder to import
     const p = cliRoute('take-abc.webm', true);
-    expect(p).toContain('npx r2talker prepare --frames frames --audio speech.wav --out my-subject');
+    expect(p).toContain('npx r2talker prepare --video take-abc.webm --out my-subject');
     expect(p).not.toContain('r2talker train');
     expect(p).toContain('Import a prepared folder');
   });

@@ -92,7 +92,7 @@ export async function createSources(options: EngineOptions, avatar: AvatarPayloa
     renderer,
     landmarks,
     problem: problems.length > 0 ? problems.join(' ') : null,
-    avatarName: init.info.name,
+    avatarName: avatar.bytes && avatar.name && !init.avatarProblem ? avatar.name : init.info.name,
     adapter: init.info.adapter,
     gpuProblem: init.info.gpuProblem,
   };

@@ -159,6 +159,30 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
 }
 
 
+/**
+ * Camera distance assumed when the video cannot measure the focal (centimetres, head origin to
+ * camera): a laptop webcam or a phone held for a call sits about an arm's length, 40-60 cm, from
+ * the face. With the template in true centimetres, the face's size in the image then fixes the
+ * focal (f / distance is what the landmarks do measure); 20% off in distance is 20% off in focal,
+ * where an unobservable focal leaves the landmark fit free to go 60% off (the training proof's
+ * subject: 232 px for 691).
+ */
+export const TYPICAL_CAMERA_DISTANCE_CM = 50;
+
+/**
+ * The focal at which the fitted head sits `distanceCm` from the camera (median over the frames of
+ * the head origin's depth). The landmark poses' depths scale with the focal they were solved at
+ * (the face's image size fixes f / depth), so one rescaling of the fit's focal gives it; the
+ * residual perspective term moves it by under 4% between half and twice the focal (astronaut
+ * render). For a video whose head motion cannot pin the focal (searchFocalPhotometric's
+ * `observed` false).
+ */
+export function focalAtDistance(fit: VideoFit, distanceCm = TYPICAL_CAMERA_DISTANCE_CM): number {
+  const depths = fit.frames.flatMap((fr) => (fr && fr.pose.t[2] > 0 ? [fr.pose.t[2]] : [])).sort((a, b) => a - b);
+  if (depths.length === 0) throw new Error('focalAtDistance: no fitted frame in front of the camera');
+  return (fit.intrinsics.f * distanceCm) / depths[depths.length >> 1];
+}
+
 /** Frames the photometric focal search fits at every candidate focal (a spread of head poses). */
 const FOCAL_SEARCH_FRAMES = 12;
 /** The search's grid: the landmark focal times 2^(k/3), k = -3..5 (0.5x .. 3.2x). */

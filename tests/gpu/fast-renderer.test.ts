@@ -83,6 +83,23 @@ describe('WebGPU fast mode against its CPU reference (SwiftShader, float32)', ()
     }
   });
 
+  it('without the colour gate (images whose geometry features do not fit a binding) colours every evaluated sample and renders the same pixels', async () => {
+    const plain = await GpuFastRenderer.create(seq.avatar, { acquire: async () => ctx, compile: 'sync', precision: 'f32', colourGate: false });
+    const cpu = new FastCpuRenderer(seq.weights, seq.avatar.camera);
+    try {
+      for (let t = 58; t < 61; t++) {
+        const fr = seq.frames[t];
+        const g = await plain.render({ film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye }, ['image']);
+        const c = cpu.render(fr);
+        expect(psnr(g.image!, c.image), `frame ${t}`).toBeGreaterThanOrEqual(50);
+        expect(g.stats.colouredSamples).toBe(g.stats.evaluatedSamples);
+        expect(Math.abs(g.stats.evaluatedSamples - c.stats.sigmaEvals)).toBeLessThanOrEqual(0.02 * c.stats.sigmaEvals);
+      }
+    } finally {
+      plain.destroy();
+    }
+  });
+
   it('refuses bad options and bad frames with specific errors', async () => {
     await expect(GpuFastRenderer.create(seq.avatar, { acquire: async () => ctx, fast: { marginSteps: -1 } })).rejects.toThrow(/marginSteps/);
     const fr = seq.frames[0];

@@ -22,6 +22,9 @@ struct Ctrl {
   n_samples: atomic<u32>,       // entries of the running sample list (from list_off)
   list_off: u32,                // stepwise compositing: which half of sample_list is current (0 or num_rays)
   n_next: atomic<u32>,          // stepwise compositing: entries appended to the other half
+  n_colour: atomic<u32>,        // fast mode's colour gate: samples of the sub-round whose colour shows
+  total_colour: atomic<u32>,    // ... summed over the round (colour-net evaluations)
+  sub: u32,                     // fast mode's stepwise slots: sub-round of the running pass
   n_steps: array<u32, MAX_PASSES>, // n_step of every pass, for parity checks
 }
 

@@ -3,9 +3,7 @@
 // worker/render/head-codegen.ts buildHeadFused(..., sensitivity)) into the fast state at
 // FAST_SLOT_SENS + slot, where fast_composite reads it for the ray. The host decides from it
 // which pixels speech may have changed and must be marched rather than interpolated.
-@group(0) @binding(10) var<storage, read_write> fast_state: array<u32>;
-@group(0) @binding(11) var<uniform> film_prev: array<vec4f, FILM_VEC4>;
-
+// Bindings: fast/fast-head-bindings.wgsl.
 @compute @workgroup_size(WG_FIELD)
 fn head_fused_fast(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i0 = flat_index(wg, nwg, lid, WG_FIELD) * SPI;

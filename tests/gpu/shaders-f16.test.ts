@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Avatar } from '../../worker/avatar/types.ts';
 import { acquireGpu, type GpuContext } from '../../worker/gpu/device.ts';
+import { GpuFastRenderer } from '../../worker/render/fast-renderer.ts';
 import { GpuRenderer, type GpuRendererOptions } from '../../worker/render/renderer.ts';
 import { tinyAvatar } from '../helpers/tiny-avatar.ts';
 import { officialAvatar, tinyFeatureAvatar } from '../helpers/webgpu-avatar.ts';
@@ -79,6 +80,21 @@ describe('float16 shaders pass a WGSL front end (Dawn null backend with shader-f
       }
     });
   }
+
+  it('every f16 module of the WebGPU fast mode compiles (the colour-gated head in its two halves, stepwise slots), within the default limits', async () => {
+    for (const avatar of [officialAvatar({ size: 16 }), tinyFeatureAvatar({ headFeatures: 3, torsoFeatures: 3 })]) {
+      for (const samplesPerInvocation of [1, 4]) {
+        const recorded: RecordedModule[] = [];
+        const device = recordingDevice(ctx.device, recorded);
+        const r = await GpuFastRenderer.create(avatar, { precision: 'f16', samplesPerInvocation, acquire: async () => ({ ...ctx, device }), compile: 'sync' });
+        r.destroy();
+        const head = recorded.find((m) => m.label === 'r2t.headField.fused');
+        expect(head?.code, 'the gated head').toContain('fn head_colour(');
+        expect(head!.code).toMatch(/^enable f16;\nalias WT = f16;/);
+        for (const m of recorded) expect(await errorsOf(m.module), m.label).toEqual([]);
+      }
+    }
+  });
 
   it('a dropped f16 -> f32 conversion in the generated fused head is a compile error, not a silent pass', async () => {
     const mods = await modulesFor(tinyFeatureAvatar({ headFeatures: 8, torsoFeatures: 8 }), { precision: 'f16', kernels: 'fused' });

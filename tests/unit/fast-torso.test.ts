@@ -124,6 +124,40 @@ describe('TorsoRefiner on the trained torso over a sequence with head motion', (
     }
   });
 
+  it('in steps (start, levelList, finish: the WebGPU fast mode sends each list with a head round) gives run()\'s lists and image while the head\'s weight sums become final level by level', () => {
+    const folded = new FoldedTorso(w, W, H);
+    const head = new Float32Array(W * H);
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) if ((r - H * 0.75) ** 2 + (c - W / 2) ** 2 < (W / 5) ** 2) head[r * W + c] = 1;
+    const ref = run(new TorsoRefiner(W, H, list), folded, poses[0], head, 4);
+    const refiner = new TorsoRefiner(W, H, list);
+    const tol = { colour: 0.04, curvature: 0.02 };
+    // The head's weight sums as its lattice levels finish: lattice 4 first, then 2, then 1.
+    const known = (step: number) => head.map((v, p) => (Math.floor(p / W) % step === 0 && (p % W) % step === 0 ? v : 0));
+    const s = new Float32Array(4);
+    const evaluate = (l: Uint32Array) => {
+      const v = new Float32Array(l.length * 4);
+      for (let j = 0; j < l.length; j++) {
+        folded.sample(Math.floor(l[j] / W), l[j] % W, s);
+        v.set([s[0], s[1] * s[0], s[2] * s[0], s[3] * s[0]], j * 4);
+      }
+      refiner.store(l, v);
+    };
+    const lists: Uint32Array[] = [];
+    let l = refiner.start(poses[0], known(4), 1 / 2048, 4);
+    for (const step of [4, 2]) {
+      if (l.length) lists.push(l);
+      evaluate(l);
+      l = refiner.levelList(step, known(step / 2), 1 / 2048, tol);
+    }
+    if (l.length) lists.push(l);
+    evaluate(l);
+    refiner.finish(head, 1 / 2048);
+    const image = new Float32Array(bg.length);
+    refiner.composite(bg, image);
+    expect(lists).toEqual(ref.lists);
+    expect(image).toEqual(ref.image);
+  });
+
   it('does not evaluate the torso under an opaque head, and stride 1 evaluates every visible pixel', () => {
     const folded = new FoldedTorso(w, W, H);
     const refiner = new TorsoRefiner(W, H, list);

@@ -69,15 +69,27 @@ export class TorsoRefiner {
     for (let s = stride; s > 1; s /= 2) this.handOut(this.level(s, tol), evaluate);
   }
 
-  /** Async twin of run() for evaluators that wait on a GPU. */
-  async runAsync(pose: Float32Array, weightSum: Float32Array, visible: number, stride: number, tol: TorsoTolerance, evaluate: (list: Uint32Array) => Promise<void>): Promise<void> {
+  /**
+   * run() in steps, for evaluators that send each list with other GPU work (the WebGPU fast
+   * mode's head rounds) as the head's weight sums become final: start() once the coarse
+   * lattice's are, then the list of level s (stride, ..., 2) once those of lattice s/2 are, then
+   * finish() once all are, before composite(). Each list's values must be store()d before the
+   * next list is asked for. Same lists and values as run() with the final weight sums.
+   */
+  start(pose: Float32Array, weightSum: Float32Array, visible: number, stride: number): Uint32Array {
     this.begin(pose, weightSum, visible);
-    let list = this.fromCache(this.coarse(stride));
-    if (list.length) await evaluate(list);
-    for (let s = stride; s > 1; s /= 2) {
-      list = this.fromCache(this.level(s, tol));
-      if (list.length) await evaluate(list);
-    }
+    return this.fromCache(this.coarse(stride));
+  }
+
+  /** The pixels of level s (lattice s/2) to evaluate; weightSum final on lattice s/2. */
+  levelList(s: number, weightSum: Float32Array, visible: number, tol: TorsoTolerance): Uint32Array {
+    this.mark(weightSum, visible);
+    return this.fromCache(this.level(s, tol));
+  }
+
+  /** With every pixel's final weight sum, before composite(). */
+  finish(weightSum: Float32Array, visible: number): void {
+    this.mark(weightSum, visible);
   }
 
   /** Stores the evaluated alpha and premultiplied r, g, b of list[j] from values[4j ..]. */
@@ -113,14 +125,17 @@ export class TorsoRefiner {
     }
     this.known.fill(1);
     this.vals.fill(0);
-    this.need.fill(0);
-    for (const p of this.torsoList) {
-      this.known[p] = 0;
-      if (1 - weightSum[p] > visible) this.need[p] = 1;
-    }
+    for (const p of this.torsoList) this.known[p] = 0;
+    this.mark(weightSum, visible);
     this.evaluated = 0;
     this.interpolated = 0;
     this.reused = 0;
+  }
+
+  /** The torso pixels the head leaves visible (1 - weight sum > visible). */
+  private mark(weightSum: Float32Array, visible: number): void {
+    this.need.fill(0);
+    for (const p of this.torsoList) if (1 - weightSum[p] > visible) this.need[p] = 1;
   }
 
   private handOut(list: number[], evaluate: TorsoEvaluate): void {

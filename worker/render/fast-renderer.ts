@@ -8,12 +8,15 @@
  * (worker/model/fast-reproject.ts), marches the coarse lattice, then per finer lattice
  * interpolates the pixels whose neighbours agree and are quiet and marches the rest
  * (worker/model/fast-refine.ts), and finally uploads every pixel's head result for exact mode's
- * torso and output passes. One GPU round trip per lattice level (3 at a 4-pixel lattice) plus
- * the finishing pass.
+ * torso and output passes. Each round composites one sample per ray at a time and runs the head
+ * net's colour half only on samples whose weight shows (the CPU reference's colour gate), so the
+ * GPU evaluates the reference's samples.
  * The torso (worker/model/fast-torso.ts, the reference's own decisions): only pixels the head
- * leaves visible, on the same lattice, interpolated where neighbours agree; each lattice level is
- * one more round of the fused torso kernel over that level's list (premultiplied torso read back),
- * and the host uploads bg' for the output pass. Rounds with nothing to evaluate are skipped.
+ * leaves visible, on the same lattice, interpolated where neighbours agree; each torso lattice
+ * level goes to the fused torso kernel in the submission of the head's next level (its list needs
+ * the head's weight sums of that level), the last one alone (premultiplied torso read back), and
+ * the host uploads bg' for the output pass. Round trips: head levels + 1 + the finishing pass
+ * (4 at a 2-pixel lattice). Rounds with nothing to evaluate are skipped.
  */
 import type { Avatar } from '../avatar/types.ts';
 import { validateCamera, validateModelConfig } from '../avatar/config.ts';
@@ -29,7 +32,7 @@ import { stepBounds } from '../model/march.ts';
 import { foldedTorsoMacs } from '../model/torso-folded.ts';
 import { rayDirection } from '../model/rays.ts';
 import { ConditionPass } from './condition-pass.ts';
-import { FastWavefrontPass, fastSlots, fastStateBytes, type FastRoundResult } from './fast-wavefront-pass.ts';
+import { FAST_RAY_WORDS, FastWavefrontPass, fastSlots, fastStateBytes, fastStepwiseFits, type FastRoundResult } from './fast-wavefront-pass.ts';
 import { backgroundValues, FrameBuffers } from './frame-buffers.ts';
 import { writeConditioning } from './frame-conditioning.ts';
 import { checkPose } from './frame-data.ts';
@@ -45,11 +48,19 @@ const HIT_ALPHA = 0.02;
 
 export interface GpuFastRendererOptions extends Omit<GpuRendererOptions, 'kernels' | 'compositing' | 'traceCap'> {
   fast?: Partial<FastModeOptions>;
+  /**
+   * Run the head net's colour half only on samples whose weight shows (default: wherever the
+   * schedule composites stepwise and the per-ray geometry features fit one storage binding);
+   * false colours every evaluated sample in the density kernel, as large images must.
+   */
+  colourGate?: boolean;
 }
 
 export interface GpuFastFrameStats {
-  /** Head samples the field net ran on. */
+  /** Head samples the field net's density half ran on. */
   evaluatedSamples: number;
+  /** Head samples its colour half ran on (with the colour gate, those whose weight shows; else all evaluated). */
+  colouredSamples: number;
   marchedRays: number;
   replayedRays: number;
   /** Pixels the torso nets ran on. */
@@ -58,7 +69,7 @@ export interface GpuFastFrameStats {
   torsoMacs: number;
   /** GPU round trips of the frame (marching rounds + the finishing pass). */
   submits: number;
-  /** Multiply-adds of the head and torso nets (the GPU evaluates the colour half of every evaluated sample). */
+  /** Multiply-adds of the head and torso nets (each half of the head net counted where it ran). */
   macs: number;
 }
 
@@ -145,11 +156,19 @@ export class GpuFastRenderer {
       const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
       if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
       const fb = (made.fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi }));
-      made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays), STORAGE());
+      // Stepwise compositing wherever the config's sub-rounds allow it, with the colour gate where
+      // its per-ray geometry features also fit one binding (N x geoFeatDim words: ~650x650 pixels
+      // for the official config under WebGPU's default 128 MiB).
+      const stepwise = fastStepwiseFits(fb);
+      const gatedBytes = fastStateBytes(fb.numRays, avatar.config.head.geoFeatDim);
+      const gated = stepwise && (options.colourGate ?? true) && gatedBytes <= Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+      made.state = makeBuffer(device, 'r2t.fast.state', gated ? gatedBytes : fastStateBytes(fb.numRays, 0), STORAGE());
       made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
-      made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: fastSlots(fb.numRays).FAST_SLOT_SENS });
+      const slots = fastSlots(fb.numRays);
+      const gate = gated ? { rayWords: FAST_RAY_WORDS, slotCol: slots.FAST_SLOT_COL, rayGeo: slots.FAST_RAY_GEO } : undefined;
+      made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: slots.FAST_SLOT_SENS, gate });
       made.condition = new ConditionPass(device, fb);
-      made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate });
+      made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate }, stepwise);
       made.torso = avatar.config.torso ? new TorsoPass(device, fb, 'fused', { positionTables: true }) : null;
       made.output = new OutputPass(device, fb);
       const p = made as Passes;
@@ -210,29 +229,41 @@ export class GpuFastRenderer {
       hitT: new Float32Array(N).fill(NaN),
       sensitivity: new Float32Array(N).fill(primed ? 0 : Infinity),
     };
-    const stats: GpuFastFrameStats = { evaluatedSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: 0, torsoMacs: 0, submits: 0, macs: 0 };
+    const stats: GpuFastFrameStats = { evaluatedSamples: 0, colouredSamples: 0, marchedRays: 0, replayedRays: 0, torsoPixels: 0, torsoMacs: 0, submits: 0, macs: 0 };
     let conditioned = false;
-    const march = async (list: ArrayLike<number>): Promise<void> => {
-      if (list.length === 0) return;
+    const refiner = this.refiner;
+    const torso = refiner ? p.torso : null;
+    const torsoTol = { colour: o.colourTolerance, curvature: o.curvatureTolerance };
+    // One round trip: the head's rays of `list` and, in the same submission, the torso's pixels
+    // of `torsoList` (the lattice level the previous round made final).
+    const round = async (list: ArrayLike<number>, torsoList: Uint32Array | null): Promise<void> => {
       const pixels = Uint32Array.from(list);
-      const r = await this.round(conditioned ? null : mode, frame.pose, pixels, tStart);
+      const withTorso = torso && refiner && torsoList && torsoList.length > 0 ? torsoList : null;
+      if (pixels.length === 0 && !withTorso) return;
+      const r = await this.round(pixels.length > 0 ? (conditioned ? null : mode) : null, frame.pose, pixels, tStart, withTorso);
+      stats.submits++;
+      if (withTorso) refiner!.store(withTorso, r.torso!);
+      if (pixels.length === 0) return;
       conditioned = true;
+      const h = r.head!;
       for (let j = 0; j < pixels.length; j++) {
         const i = pixels[j];
-        px.rgb.set(r.rgb.subarray(j * 3, j * 3 + 3), i * 3);
-        px.weightSum[i] = r.weightSum[j];
-        px.hitT[i] = r.hitT[j];
-        if (primed) px.sensitivity[i] = r.sensitivity[j];
+        px.rgb.set(h.rgb.subarray(j * 3, j * 3 + 3), i * 3);
+        px.weightSum[i] = h.weightSum[j];
+        px.hitT[i] = h.hitT[j];
+        if (primed) px.sensitivity[i] = h.sensitivity[j];
       }
-      stats.evaluatedSamples += r.evaluated;
+      stats.evaluatedSamples += h.evaluated;
+      stats.colouredSamples += h.colourEvaluated;
       stats.marchedRays += pixels.length;
-      stats.replayedRays += r.replayed;
-      stats.submits++;
+      stats.replayedRays += h.replayed;
     };
     const stride = !primed ? 1 : o.stride === 'auto' ? (Math.min(W, H) < 128 ? 2 : 4) : o.stride;
     const coarse: number[] = [];
     for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
-    await march(coarse);
+    await round(coarse, null);
+    // The torso's lattice trails the head's by one level (fast-torso.ts start / levelList).
+    let torsoList = torso ? refiner!.start(frame.pose, px.weightSum, o.torsoVisible, stride) : null;
     const dtMax = stepBounds(cfg.march).dtMax;
     const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
     for (let s = stride; s > 1; s /= 2) {
@@ -242,8 +273,10 @@ export class GpuFastRenderer {
       refineLevel(px, W, H, s, tol, (list) => {
         pending = list;
       });
-      await march(pending);
+      await round(pending, torsoList);
+      torsoList = torso ? refiner!.levelList(s, px.weightSum, o.torsoVisible, torsoTol) : null;
     }
+    await round([], torsoList);
     const { rgb, weightSum, hitT } = px;
     const origins = new Float32Array(N * 3);
     for (let i = 0; i < N; i++) origins.set([frame.pose[3], frame.pose[7], frame.pose[11]], i * 3);
@@ -258,13 +291,8 @@ export class GpuFastRenderer {
       rays[i * 12 + 7] = weightSum[i];
     }
     q.writeBuffer(p.fb.rays, 0, rays);
-    const refiner = this.refiner;
-    if (p.torso && refiner) {
-      const torso = p.torso;
-      await refiner.runAsync(frame.pose, weightSum, o.torsoVisible, stride, { colour: o.colourTolerance, curvature: o.curvatureTolerance }, async (list) => {
-        refiner.store(list, await this.torsoRound(torso, list));
-        stats.submits++;
-      });
+    if (torso && refiner) {
+      refiner.finish(weightSum, o.torsoVisible);
       const bg = new Float32Array(N * 3);
       refiner.composite(this.background, bg);
       const bg4 = new Float32Array(N * 4);
@@ -303,7 +331,7 @@ export class GpuFastRenderer {
     q.submit([enc.finish()]);
     stats.submits++;
     const half = headHalfMacs(cfg);
-    stats.macs = stats.evaluatedSamples * (half.sigma + half.colour) + stats.torsoMacs;
+    stats.macs = stats.evaluatedSamples * half.sigma + stats.colouredSamples * half.colour + stats.torsoMacs;
     const out: GpuFastResult = { width: W, height: H, texture: p.fb.texture, stats };
     try {
       await Promise.all(staged.map(([, b]) => b.mapAsync(GPUMapMode.READ)));
@@ -327,48 +355,55 @@ export class GpuFastRenderer {
     return out;
   }
 
-  /** One marching round over `pixels` (with the frame's conditioning first when `mode` is given). */
-  private async round(mode: Parameters<ConditionPass['run']>[1] | null, pose: Float32Array, pixels: Uint32Array, tStartAll: Float32Array): Promise<FastRoundResult> {
+  /**
+   * One round trip: a marching round over `pixels` (with the frame's conditioning first when
+   * `mode` is given) and the fused torso kernel over `torsoList` (alpha and premultiplied rgb of
+   * each), either of them empty.
+   */
+  private async round(mode: Parameters<ConditionPass['run']>[1] | null, pose: Float32Array, pixels: Uint32Array, tStartAll: Float32Array, torsoList: Uint32Array | null): Promise<{ head?: FastRoundResult; torso?: Float32Array }> {
     const p = this.passes;
     const device = this.ctx.device;
-    const starts = new Float32Array(pixels.length);
-    for (let j = 0; j < pixels.length; j++) starts[j] = tStartAll[pixels[j]];
-    // The fused head kernel indexes the ray and alive lists by the list length.
-    device.queue.writeBuffer(p.field.params, 4, new Uint32Array([pixels.length]));
-    const enc = device.createCommandEncoder({ label: 'r2t.fast.round' });
-    if (mode) p.condition.run(enc, mode);
-    p.wave.encode(enc, pose, pixels, starts);
-    const staged = p.wave.stage(enc, pixels.length);
-    device.queue.submit([enc.finish()]);
-    return p.wave.read(staged, pixels.length);
-  }
-
-  /** One round of the fused torso kernel over `list`: alpha and premultiplied rgb of each, read back. */
-  private async torsoRound(torso: TorsoPass, list: Uint32Array): Promise<Float32Array> {
-    const device = this.ctx.device;
-    const p = this.passes;
     const N = this.avatar.camera.width * this.avatar.camera.height;
-    torso.setList(list);
-    const enc = device.createCommandEncoder({ label: 'r2t.fast.torso' });
-    torso.run(enc);
-    const dst = device.createBuffer({ label: 'r2t.fast.readback.torso', size: N * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    try {
-      enc.copyBufferToBuffer(p.fb.bgFinal, 0, dst, 0, N * 16);
-      device.queue.submit([enc.finish()]);
-      await dst.mapAsync(GPUMapMode.READ);
-      const all = new Float32Array(dst.getMappedRange());
-      const out = new Float32Array(list.length * 4);
-      for (let j = 0; j < list.length; j++) {
-        const n = list[j];
-        out[j * 4] = all[n * 4 + 3];
-        out[j * 4 + 1] = all[n * 4];
-        out[j * 4 + 2] = all[n * 4 + 1];
-        out[j * 4 + 3] = all[n * 4 + 2];
-      }
-      return out;
-    } finally {
-      dst.destroy();
+    const enc = device.createCommandEncoder({ label: 'r2t.fast.round' });
+    let staged: GPUBuffer[] | null = null;
+    if (pixels.length > 0) {
+      const starts = new Float32Array(pixels.length);
+      for (let j = 0; j < pixels.length; j++) starts[j] = tStartAll[pixels[j]];
+      // The fused head kernel indexes the ray and alive lists by the list length.
+      device.queue.writeBuffer(p.field.params, 4, new Uint32Array([pixels.length]));
+      if (mode) p.condition.run(enc, mode);
+      p.wave.encode(enc, pose, pixels, starts);
+      staged = p.wave.stage(enc, pixels.length);
     }
+    let torsoOut: GPUBuffer | null = null;
+    if (torsoList && torsoList.length > 0) {
+      const torso = p.torso!;
+      torso.setList(torsoList);
+      torso.run(enc);
+      torsoOut = device.createBuffer({ label: 'r2t.fast.readback.torso', size: N * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(p.fb.bgFinal, 0, torsoOut, 0, N * 16);
+    }
+    device.queue.submit([enc.finish()]);
+    const out: { head?: FastRoundResult; torso?: Float32Array } = {};
+    try {
+      const [head] = await Promise.all([staged ? p.wave.read(staged, pixels.length) : null, torsoOut?.mapAsync(GPUMapMode.READ)]);
+      if (head) out.head = head;
+      if (torsoOut && torsoList) {
+        const all = new Float32Array(torsoOut.getMappedRange());
+        const t = new Float32Array(torsoList.length * 4);
+        for (let j = 0; j < torsoList.length; j++) {
+          const n = torsoList[j];
+          t[j * 4] = all[n * 4 + 3];
+          t[j * 4 + 1] = all[n * 4];
+          t[j * 4 + 2] = all[n * 4 + 1];
+          t[j * 4 + 3] = all[n * 4 + 2];
+        }
+        out.torso = t;
+      }
+    } finally {
+      torsoOut?.destroy();
+    }
+    return out;
   }
 
   /** Idempotent; also destroys the device this renderer acquired. */

@@ -12,23 +12,32 @@ import { cameraBlock } from './frame-data.ts';
 import { CTRL_STEPS, type FrameBuffers } from './frame-buffers.ts';
 import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM, writeData } from './gpu-util.ts';
 import type { HeadFieldPass } from './head-field-pass.ts';
-import { MARCH_WORKGROUP } from './wavefront-pass.ts';
+import { MARCH_WORKGROUP, STEPWISE_MAX_SUBROUNDS } from './wavefront-pass.ts';
 import { buildModule, splitGroups } from './wgsl.ts';
 
 /** u32 words per listed ray in the fast state buffer (shaders/fast/fast-state.wgsl FR). */
-export const FAST_RAY_WORDS = 8;
+export const FAST_RAY_WORDS = 12;
 /** shaders/fast/fast-state.wgsl NO_START: the ray evaluates every sample. */
 export const NO_START = -3.0e38;
 export const FLAG_REPLAYED = 4;
 
-/** Word offsets of the per-slot sections of the fast state (shaders/fast/fast-state.wgsl). */
-export function fastSlots(numRays: number): { FAST_SLOT_T: number; FAST_SLOT_SENS: number } {
-  return { FAST_SLOT_T: FAST_RAY_WORDS * numRays, FAST_SLOT_SENS: FAST_RAY_WORDS * numRays + numRays };
+/** Word offsets of the sections of the fast state after the rays' words (shaders/fast/fast-state.wgsl). */
+export function fastSlots(numRays: number): { FAST_SLOT_T: number; FAST_SLOT_SENS: number; FAST_SLOT_COL: number; FAST_RAY_GEO: number } {
+  const r = FAST_RAY_WORDS * numRays;
+  return { FAST_SLOT_T: r, FAST_SLOT_SENS: r + numRays, FAST_SLOT_COL: r + 2 * numRays, FAST_RAY_GEO: r + 3 * numRays };
 }
 
-/** Bytes of the fast state for an image of numRays pixels: per ray FAST_RAY_WORDS words, per sample slot t and sensitivity. */
-export function fastStateBytes(numRays: number): number {
-  return 4 * (FAST_RAY_WORDS * numRays + 2 * numRays);
+/**
+ * Bytes of the fast state for an image of numRays pixels: per ray FAST_RAY_WORDS words, per
+ * sample slot t, sensitivity and a colour list entry, per ray `geoDim` geometry features.
+ */
+export function fastStateBytes(numRays: number, geoDim: number): number {
+  return 4 * (FAST_RAY_WORDS * numRays + 3 * numRays + geoDim * numRays);
+}
+
+/** Whether stepwise compositing fits the frame's config (wavefront-pass.ts STEPWISE_MAX_SUBROUNDS). */
+export function fastStepwiseFits(fb: FrameBuffers): boolean {
+  return fb.maxPasses * fb.avatar.config.march.maxStepsPerPass <= STEPWISE_MAX_SUBROUNDS;
 }
 
 export interface FastMarchParams {
@@ -47,8 +56,10 @@ export interface FastRoundResult {
   hitT: Float32Array;
   sensitivity: Float32Array;
   replayed: number;
-  /** Field evaluations (samples the head net ran on). */
+  /** Field evaluations (samples the head net's density half ran on). */
   evaluated: number;
+  /** Samples the colour half ran on (all evaluated ones without the colour gate). */
+  colourEvaluated: number;
   passes: number[];
 }
 
@@ -58,6 +69,12 @@ export class FastWavefrontPass {
   private march!: GPUComputePipeline;
   private scheduleFused!: GPUComputePipeline;
   private composite!: GPUComputePipeline;
+  private scheduleStep!: GPUComputePipeline;
+  private scheduleColour: GPUComputePipeline | null = null;
+  /** The colour gate: the colour half runs only on samples whose weight shows (field.gated, stepwise only). */
+  readonly gated: boolean;
+  /** Field + composite one listed sample per ray at a time (wavefront-pass.ts): no sample behind a ray's end is evaluated. */
+  readonly stepwise: boolean;
   readonly ready: Promise<void>;
   private readonly camera: GPUBuffer;
   private readonly params: GPUBuffer;
@@ -71,12 +88,19 @@ export class FastWavefrontPass {
   private readonly group3: GPUBindGroup;
   private destroyed = false;
 
-  /** `state`: at least fastStateBytes(fb.numRays) bytes, shared with the head field's fast entry (owned by the caller). */
-  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, readonly state: GPUBuffer, private readonly settings: FastMarchParams) {
+  /**
+   * `state`: at least fastStateBytes(fb.numRays) bytes, shared with the head field's fast entry (owned by the caller).
+   * `stepwise`: composite one sample per ray at a time (configs with more than STEPWISE_MAX_SUBROUNDS sub-rounds batch).
+   */
+  constructor(private readonly device: GPUDevice, private readonly fb: FrameBuffers, private readonly field: HeadFieldPass, readonly state: GPUBuffer, private readonly settings: FastMarchParams, stepwise = true) {
     if (field.kind !== 'fused') throw new ConfigError('fast mode on WebGPU needs the fused head kernel; this avatar\'s head net is too wide for it (use the cpu backend or exact mode)');
+    this.stepwise = stepwise && fastStepwiseFits(fb);
+    if (field.gated && !this.stepwise) throw new ConfigError('fast march: the colour gate needs stepwise compositing');
+    this.gated = field.gated;
     const N = fb.numRays;
     const consts = { MAX_PASSES: fb.maxPasses, ...fastSlots(N) };
-    if (state.size < fastStateBytes(N)) throw new Error(`FastWavefrontPass: state buffer of ${state.size} bytes, need ${fastStateBytes(N)}`);
+    const need = fastStateBytes(N, this.gated ? fb.avatar.config.head.geoFeatDim : 0);
+    if (state.size < need) throw new Error(`FastWavefrontPass: state buffer of ${state.size} bytes, need ${need}`);
     const rayModule = device.createShaderModule({
       label: 'r2t.fast.rays',
       code: buildModule({ parts: ['common/dispatch.wgsl', 'common/march-types.wgsl', 'marching/rays.wgsl', 'fast/fast-state.wgsl', 'fast/fast-rays.wgsl'], consts, weightType: 'f32' }),
@@ -93,21 +117,25 @@ export class FastWavefrontPass {
     const l2 = makeLayout(device, 'r2t.fast.bgl2', ['storage']);
     const l3 = makeLayout(device, 'r2t.fast.bgl3', ['storage', 'uniform']);
     const constants = { WG_MARCH: MARCH_WORKGROUP, WG_FIELD: field.samplesPerGroup };
-    const make = (entry: string, layouts: GPUBindGroupLayout[]) => makePipeline(device, `r2t.fast.${entry}`, waveModule, entry, layouts, constants, fb.compile);
+    const make = (entry: string, layouts: GPUBindGroupLayout[]) => makePipeline(device, `r2t.fast.${entry}`, waveModule, entry, layouts, { ...constants, STEPWISE: this.stepwise ? 1 : 0, COLOUR_GATE: this.gated ? 1 : 0 }, fb.compile);
     // The indirect dispatches (march, composite) bind an empty group 2: a dispatch may not
     // read its indirect arguments while they are bound writable.
     this.ready = Promise.all([
       makePipeline(device, 'r2t.fast.init_rays', rayModule, 'fast_init_rays', [lRay, lEmpty, lEmpty, lRayState], {}, fb.compile),
-      make('schedule', [l0, l1, l2]),
+      make(this.stepwise ? 'fast_schedule_slot' : 'schedule', [l0, l1, l2]),
       make('fast_march', [l0, l1, lEmpty, l3]),
       make('schedule_fused', [l0, l1, l2]),
-      make('fast_composite', [l0, l1, lEmpty, l3]),
-    ]).then(([init, schedule, march, scheduleFused, composite]) => {
+      this.stepwise ? make('fast_composite_step', [l0, l1, lEmpty, l3]) : make('fast_composite', [l0, l1, lEmpty, l3]),
+      this.stepwise ? make('fast_schedule_step', [l0, l1, l2]) : null,
+      this.gated ? make('schedule_colour', [l0, l1, l2]) : null,
+    ]).then(([init, schedule, march, scheduleFused, composite, scheduleStep, scheduleColour]) => {
       this.initRays = init;
       this.schedule = schedule;
       this.march = march;
       this.scheduleFused = scheduleFused;
       this.composite = composite;
+      if (scheduleStep) this.scheduleStep = scheduleStep;
+      this.scheduleColour = scheduleColour;
     });
     this.camera = makeBuffer(device, 'r2t.fast.camera', 112, UNIFORM());
     this.params = makeBuffer(device, 'r2t.fast.params', 64, UNIFORM());
@@ -172,6 +200,44 @@ export class FastWavefrontPass {
     rp.end();
 
     const pass = encoder.beginComputePass({ label: 'r2t.fast.wavefront' });
+    if (this.stepwise) {
+      // One sub-round a slot (shaders/fast/fast-wavefront.wgsl fast_schedule_slot).
+      const m = this.fb.avatar.config.march;
+      for (let k = 0; k < m.maxSteps + m.maxStepsPerPass - 1; k++) {
+        pass.setBindGroup(0, this.group0);
+        pass.setBindGroup(1, this.group1);
+        pass.setBindGroup(2, this.group2);
+        pass.setPipeline(this.schedule);
+        pass.dispatchWorkgroups(1);
+        pass.setBindGroup(2, this.empty);
+        pass.setBindGroup(3, this.group3);
+        pass.setPipeline(this.march);
+        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
+        pass.setBindGroup(2, this.group2);
+        pass.setPipeline(this.scheduleFused);
+        pass.dispatchWorkgroups(1);
+        this.field.record(pass);
+        pass.setBindGroup(0, this.group0);
+        pass.setBindGroup(1, this.group1);
+        pass.setBindGroup(2, this.empty);
+        pass.setBindGroup(3, this.group3);
+        pass.setPipeline(this.composite);
+        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
+        pass.setBindGroup(2, this.group2);
+        if (this.scheduleColour) {
+          pass.setPipeline(this.scheduleColour);
+          pass.dispatchWorkgroups(1);
+          this.field.recordColour(pass);
+          pass.setBindGroup(0, this.group0);
+          pass.setBindGroup(1, this.group1);
+          pass.setBindGroup(2, this.group2);
+        }
+        pass.setPipeline(this.scheduleStep);
+        pass.dispatchWorkgroups(1);
+      }
+      pass.end();
+      return;
+    }
     for (let p = 0; p < this.fb.maxPasses; p++) {
       pass.setBindGroup(0, this.group0);
       pass.setBindGroup(1, this.group1);
@@ -215,12 +281,15 @@ export class FastWavefrontPass {
       const sf = new Float32Array(stateBytes);
       const su = new Uint32Array(stateBytes);
       const ctrl = new Uint32Array(staged[2].getMappedRange().slice(0));
-      const out: FastRoundResult = { rgb: new Float32Array(count * 3), weightSum: new Float32Array(count), hitT: new Float32Array(count), sensitivity: new Float32Array(count), replayed: 0, evaluated: ctrl[7], passes: [] };
+      // Ctrl (march-types.wgsl): total_samples at word 7, total_colour at 12.
+      const out: FastRoundResult = { rgb: new Float32Array(count * 3), weightSum: new Float32Array(count), hitT: new Float32Array(count), sensitivity: new Float32Array(count), replayed: 0, evaluated: ctrl[7], colourEvaluated: this.gated ? ctrl[12] : ctrl[7], passes: [] };
       for (let j = 0; j < count; j++) {
-        // Ray struct (march-types.wgsl): dir (0..2), t (3), rgb (4..6), wsum (7), ...
-        out.rgb[j * 3] = rays[j * 12 + 4];
-        out.rgb[j * 3 + 1] = rays[j * 12 + 5];
-        out.rgb[j * 3 + 2] = rays[j * 12 + 6];
+        // Ray struct (march-types.wgsl): dir (0..2), t (3), rgb (4..6), wsum (7), ...; with the
+        // colour gate the colour is in the fast state's words 8..10 instead (rays' rgb stays 0).
+        const o = j * FAST_RAY_WORDS;
+        out.rgb[j * 3] = rays[j * 12 + 4] + sf[o + 8];
+        out.rgb[j * 3 + 1] = rays[j * 12 + 5] + sf[o + 9];
+        out.rgb[j * 3 + 2] = rays[j * 12 + 6] + sf[o + 10];
         out.weightSum[j] = rays[j * 12 + 7];
         const hit = sf[j * FAST_RAY_WORDS + 1];
         out.hitT[j] = hit < 0 ? NaN : hit;

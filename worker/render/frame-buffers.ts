@@ -43,7 +43,7 @@ export function backgroundValues(avatar: Avatar): Float32Array {
 }
 
 /** u32 index of Ctrl.n_steps (after count[2], cur, step, n_alive, n_step, pass_index, total, n_samples). */
-export const CTRL_STEPS = 11;
+export const CTRL_STEPS = 14;
 
 export class FrameBuffers {
   readonly numRays: number;

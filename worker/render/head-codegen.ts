@@ -100,9 +100,10 @@ const HEAD_BANK_BINDINGS = [2, 10, 11, 12, 13, 14, 15, 16];
  * `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI>` (rgb, sigma of
  * SPI = `samples` points) and its packed weights.
  */
-export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1, sensitivity = false): FusedSource | null {
+export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limits?: WeightLimits, samples = 1, sensitivity = false, gated = false): FusedSource | null {
+  if (gated && !sensitivity) throw new Error('buildHeadFused: the colour gate is fast mode\'s (it needs the sensitivity)');
   // The stage file has three uniforms of its own (fast mode's sensitivity a fourth).
-  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - (sensitivity ? 4 : 3), (home) => buildHead(avatar, precision, home, samples, sensitivity));
+  return withWeightHome(precision, limits, (limits?.maxUniformBuffersPerShaderStage ?? 0) - (sensitivity ? 4 : 3), (home) => buildHead(avatar, precision, home, samples, sensitivity, gated));
 }
 
 /**
@@ -110,8 +111,12 @@ export function buildHeadFused(avatar: Avatar, precision: WeightPrecision, limit
  * FiLM vectors moved sample s's hidden units since the previous frame's (`film_prev`, declared
  * by shaders/fast/fast-head.wgsl): max over both FiLM layers of |h * d_scale + d_shift|, as
  * worker/model/fast-field.ts headSigma computes it.
+ * With `gated` (fast mode's colour gate, shaders/fast/fast-head-gated.wgsl) the net comes in its
+ * two halves instead, as fast-field.ts headSigma and headColour: `fn head_density(xs, ids) ->
+ * array<f32, SPI>` (sigma; the geometry features go to the fast state at FAST_RAY_GEO + GEO * ray)
+ * and `fn head_colour(ds, ids) -> array<vec3f, SPI>` (reads them back), one weight array for both.
  */
-function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number, sensitivity: boolean) {
+function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome, samples: number, sensitivity: boolean, gated: boolean) {
   const h = avatar.config.head;
   const F = h.grid.featuresPerLevel;
   if (F > MAX_FUSED_FEATURES || h.grid.inputDim !== 3) return null;
@@ -127,13 +132,13 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome,
   // Encodings in loops over samples and levels: inlining them S x L times made the kernel code
   // so large that SwiftShader spent longer fetching instructions than multiplying.
   b.line(packedGridDecl(L, F));
-  b.line(`var shs: array<array<f32, ${SH}>, SPI>;`);
+  if (!gated) b.line(`var shs: array<array<f32, ${SH}>, SPI>;`);
   b.line('for (var s = 0u; s < SPI; s++) {');
   b.line('  let u = (xs[s] + 1.0) * 0.5;');
   b.line('  let gin = select(0.0, 1.0, all(u >= vec3f(0.0)) && all(u <= vec3f(1.0)));');
   // A multiply, not select(), so that the same line serves vec4f and mat2x4f levels.
   b.line(packedGridLoop(L, F, 'gin'));
-  b.line('  shs[s] = sh_encode(ds[s]);');
+  if (!gated) b.line('  shs[s] = sh_encode(ds[s]);');
   b.line('}');
   const inputs = packedGridInputs(L, F);
   if (h.eyeInput) inputs.push('fp.eye');
@@ -148,18 +153,38 @@ function buildHead(avatar: Avatar, precision: WeightPrecision, home: WeightHome,
   // Geo features first so they stay vec4-aligned for the colour net; sigma last.
   const order = [...Array.from({ length: h.geoFeatDim }, (_, i) => i + 1), 0];
   const s2 = b.layer('s2', src('sigma_net.net.2.weight', h.geoFeatDim + 1, HID, order), s1);
-  b.line('let sh# = shs[#i];');
+  let density = '';
+  let geo = s2.slice(0, h.geoFeatDim);
+  if (gated) {
+    geo.forEach((g, k) => b.line(`fast_state[FAST_RAY_GEO + ids[#i] * ${h.geoFeatDim}u + ${k}u] = bitcast<u32>(${g});`));
+    b.line('var sigma: array<f32, SPI>;');
+    b.line(`sigma[#i] = exp(${s2[h.geoFeatDim]});`);
+    b.line('return sigma;');
+    density = b.takeBody();
+    b.line('let sh# = sh_encode(ds[#i]);');
+    geo = geo.map((_, k) => `bitcast<f32>(fast_state[FAST_RAY_GEO + ids[#i] * ${h.geoFeatDim}u + ${k}u])`);
+  } else b.line('let sh# = shs[#i];');
   const ind = tensorF32(avatar, 'individual_code');
-  const cin = [...Array.from({ length: SH }, (_, i) => `sh#[${i}]`), ...s2.slice(0, h.geoFeatDim), ...Array.from(ind, (v) => wgslFloat(v))];
+  const cin = [...Array.from({ length: SH }, (_, i) => `sh#[${i}]`), ...geo, ...Array.from(ind, (v) => wgslFloat(v))];
   const c0 = b.layer('c0', src('color_net.net.0.weight', h.colorHiddenDim, colIn), cin, 'relu');
   const c1 = b.layer('c1', src('color_net.net.1.weight', 3, h.colorHiddenDim), c0);
-  b.line('var out: array<vec4f, SPI>;');
-  b.line(`out[#i] = vec4f(vec3f(1.0) / (vec3f(1.0) + exp(-vec3f(${c1.join(', ')}))), exp(${s2[h.geoFeatDim]}));`);
-  b.line('return out;');
+  const rgb = `vec3f(1.0) / (vec3f(1.0) + exp(-vec3f(${c1.join(', ')})))`;
+  if (gated) {
+    b.line('var rgb: array<vec3f, SPI>;');
+    b.line(`rgb[#i] = ${rgb};`);
+    b.line('return rgb;');
+  } else {
+    b.line('var out: array<vec4f, SPI>;');
+    b.line(`out[#i] = vec4f(${rgb}, exp(${s2[h.geoFeatDim]}));`);
+    b.line('return out;');
+  }
   const bankBindings = HEAD_BANK_BINDINGS.slice(0, b.bankCount);
   const done = () => {
     const sens = sensitivity ? ['var<private> head_sens: array<f32, SPI>;'] : [];
-    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_VEC4: u32 = ${HID}u;`, `const SPI: u32 = ${samples}u;`, ...sens, `fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`].join('\n\n');
+    const fns = gated
+      ? [`fn head_density(xs: array<vec3f, SPI>, ids: array<u32, SPI>) -> array<f32, SPI> {\n${density}\n}`, `fn head_colour(ds: array<vec3f, SPI>, ids: array<u32, SPI>) -> array<vec3f, SPI> {\n${b.body()}\n}`]
+      : [`fn head_mlp(xs: array<vec3f, SPI>, ds: array<vec3f, SPI>) -> array<vec4f, SPI> {\n${b.body()}\n}`];
+    const code = [gridVecDecl(F, precision), b.declarations(bankBindings), `const FILM_VEC4: u32 = ${HID}u;`, `const SPI: u32 = ${samples}u;`, ...sens, ...fns].join('\n\n');
     return { code, blocks: b.packed(), bankBindings, blockCount: b.blockCount };
   };
   return { b, done };

@@ -22,10 +22,19 @@ export interface FastFieldBindings {
   state: GPUBuffer;
   filmPrev: GPUBuffer;
   slotSens: number;
+  /**
+   * The colour gate (shaders/fast/fast-head-gated.wgsl): the density half in record(), the
+   * colour half in recordColour(); the fast state's words per ray, the colour list's and the
+   * geometry features' word offsets.
+   */
+  gate?: { rayWords: number; slotCol: number; rayGeo: number };
 }
 
 export class HeadFieldPass {
   private pipeline!: GPUComputePipeline;
+  private colourPipeline: GPUComputePipeline | null = null;
+  /** The colour half runs apart, in recordColour() (fast mode's colour gate). */
+  readonly gated: boolean;
   readonly ready: Promise<void>;
   private readonly group: GPUBindGroup;
   readonly params: GPUBuffer;
@@ -40,16 +49,18 @@ export class HeadFieldPass {
     const consts = { ...gridConsts(head.grid), ...pick(fb.consts, ['MAX_PASSES', 'SIG_IN', 'EYE_INPUT', 'HID', 'GEO', 'CHID', 'IND', 'SH_DIM', 'COL_IN', 'FILM_OUT', 'W_SIG0', 'W_SIG1', 'W_SIG2', 'W_COL0', 'W_COL1', 'W_IND']) };
     // Weights stay in storage: uniform banks measured no faster in CPU time on SwiftShader
     // (bench/probe-mlp.ts: 229 vs 261 CPU ms); pass device.limits to buildHeadFused to use them.
-    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation, fast !== undefined) : null;
+    const gate = fast?.gate;
+    const fused = want === 'fused' ? buildHeadFused(fb.avatar, fb.precision, undefined, fb.samplesPerInvocation, fast !== undefined, gate !== undefined) : null;
     this.kind = fused ? 'fused' : 'loop';
+    this.gated = gate !== undefined && fused !== null;
     if (fast && (!fused || fused.home !== 'storage')) throw new Error('HeadFieldPass: fast mode needs the fused kernel with its weights in storage');
     this.params = makeBuffer(device, 'r2t.headField.params', 16, UNIFORM());
     if (fused) {
       const module = device.createShaderModule({
         label: 'r2t.headField.fused',
         code: buildModule({
-          parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused.wgsl', ...(fast ? (['fast/fast-head.wgsl'] as const) : [])],
-          consts: fast ? { ...consts, FAST_SLOT_SENS: fast.slotSens } : consts,
+          parts: ['common/dispatch.wgsl', 'common/grid-index.wgsl', 'common/grid-vec.wgsl', 'common/sh.wgsl', 'common/march-types.wgsl', 'fields/head-fused-bindings.wgsl', ...(gate ? [] : (['fields/head-fused.wgsl'] as const)), ...(fast ? (['fast/fast-head-bindings.wgsl', gate ? 'fast/fast-head-gated.wgsl' : 'fast/fast-head.wgsl'] as const) : [])],
+          consts: fast ? { ...consts, FAST_SLOT_SENS: fast.slotSens, ...(gate ? { FAST_FR: gate.rayWords, FAST_SLOT_COL: gate.slotCol, FAST_RAY_GEO: gate.rayGeo } : {}) } : consts,
           weightType: fb.precision,
           extra: fused.code,
         }),
@@ -67,8 +78,13 @@ export class HeadFieldPass {
         resources.push(fast.state, fast.filmPrev);
       }
       const layout = makeLayout(device, 'r2t.headField.fused.bgl', kinds);
-      this.ready = makePipeline(device, 'r2t.headField.fused', module, fast ? 'head_fused_fast' : 'head_fused', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile).then((p) => {
+      const entry = fast ? (gate ? 'head_density_fast' : 'head_fused_fast') : 'head_fused';
+      this.ready = Promise.all([
+        makePipeline(device, 'r2t.headField.fused', module, entry, [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile),
+        gate ? makePipeline(device, 'r2t.headField.colour', module, 'head_colour_fast', [layout], { WG_FIELD: FIELD_WORKGROUP }, fb.compile) : null,
+      ]).then(([p, c]) => {
         this.pipeline = p;
+        this.colourPipeline = c;
       });
       this.group = makeBindGroup(device, 'r2t.headField.fused.bg', layout, resources);
     } else {
@@ -106,6 +122,15 @@ export class HeadFieldPass {
     pass.setBindGroup(0, this.group);
     pass.dispatchWorkgroupsIndirect(this.fb.indirect, this.kind === 'fused' ? 32 : 16);
   }
+
+  /** The colour gate's colour half over the listed samples, sized in the loop kernels' indirect slot (unused by the fused path). */
+  recordColour(pass: GPUComputePassEncoder): void {
+    if (!this.colourPipeline) throw new Error('HeadFieldPass.recordColour: built without the colour gate');
+    pass.setPipeline(this.colourPipeline);
+    pass.setBindGroup(0, this.group);
+    pass.dispatchWorkgroupsIndirect(this.fb.indirect, 16);
+  }
+
 
   destroy(): void {
     if (this.destroyed) return;

@@ -172,6 +172,13 @@ export class MlpBuilder {
     return this.lines.join('\n');
   }
 
+  /** The body so far, after which the builder starts a new one (same weight banks): two functions over one weight array. */
+  takeBody(): string {
+    const body = this.body();
+    this.lines.length = 0;
+    return body;
+  }
+
   /** Each bank's packed blocks as buffer bytes for `array<mat4x4<WT>, n>`. */
   packed(): Uint8Array[] {
     return this.banks.map((b) => {

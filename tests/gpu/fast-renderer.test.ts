@@ -3,6 +3,7 @@ import { ConfigError } from '../../worker/errors.ts';
 import type { GpuContext } from '../../worker/gpu/device.ts';
 import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer } from '../../worker/model/fast-renderer.ts';
+import { loadModelWeights } from '../../worker/model/weights.ts';
 import { GpuFastRenderer } from '../../worker/render/fast-renderer.ts';
 import { demoMouthPixels, psnr, talkingSequence } from '../helpers/fast-sequence.ts';
 import { nodeGpuConfigured, nodeGpuContext } from '../helpers/webgpu.ts';
@@ -62,6 +63,41 @@ describe('WebGPU fast mode against its CPU reference (SwiftShader, float32)', ()
     expect(b.stats.marchedRays).toBeLessThan(SIZE * SIZE);
     expect(c.stats.evaluatedSamples).toBe(a.stats.evaluatedSamples);
     expect(c.image).toEqual(a.image);
+  });
+
+  it('a march schedule too long for stepwise compositing (64 passes x 16 steps) marches whole passes, colours every sample, and still renders the reference\'s pixels', async () => {
+    const long = { ...seq.avatar, config: { ...seq.avatar.config, march: { ...seq.avatar.config.march, maxSteps: 64, maxStepsPerPass: 16 } } };
+    const batch = await GpuFastRenderer.create(long, { acquire: async () => ctx, compile: 'sync', precision: 'f32' });
+    const cpu = new FastCpuRenderer(loadModelWeights(long), long.camera);
+    try {
+      for (let t = 58; t < 61; t++) {
+        const fr = seq.frames[t];
+        const g = await batch.render({ film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye }, ['image']);
+        const c = cpu.render(fr);
+        expect(psnr(g.image!, c.image), `frame ${t}`).toBeGreaterThanOrEqual(50);
+        expect(g.stats.colouredSamples).toBe(g.stats.evaluatedSamples);
+        expect(g.stats.evaluatedSamples).toBeGreaterThanOrEqual(c.stats.sigmaEvals);
+      }
+    } finally {
+      batch.destroy();
+    }
+  });
+
+  it('without the colour gate (images whose geometry features do not fit a binding) colours every evaluated sample and renders the same pixels', async () => {
+    const plain = await GpuFastRenderer.create(seq.avatar, { acquire: async () => ctx, compile: 'sync', precision: 'f32', colourGate: false });
+    const cpu = new FastCpuRenderer(seq.weights, seq.avatar.camera);
+    try {
+      for (let t = 58; t < 61; t++) {
+        const fr = seq.frames[t];
+        const g = await plain.render({ film1: fr.film1, film2: fr.film2, pose: fr.pose, eye: fr.eye }, ['image']);
+        const c = cpu.render(fr);
+        expect(psnr(g.image!, c.image), `frame ${t}`).toBeGreaterThanOrEqual(50);
+        expect(g.stats.colouredSamples).toBe(g.stats.evaluatedSamples);
+        expect(Math.abs(g.stats.evaluatedSamples - c.stats.sigmaEvals)).toBeLessThanOrEqual(0.02 * c.stats.sigmaEvals);
+      }
+    } finally {
+      plain.destroy();
+    }
   });
 
   it('refuses bad options and bad frames with specific errors', async () => {

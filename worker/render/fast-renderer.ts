@@ -48,6 +48,12 @@ const HIT_ALPHA = 0.02;
 
 export interface GpuFastRendererOptions extends Omit<GpuRendererOptions, 'kernels' | 'compositing' | 'traceCap'> {
   fast?: Partial<FastModeOptions>;
+  /**
+   * Run the head net's colour half only on samples whose weight shows (default: wherever the
+   * schedule composites stepwise and the per-ray geometry features fit one storage binding);
+   * false colours every evaluated sample in the density kernel, as large images must.
+   */
+  colourGate?: boolean;
 }
 
 export interface GpuFastFrameStats {
@@ -150,12 +156,16 @@ export class GpuFastRenderer {
       const spi = options.samplesPerInvocation ?? (ctx.caps.fallback ? SOFTWARE_SAMPLES_PER_INVOCATION : 1);
       if (!Number.isInteger(spi) || spi < 1 || spi > MAX_SAMPLES_PER_INVOCATION) throw new ConfigError(`samplesPerInvocation: expected an integer 1..${MAX_SAMPLES_PER_INVOCATION}, got ${spi}`);
       const fb = (made.fb = new FrameBuffers(device, avatar, precision, { compile: options.compile, samplesPerInvocation: spi }));
-      // Stepwise compositing with the colour gate wherever the config's sub-rounds allow it.
+      // Stepwise compositing wherever the config's sub-rounds allow it, with the colour gate where
+      // its per-ray geometry features also fit one binding (N x geoFeatDim words: ~650x650 pixels
+      // for the official config under WebGPU's default 128 MiB).
       const stepwise = fastStepwiseFits(fb);
-      made.state = makeBuffer(device, 'r2t.fast.state', fastStateBytes(fb.numRays, stepwise ? avatar.config.head.geoFeatDim : 0), STORAGE());
+      const gatedBytes = fastStateBytes(fb.numRays, avatar.config.head.geoFeatDim);
+      const gated = stepwise && (options.colourGate ?? true) && gatedBytes <= Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+      made.state = makeBuffer(device, 'r2t.fast.state', gated ? gatedBytes : fastStateBytes(fb.numRays, 0), STORAGE());
       made.filmPrev = makeBuffer(device, 'r2t.fast.filmPrev', fb.film.size, UNIFORM());
       const slots = fastSlots(fb.numRays);
-      const gate = stepwise ? { rayWords: FAST_RAY_WORDS, slotCol: slots.FAST_SLOT_COL, rayGeo: slots.FAST_RAY_GEO } : undefined;
+      const gate = gated ? { rayWords: FAST_RAY_WORDS, slotCol: slots.FAST_SLOT_COL, rayGeo: slots.FAST_RAY_GEO } : undefined;
       made.field = new HeadFieldPass(device, fb, 'fused', { state: made.state, filmPrev: made.filmPrev, slotSens: slots.FAST_SLOT_SENS, gate });
       made.condition = new ConditionPass(device, fb);
       made.wave = new FastWavefrontPass(device, fb, made.field, made.state, { validAlpha: fast.validAlpha, colourWeight: fast.colourWeight, hitAlpha: HIT_ALPHA, terminate: fast.terminate }, stepwise);

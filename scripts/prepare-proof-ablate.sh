@@ -3,7 +3,8 @@
 # a copy of the ground-truth subject with the listed components taken from the prepared subject,
 # trained and scored like the proof's two subjects (same recipe and seed, truth's held-out images).
 # Components: camera (focal, cx, cy, transform_matrix), cond (aud_idexp*.npy, eye_ratio),
-# masks (parsing/), images (bc.jpg, torso_imgs/, train gt_imgs/), lms (ori_imgs/*.lms).
+# masks (parsing/), images (bc.jpg, torso_imgs/, train gt_imgs/; or one of them: bc, torso, gt),
+# lms (ori_imgs/*.lms).
 # Usage: PROOF_SEED=1 bash scripts/prepare-proof-ablate.sh <proof work dir> camera[,cond,...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ cp -r "$work/truth" "$out"
 node -e '
 const fs = require("fs");
 const [work, out, parts] = [process.argv[1], process.argv[2], process.argv[3].split(",")];
-const known = ["camera", "cond", "masks", "images", "lms"];
+const known = ["camera", "cond", "masks", "images", "bc", "torso", "gt", "lms"];
 for (const p of parts) if (!known.includes(p)) { console.error(`unknown component ${p} (known: ${known.join(", ")})`); process.exit(2); }
 const read = (p) => JSON.parse(fs.readFileSync(p, "utf8"));
 const copy = (rel) => fs.copyFileSync(`${work}/prepared/${rel}`, `${out}/${rel}`);
@@ -37,11 +38,10 @@ if (parts.includes("cond")) for (const f of fs.readdirSync(`${work}/prepared`)) 
 const dirFiles = (d, re) => fs.readdirSync(`${work}/prepared/${d}`).filter((f) => re.test(f));
 if (parts.includes("masks")) for (const f of dirFiles("parsing", /./)) copy(`parsing/${f}`);
 if (parts.includes("lms")) for (const f of dirFiles("ori_imgs", /\.lms$/)) copy(`ori_imgs/${f}`);
-if (parts.includes("images")) {
-  copy("bc.jpg");
-  for (const f of dirFiles("torso_imgs", /./)) copy(`torso_imgs/${f}`);
-  for (const f of dirFiles("gt_imgs", /./)) if (!val.has(Number(f.split(".")[0]))) copy(`gt_imgs/${f}`);
-}
+const images = parts.includes("images");
+if (images || parts.includes("bc")) copy("bc.jpg");
+if (images || parts.includes("torso")) for (const f of dirFiles("torso_imgs", /./)) copy(`torso_imgs/${f}`);
+if (images || parts.includes("gt")) for (const f of dirFiles("gt_imgs", /./)) if (!val.has(Number(f.split(".")[0]))) copy(`gt_imgs/${f}`);
 ' "$work" "$out" "$parts"
 rm -f "$out.r2t" "$out.r2t.ckpt"
 r2t train --data "$out" --out "$out.r2t" --preset tiny --stage all ${iters:+--iters "$iters"} --seed "$seed" --checkpoint-every 0

@@ -9,6 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
+import { readAvatar } from '../../worker/avatar/reader.ts';
 import { ConfigError, R2TalkerError } from '../../worker/errors.ts';
 import { folderFiles } from '../../worker/subject/files.node.ts';
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
@@ -41,6 +43,17 @@ interface TrainCliOptions {
   checkpointEvery: string;
   checkpoint?: string;
   progress?: boolean;
+  prior?: string;
+}
+
+async function readAvatarFile(file: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    throw new ConfigError(`--prior: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return readAvatar(bytes);
 }
 
 function intOption(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
@@ -87,6 +100,7 @@ export function register(program: Command): void {
     .option('--preview-every <n>', 'steps between previews', '500')
     .option('--seed <n>', 'seed of every random draw (same seed and backend, same result)', '1')
     .option('--no-eye', 'train without the eye input')
+    .option('--prior <file>', "start the head from this trained avatar's weights (same preset; `builtin`: the built-in avatar, a tiny model); the mouth carries over when the prior's landmarks are like the subject's (README)")
     .option('--progressive', "release the hash-grid levels coarse to fine (the paper's progressive optimisation)")
     .option('--lips-ssim <w>', 'weight of the SSIM structural loss on lips patches, standing in for LPIPS (default: the preset\'s; 0 = MSE only)')
     .option('--head-mask <w>', "weight of the parsing-mask term that makes the head opaque where parsing/ says head (default: the preset's; 0 = off, as the reference)")
@@ -112,6 +126,7 @@ export function register(program: Command): void {
       // Everything is validated before anything is written: a corrupt subject leaves no file behind.
       const subject = await openSubject(folderFiles(opts.data), nodeImageCodec);
       const data = await TrainingData.open(subject);
+      const prior = opts.prior === undefined ? undefined : opts.prior === 'builtin' ? await loadBuiltinAvatar() : await readAvatarFile(opts.prior);
       const backend = await createTrainerBackend(opts.backend);
 
       const ctrl = new AbortController();
@@ -145,6 +160,7 @@ export function register(program: Command): void {
             iters,
             rays,
             seed,
+            prior,
             eyeInput: opts.eye,
             progressive: Boolean(opts.progressive),
             lipsStructureWeight: opts.lipsSsim === undefined ? undefined : Number(opts.lipsSsim),

@@ -384,9 +384,12 @@ describe('creating an avatar from the (fake) camera and microphone', () => {
     console.log(`[create-avatar] recorded avatar's generator: mouth ${motion.speech.toFixed(2)} std from rest in speech, ${motion.silence.toFixed(2)} in silence`);
     expect(motion.speech).toBeGreaterThan(0.5);
     expect(motion.silence).toBeLessThan(motion.speech / 3);
-    // What the NeRF makes of it at this bounded budget (the pixels' mouth needs the full schedule: see the closing notes).
+    // What the NeRF makes of it at this bounded budget: 4 steps a stage from random weights see
+    // 4 frames each, too few to learn what the landmarks do to the mouth (no pixel moves by a
+    // level; 48 steps: 4.3 levels in the box, far-end speech std 0.96 against 0.74 in silence;
+    // README, "Starting from a prior", for why the built-in avatar is no shortcut here yet).
     const m = mouthExpectation(avatar, speech, 16000);
-    console.log(`[create-avatar] recorded avatar, CPU reference at 64 px: open vs closed mean |diff| ${m.change.toFixed(2)}, mouth-box luma shift ${m.lumaShift.toFixed(2)} /255`);
+    console.log(`[create-avatar] recorded avatar, CPU reference at 64 px: open vs closed mean |diff| ${m.change.toFixed(2)}, mouth-box luma shift ${m.lumaShift.toFixed(2)}, largest pixel |diff| ${m.maxDiff.toFixed(2)} /255`);
     await page.close();
     await expectFarEndShows(rec, RECORDED);
   }, 600_000);

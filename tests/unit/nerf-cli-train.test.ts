@@ -50,6 +50,14 @@ describe('r2talker train', () => {
     expect([png.width, png.height]).toEqual([32, 32]);
   });
 
+  it('--prior builtin starts the head from the built-in avatar and records it', async () => {
+    const out = join(dir, 'p.r2t');
+    const r = r2talker(['train', '--data', subject, '--out', out, '--stage', 'head', '--iters', '2', '--prior', 'builtin', ...fast]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((await readAvatar(new Uint8Array(readFileSync(out)))).provenance.prior).toBe('R2 Talker built-in (synthetic person)');
+  });
+
   it('fails on a corrupt subject naming the file, and writes nothing', () => {
     const bad = join(dir, 'bad');
     cpSync(subject, bad, { recursive: true });
@@ -74,6 +82,8 @@ describe('r2talker train', () => {
       [['--stage', 'ears'], /--stage/],
       [['--iters', '-3'], /--iters/],
       [['--backend', 'tpu'], /--backend/],
+      [['--prior', join(dir, 'none.r2t')], /--prior: cannot read .*none\.r2t \(ENOENT\)/],
+      [['--prior', 'builtin', '--preset', 'small'], /the prior avatar \(R2 Talker built-in \(synthetic person\)\): .* it was made with another preset/],
     ] as const) {
       const r = r2talker(['train', '--data', subject, '--out', join(dir, 'x.r2t'), ...args]);
       expect(r.code).toBe(2);

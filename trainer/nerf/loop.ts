@@ -9,6 +9,7 @@
  * so `resume` continues bit for bit as an uninterrupted run with the same seed and backend.
  */
 
+import type { Avatar } from '../../worker/avatar/types.ts';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
 import { ConfigError, R2TalkerError } from '../../worker/errors.ts';
 import { torsoCoord } from '../../worker/model/torso.ts';
@@ -19,7 +20,7 @@ import type { TrainingData } from './data.ts';
 import { evalFrameIndices, evaluateAvatar, type HeldOutMetrics } from './evaluate.ts';
 import { blendBackground, blendBackgroundBackward, gaussianWindow, maskLoss, maskTargets, mseLoss, ssimLoss, weightEntropyLoss } from './losses.ts';
 import { occupancyProbe, torsoGridCoords, untrainedOccupancy } from './occupancy.ts';
-import { cloneParams, initParams, paramGroups } from './params.ts';
+import { cloneParams, initParams, paramGroups, headParamsFromAvatar } from './params.ts';
 import { getPreset, type PresetName, type Schedule } from './presets.ts';
 import { Rng } from './rng.ts';
 import { gather3, patchPixels, raysForPixels, samplePixels, samplePixelsFromPool } from './sampling.ts';
@@ -49,6 +50,12 @@ export interface NerfTrainOptions {
   evalFrames: number;
   /** checkpoint every N steps (0: at stage ends and on abort only) */
   checkpointEvery: number;
+  /**
+   * start the head field from this trained avatar's weights instead of random ones (same
+   * preset; params.ts headParamsFromAvatar): with a prior prepared like the subject, a short
+   * run then has a mouth that answers the landmarks while the field moves to the new person
+   */
+  prior?: Avatar;
   /** scene bounds (default the reference's [-1,-0.5,-1, 1,0.5,1]) */
   aabb?: [number, number, number, number, number, number];
   name?: string;
@@ -101,6 +108,17 @@ interface Ctx {
   lastPsnr: number | null;
 }
 
+/** A resume must continue from the same prior: its name and a hash of its weights' bytes. */
+function priorId(avatar: Avatar): string {
+  let h = 0x811c9dc5;
+  for (const [name, t] of [...avatar.tensors].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  return `${avatar.name}#${(h >>> 0).toString(16)}`;
+}
+
 function fingerprint(opts: NerfTrainOptions, data: TrainingData): string {
   return JSON.stringify({
     v: TRAINER_VERSION,
@@ -110,6 +128,7 @@ function fingerprint(opts: NerfTrainOptions, data: TrainingData): string {
     eye: opts.eyeInput,
     progressive: opts.progressive,
     aabb: opts.aabb ?? null,
+    prior: opts.prior ? priorId(opts.prior) : null,
     size: [data.width, data.height],
     frames: data.train.split.frames.length,
   });
@@ -332,6 +351,7 @@ async function currentAvatar(ctx: Ctx, torsoTrained: boolean, extra: Record<stri
       backend: ctx.backend.name,
       progressive: o.progressive,
       eyeInput: o.eyeInput,
+      ...(o.prior ? { prior: o.prior.name } : {}),
       stages: ctx.state.completed.join(','),
       ...ctx.state.metrics,
       ...extra,
@@ -438,7 +458,10 @@ export async function trainNerf(backend: TrainerBackend, data: TrainingData, opt
     await backend.writeMoments(state.moments);
     await backend.writeOccupancy(state.occupancy);
   } else {
-    const params = initParams(config, rng);
+    // The random draws of a fresh start are made either way, so the rest of the run (frames,
+    // rays) draws the same numbers with or without a prior.
+    const fresh = initParams(config, rng);
+    const params = opts.prior ? new Map([...fresh, ...headParamsFromAvatar(config, opts.prior)]) : fresh;
     state = {
       fingerprint: fp,
       stage: opts.stages[0],

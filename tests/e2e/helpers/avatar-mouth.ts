@@ -28,6 +28,12 @@ export interface MouthExpectation {
   change: number;
   /** |mean luma(open) - mean luma(closed)| over the box: what a far end measuring the box's mean sees */
   lumaShift: number;
+  /**
+   * the largest |luma(open) - luma(closed)| of any pixel, /255: the box is where pixels differ
+   * by more than 4 levels, so with none `change` is 0 whatever is below that, and this says how
+   * far below it is
+   */
+  maxDiff: number;
 }
 
 const luma = (px: ArrayLike<number>, i: number) => 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
@@ -69,9 +75,11 @@ export function mouthExpectation(avatar: Avatar, speech: Float32Array, sampleRat
   const closed = render(closedFrame);
   const open = render(openFrame);
   let x0 = side, y0 = side, x1 = -1, y1 = -1;
+  let maxDiff = 0;
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       const i = (y * side + x) * 4;
+      maxDiff = Math.max(maxDiff, Math.abs(luma(open, i) - luma(closed, i)));
       if (Math.abs(luma(open, i) - luma(closed, i)) > 4) {
         x0 = Math.min(x0, x);
         y0 = Math.min(y0, y);
@@ -80,7 +88,7 @@ export function mouthExpectation(avatar: Avatar, speech: Float32Array, sampleRat
       }
     }
   }
-  if (x1 < 0) return { side, closed, open, box: { x0: 0, y0: 0, x1: 1, y1: 1 }, change: 0, lumaShift: 0 };
+  if (x1 < 0) return { side, closed, open, box: { x0: 0, y0: 0, x1: 1, y1: 1 }, change: 0, lumaShift: 0, maxDiff };
   let sum = 0;
   let signed = 0;
   for (let y = y0; y < y1; y++) {
@@ -91,7 +99,7 @@ export function mouthExpectation(avatar: Avatar, speech: Float32Array, sampleRat
     }
   }
   const n = (x1 - x0) * (y1 - y0);
-  return { side, closed, open, box: { x0: x0 / side, y0: y0 / side, x1: x1 / side, y1: y1 / side }, change: sum / n, lumaShift: Math.abs(signed) / n };
+  return { side, closed, open, box: { x0: x0 / side, y0: y0 / side, x1: x1 / side, y1: y1 / side }, change: sum / n, lumaShift: Math.abs(signed) / n, maxDiff };
 }
 
 export interface GeneratorMouthMotion {

@@ -545,6 +545,7 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 1 || o.epochs > 10_000) throw new ConfigError(`train.epochs: expected 1..10000, got ${o.epochs}`);
   if (!Number.isInteger(o.segmentFrames) || o.segmentFrames < 1 || o.segmentFrames > 1000) throw new ConfigError(`train.segmentFrames: expected 1..1000, got ${o.segmentFrames}`);
   if (!Number.isInteger(o.batch) || o.batch < 1 || o.batch > 256) throw new ConfigError(`train.batch: expected 1..256, got ${o.batch}`);
+  if (!(o.validationFraction >= 0 && o.validationFraction <= 0.5)) throw new ConfigError(`train.validationFraction: expected 0..0.5, got ${o.validationFraction}`);
   if (!(o.speed >= 0 && o.speed <= 0.5)) throw new ConfigError(`train.speed: expected 0..0.5, got ${o.speed}`);
   checkAugment(o.augment);
   if (!(o.closureWeight >= 1 && o.closureWeight <= 100)) throw new ConfigError(`train.closureWeight: expected 1..100, got ${o.closureWeight}`);

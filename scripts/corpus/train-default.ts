@@ -12,6 +12,7 @@
  *     [--retime <source>:<seconds>[,...]]   (move that source's labels, e.g. espeak-ng:-0.03; retime.ts)
  *     [--feature-norm-tau <s> [--feature-norm-prior <s>]]   (online-normalised features; augmentations act before the normaliser)
  *     [--snapshot-every N]   (write the model so far to <out>.snapshot.onnx every N steps)
+ *     [--validation-fraction 0.1]   (each clip's end held out for the validation loss; 0: train on whole clips)
  * Uses the project's trainer (trainer/train-generator.ts) in template space.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
       'feature-norm-prior': { type: 'string', default: '1' },
       // write the model so far to <out>.snapshot.onnx every N steps, so a run stopped early still leaves one to measure
       'snapshot-every': { type: 'string', default: '0' },
+      // share of every clip's end held out for the validation loss; 0 trains on the whole clip,
+      // trailing silence included (a normalised model must learn silence after speech too)
+      'validation-fraction': { type: 'string', default: '0.1' },
     },
   });
   if (!values.corpus || !values.out) throw new ConfigError('--corpus and --out: expected the corpus folder and the output .onnx');
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     batch: Number(values.batch),
     lr: Number(values.lr),
+    validationFraction: Number(values['validation-fraction']),
     maxSteps: values['max-steps'] ? Number(values['max-steps']) : Number.POSITIVE_INFINITY,
     space: 'template',
     augment: augment,

@@ -8,9 +8,10 @@
  *   compositing weight can show.
  * - Image sampling: rays are marched on a coarse lattice first and the pixels between are
  *   interpolated only where their lattice neighbours agree (or lie on a locally linear signal)
- *   and no sample under them was moved by this frame's conditioning (fast-refine.ts); the rest
- *   are marched. Speech moves the mouth's field, so the mouth is always marched: no lag at
- *   speech onsets. The first frame after reset() marches every pixel.
+ *   and no sample under them was moved much by this frame's conditioning (fast-refine.ts,
+ *   filmTolerance); the rest are marched. Interpolation uses this frame's marched neighbours, so
+ *   nothing lags; the FiLM gate keeps the largest speech moves marched (a mouth opening can start
+ *   thinner than the lattice). The first frame after reset() marches every pixel.
  * - Torso (fast-torso.ts, torso-folded.ts): not evaluated under an opaque head (where
  *   1 - weight sum cannot show it), evaluated on the same coarse lattice and interpolated where
  *   neighbours agree, reused while the pose is bit-identical; each evaluated pixel runs the torso
@@ -57,8 +58,15 @@ export interface FastModeOptions {
   colourTolerance: number;
   /** ... and their surface depths by at most this many dt steps. */
   depthTolerance: number;
-  /** ... and none of them has a sample whose FiLM shift since the previous frame exceeds this. */
-  filmTolerance: number;
+  /**
+   * ... and none of them has a sample whose FiLM shift since the previous frame exceeds this.
+   * 'auto': 3 from 128 pixels on the shorter side, 0.02 below. The trained built-in's speech moves
+   * nearly every head sample by more than 0.02, so that marches the whole talking head (0.38 of
+   * exact's multiply-adds at 128 px over 10 s); 3 keeps the largest moves marched, 0.29 at the
+   * same worst frame and worst mouth frame. On small images the looser gate gains little (0.44 ->
+   * 0.40 at 64 px) and loses up to 4 dB on head-turn frames (a lattice step spans more face).
+   */
+  filmTolerance: number | 'auto';
   /** Or: their line's second differences (colour, weight sum; depth against depthTolerance) are at most this. */
   curvatureTolerance: number;
   /**
@@ -83,7 +91,7 @@ export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
   stride: 'auto',
   colourTolerance: 0.04,
   depthTolerance: 2,
-  filmTolerance: 0.02,
+  filmTolerance: 'auto',
   curvatureTolerance: 0.02,
   refreshPeriod: 8,
   regionPad: 0.25,
@@ -129,7 +137,8 @@ export function checkFastModeOptions(o: FastModeOptions): void {
   const st = o.stride;
   if (st !== 'auto' && (!Number.isInteger(st) || st < 1 || st > 64 || (st & (st - 1)) !== 0)) throw new ConfigError(`fast mode: stride: expected a power of two in [1, 64], got ${o.stride}`);
   if (!(Number.isInteger(o.refreshPeriod) && o.refreshPeriod >= 0 && o.refreshPeriod <= 1024)) throw new ConfigError(`fast mode: refreshPeriod: expected an integer in [0, 1024], got ${o.refreshPeriod}`);
-  for (const k of ['depthTolerance', 'filmTolerance', 'regionPad', 'regionPadPixels'] as const) {
+  if (o.filmTolerance !== 'auto' && !(o.filmTolerance >= 0 && Number.isFinite(o.filmTolerance))) throw new ConfigError(`fast mode: filmTolerance: expected 'auto' or a finite number >= 0, got ${o.filmTolerance}`);
+  for (const k of ['depthTolerance', 'regionPad', 'regionPadPixels'] as const) {
     if (!(o[k] >= 0 && Number.isFinite(o[k]))) throw new ConfigError(`fast mode: ${k}: expected a finite number >= 0, got ${o[k]}`);
   }
 }
@@ -271,7 +280,7 @@ export class FastCpuRenderer {
       for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
       march(coarse);
       const dtMax = stepBounds(w.config.march).dtMax;
-      const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
+      const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H), curvature: o.curvatureTolerance };
       for (let s = stride; s > 1; s /= 2) refineLevel(px, W, H, s, tol, march);
     }
     this.prev = { px, pose: Float32Array.from(frame.pose), eye: frame.eye };
@@ -341,6 +350,11 @@ function filmDelta(frame: FrameInput, prev: { film1: Float32Array; film2: Float3
   for (let i = 0; i < d1.length; i++) d1[i] = frame.film1[i] - prev.film1[i];
   for (let i = 0; i < d2.length; i++) d2[i] = frame.film2[i] - prev.film2[i];
   return { d1, d2, value: 0 };
+}
+
+/** The FiLM gate's tolerance for a width x height image (FastModeOptions.filmTolerance). */
+export function filmToleranceAt(o: Pick<FastModeOptions, 'filmTolerance'>, width: number, height: number): number {
+  return o.filmTolerance !== 'auto' ? o.filmTolerance : Math.min(width, height) >= 128 ? 3 : 0.02;
 }
 
 /** Multiply-adds of the torso nets at one pixel (deform net + torso net). */

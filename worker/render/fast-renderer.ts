@@ -24,7 +24,7 @@ import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, reacquireGpu, type GpuContext } from '../gpu/device.ts';
 import { buildPasses, destroyPasses, LossWatch } from './pass-set.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
-import { FAST_MODE_DEFAULTS, checkFastModeOptions, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
+import { FAST_MODE_DEFAULTS, checkFastModeOptions, filmToleranceAt, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
 import { refineLevel, type PixelState } from '../model/fast-refine.ts';
 import { TorsoRefiner } from '../model/fast-torso.ts';
 import { predictStarts, surfacePoints } from '../model/fast-reproject.ts';
@@ -265,7 +265,7 @@ export class GpuFastRenderer {
     // The torso's lattice trails the head's by one level (fast-torso.ts start / levelList).
     let torsoList = torso ? refiner!.start(frame.pose, px.weightSum, o.torsoVisible, stride) : null;
     const dtMax = stepBounds(cfg.march).dtMax;
-    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: o.filmTolerance, curvature: o.curvatureTolerance };
+    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H), curvature: o.curvatureTolerance };
     for (let s = stride; s > 1; s /= 2) {
       // refineLevel interpolates from the coarser lattice only, so the pixels it leaves to march
       // can go to the GPU after it returns.

@@ -301,30 +301,8 @@ fn fast_schedule_slot() {
     ind.march = split_groups(0u);
     return;
   }
-  let first = ctrl.pass_index == 0u;
-  if (!first) {
-    ctrl.cur = 1u - ctrl.cur;
-  }
-  let cur = ctrl.cur;
-  let n_alive = atomicLoad(&ctrl.count[cur]);
-  var n_step = 0u;
-  if (ctrl.step < mp.max_steps && n_alive > 0u) {
-    n_step = max(min(mp.num_rays / n_alive, mp.max_per_pass), 1u);
-    ctrl.step += n_step;
-    ctrl.n_alive = n_alive;
-  } else {
-    ctrl.n_alive = 0u;
-  }
-  ctrl.n_step = n_step;
-  if (ctrl.pass_index < MAX_PASSES) {
-    ctrl.n_steps[ctrl.pass_index] = n_step;
-  }
-  ctrl.pass_index += 1u;
+  let n_step = begin_pass();
   ctrl.sub = 0u;
-  atomicStore(&ctrl.count[1u - cur], 0u);
-  atomicStore(&ctrl.n_samples, 0u);
-  atomicStore(&ctrl.n_next, 0u);
-  ctrl.list_off = 0u;
   ind.march = split_groups(select(0u, (ctrl.n_alive + WG_MARCH - 1u) / WG_MARCH, n_step > 0u));
 }
 
@@ -333,11 +311,5 @@ fn fast_schedule_slot() {
 fn fast_schedule_step() {
   ctrl.sub += 1u;
   atomicStore(&ctrl.n_colour, 0u);
-  // schedule_step's work (an entry point cannot be called).
-  let n = atomicLoad(&ctrl.n_next);
-  atomicStore(&ctrl.n_samples, n);
-  atomicStore(&ctrl.n_next, 0u);
-  ctrl.list_off = mp.num_rays - ctrl.list_off;
-  ind.fused = split_groups((n + WG_FIELD - 1u) / WG_FIELD);
-  ind.step = split_groups((n + WG_MARCH - 1u) / WG_MARCH);
+  next_step_lists();
 }

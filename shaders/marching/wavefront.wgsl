@@ -51,8 +51,10 @@ fn split_groups(groups: u32) -> vec3u {
   return vec3u(x, (groups + x - 1u) / x, 1u);
 }
 
-@compute @workgroup_size(1)
-fn schedule() {
+// The start of a pass: swaps the ray lists, picks this pass's samples per ray and clears the
+// counters; returns the samples per ray (0 when marching is over). Fast mode's stepwise slots
+// start their passes with it too.
+fn begin_pass() -> u32 {
   let first = ctrl.pass_index == 0u;
   if (!first) {
     ctrl.cur = 1u - ctrl.cur;
@@ -76,6 +78,12 @@ fn schedule() {
   atomicStore(&ctrl.n_samples, 0u);
   atomicStore(&ctrl.n_next, 0u);
   ctrl.list_off = 0u;
+  return n_step;
+}
+
+@compute @workgroup_size(1)
+fn schedule() {
+  let n_step = begin_pass();
   let rays_groups = select(0u, (ctrl.n_alive + WG_MARCH - 1u) / WG_MARCH, n_step > 0u);
   ind.march = split_groups(rays_groups);
   ind.field = split_groups((ctrl.n_alive * n_step + WG_FIELD - 1u) / WG_FIELD);
@@ -175,6 +183,12 @@ fn schedule_fused() {
 // Stepwise compositing: the list composite_step built becomes current and sizes the next sub-round.
 @compute @workgroup_size(1)
 fn schedule_step() {
+  next_step_lists();
+}
+
+// Makes the rays listed for their next sample the current list (schedule_step's work; fast
+// mode's stepwise slots call it too, as an entry point cannot be called).
+fn next_step_lists() {
   let n = atomicLoad(&ctrl.n_next);
   atomicStore(&ctrl.n_samples, n);
   atomicStore(&ctrl.n_next, 0u);

@@ -204,26 +204,7 @@ export class FastWavefrontPass {
       // One sub-round a slot (shaders/fast/fast-wavefront.wgsl fast_schedule_slot).
       const m = this.fb.avatar.config.march;
       for (let k = 0; k < m.maxSteps + m.maxStepsPerPass - 1; k++) {
-        pass.setBindGroup(0, this.group0);
-        pass.setBindGroup(1, this.group1);
-        pass.setBindGroup(2, this.group2);
-        pass.setPipeline(this.schedule);
-        pass.dispatchWorkgroups(1);
-        pass.setBindGroup(2, this.empty);
-        pass.setBindGroup(3, this.group3);
-        pass.setPipeline(this.march);
-        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
-        pass.setBindGroup(2, this.group2);
-        pass.setPipeline(this.scheduleFused);
-        pass.dispatchWorkgroups(1);
-        this.field.record(pass);
-        pass.setBindGroup(0, this.group0);
-        pass.setBindGroup(1, this.group1);
-        pass.setBindGroup(2, this.empty);
-        pass.setBindGroup(3, this.group3);
-        pass.setPipeline(this.composite);
-        pass.dispatchWorkgroupsIndirect(this.fb.indirect, 48);
-        pass.setBindGroup(2, this.group2);
+        this.recordRound(pass, 48);
         if (this.scheduleColour) {
           pass.setPipeline(this.scheduleColour);
           pass.dispatchWorkgroups(1);
@@ -235,31 +216,38 @@ export class FastWavefrontPass {
         pass.setPipeline(this.scheduleStep);
         pass.dispatchWorkgroups(1);
       }
-      pass.end();
-      return;
-    }
-    for (let p = 0; p < this.fb.maxPasses; p++) {
-      pass.setBindGroup(0, this.group0);
-      pass.setBindGroup(1, this.group1);
-      pass.setBindGroup(2, this.group2);
-      pass.setPipeline(this.schedule);
-      pass.dispatchWorkgroups(1);
-      pass.setBindGroup(2, this.empty);
-      pass.setBindGroup(3, this.group3);
-      pass.setPipeline(this.march);
-      pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
-      pass.setBindGroup(2, this.group2);
-      pass.setPipeline(this.scheduleFused);
-      pass.dispatchWorkgroups(1);
-      this.field.record(pass);
-      pass.setBindGroup(0, this.group0);
-      pass.setBindGroup(1, this.group1);
-      pass.setBindGroup(2, this.empty);
-      pass.setBindGroup(3, this.group3);
-      pass.setPipeline(this.composite);
-      pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
+    } else {
+      for (let p = 0; p < this.fb.maxPasses; p++) this.recordRound(pass, 0);
     }
     pass.end();
+  }
+
+  /**
+   * One round: schedule (a pass, or a stepwise slot), march, the fused field, composite. The
+   * composite's indirect arguments sit at `compositeOffset` (stepwise compositing has its own).
+   * Leaves group 2 bound for the schedule kernels that follow.
+   */
+  private recordRound(pass: GPUComputePassEncoder, compositeOffset: number): void {
+    pass.setBindGroup(0, this.group0);
+    pass.setBindGroup(1, this.group1);
+    pass.setBindGroup(2, this.group2);
+    pass.setPipeline(this.schedule);
+    pass.dispatchWorkgroups(1);
+    pass.setBindGroup(2, this.empty);
+    pass.setBindGroup(3, this.group3);
+    pass.setPipeline(this.march);
+    pass.dispatchWorkgroupsIndirect(this.fb.indirect, 0);
+    pass.setBindGroup(2, this.group2);
+    pass.setPipeline(this.scheduleFused);
+    pass.dispatchWorkgroups(1);
+    this.field.record(pass);
+    pass.setBindGroup(0, this.group0);
+    pass.setBindGroup(1, this.group1);
+    pass.setBindGroup(2, this.empty);
+    pass.setBindGroup(3, this.group3);
+    pass.setPipeline(this.composite);
+    pass.dispatchWorkgroupsIndirect(this.fb.indirect, compositeOffset);
+    pass.setBindGroup(2, this.group2);
   }
 
   /** Copies the round's results into fresh mappable buffers (read them with `read`). */

@@ -46,7 +46,6 @@ class Engine implements EngineWorkerApi {
     const changed = avatar.id !== this.avatar.id || avatar.problem !== this.avatar.problem || (avatar.bytes?.byteLength ?? -1) !== (this.avatar.bytes?.byteLength ?? -1);
     this.avatar = { id: avatar.id, bytes: avatar.bytes, problem: avatar.problem, name: avatar.name ?? null };
     if (changed) await this.rebuild();
-    else if (this.described && avatar.bytes && avatar.name && this.described.avatarName !== 'placeholder') this.described = { ...this.described, avatarName: avatar.name };
     return this.status();
   }
 

@@ -5,7 +5,8 @@
  * times a second against exact's 8-9). So the governor measures what it switches to:
  * - exact: after `switchAfter` frames in a row over budget, a trial of fast mode starts;
  * - trial: the first `warmupFrames` fast frames are not timed (the first one after a switch
- *   marches in full), then `trialFrames` are. Fast mode is kept when their mean is at most
+ *   marches in full; in Chromium on SwiftShader the next ones were still slow too), then
+ *   `trialFrames` are. Fast mode is kept when their mean is at most
  *   `keepFastBelow` of exact's smoothed time; otherwise exact comes back and the next trial
  *   waits `retryAfter` exact frames, doubling after each failed trial up to `maxRetryAfter`
  *   (bounded re-probes: at most one trial per that many frames);
@@ -56,8 +57,8 @@ export const GOVERNOR_DEFAULTS: Omit<GovernorOptions, 'budgetMs'> = {
   switchAfter: 5,
   probeEvery: 250,
   returnBelow: 0.8,
-  warmupFrames: 1,
-  trialFrames: 6,
+  warmupFrames: 3,
+  trialFrames: 8,
   keepFastBelow: 0.9,
   leaveFastAbove: 1,
   retryAfter: 250,

@@ -270,7 +270,8 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     const covered = envelope(cropMeshes[k]!, f.lms, size, size);
     const person = segmentPerson(models.segmenter, img);
     for (let i = 0; i < covered.length; i++) if (person[i] >= 0.5) covered[i] = 1;
-    est.add(img.rgb, covered);
+    // The mask pass 2 gives gt_imgs: its background pixels are the ones bc must get right.
+    est.add(img.rgb, covered, labelPerson(person, img.rgb, cropMeshes[k]!, f.lms, size, size));
     progress('background', j + 1, picks.length);
   }
   const bc = est.finish();

@@ -1,5 +1,5 @@
 /**
- * bc.jpg's estimate (worker/prepare/background.ts) beside the silhouette: the grown envelope
+ * bc.jpg's estimate (worker/prepare/background.ts) and gt_imgs (masks.ts groundTruthImage) beside the silhouette: the grown envelope
  * covers a band around the person in every frame, but gt_imgs replace every pixel the person's
  * own mask calls background by bc, so bc must hold the true background there. A person that
  * sways left and right uncovers that band in some frames; those frames give its colour, not a
@@ -7,8 +7,8 @@
  * most of the difference between prepare's gt_imgs and the frames: docs/prepare.md).
  */
 import { describe, expect, it } from 'vitest';
-import { BackgroundEstimator } from '../../worker/prepare/background.ts';
-import { LABEL } from '../../worker/prepare/masks.ts';
+import { BackgroundEstimator, dilatePerson } from '../../worker/prepare/background.ts';
+import { groundTruthImage, LABEL } from '../../worker/prepare/masks.ts';
 
 const W = 24;
 const H = 4;
@@ -89,5 +89,25 @@ describe('background estimate', () => {
     expect(bc.known[1 * W + 8]).toBe(0);
     expect(bc.known[1 * W + 7]).toBe(1);
     expect(bc.rgb[(1 * W + 7) * 3]).toBe(bgAt(7));
+  });
+});
+
+describe('gt_imgs beside the silhouette', () => {
+  it('keeps the frame where the mask edge is uncertain and puts bc on the rest of the background', () => {
+    // The mask cut one column into the person (the frame's person spans 8..14, the mask 9..14):
+    // gt_imgs must still show the person at column 8, and bc two columns out and beyond.
+    const { rgb } = frame(8, 14);
+    const { mask } = frame(9, 14);
+    const bc = new Uint8Array(W * H * 3).fill(77);
+    const gt = groundTruthImage(rgb, mask, bc, dilatePerson(mask, W, H, 2));
+    const at = (x: number) => gt[(1 * W + x) * 3];
+    expect(at(8)).toBe(PERSON);
+    expect(at(7)).toBe(bgAt(7));
+    expect(at(6)).toBe(77);
+    expect(at(16)).toBe(bgAt(16));
+    expect(at(17)).toBe(77);
+    expect(at(12)).toBe(PERSON);
+    // Without the band (the reference's plain replacement) the cut column shows bc.
+    expect(groundTruthImage(rgb, mask, bc)[(1 * W + 8) * 3]).toBe(77);
   });
 });

@@ -35,7 +35,8 @@ export interface TalkingHeadOptions {
   renderMaxSide?: number;
   /**
    * 'exact' renders the reference frames; 'fast' a fraction of the multiply-adds (PSNR >= 38 dB
-   * against exact); 'auto' (default) stays exact while it holds the frame rate, else goes fast.
+   * against exact); 'auto' (default) stays exact while it holds the frame rate, else tries fast
+   * mode and keeps it only where it measures faster.
    */
   quality?: 'auto' | 'exact' | 'fast';
   /** 'auto' picks MediaStreamTrackGenerator, else the canvas.captureStream fallback. */

@@ -109,8 +109,10 @@ export interface TrainOptions {
    * and prior weight in seconds; the prior is the training part's own statistics. null: the
    * features of `init` (raw log-mel from scratch). Switching a raw-feature `init` to it resets
    * featMean/featScale to identity, as the normalised features are already z-scored.
+   * `quietFloor`: frames below the normaliser's gate read no lower than this many running
+   * standard deviations below the running mean (online-norm.ts; absent: unbounded).
    */
-  featureNorm: { tau: number; priorSeconds: number } | null;
+  featureNorm: { tau: number; priorSeconds: number; quietFloor?: number } | null;
   /** stop after this many optimiser steps (tests) */
   maxSteps: number;
   onProgress?: (p: TrainProgress) => void;
@@ -564,6 +566,7 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
     const f = o.featureNorm;
     if (!(f.tau >= 0.1 && f.tau <= 600)) throw new ConfigError(`train.featureNorm.tau: expected 0.1..600 s, got ${f.tau}`);
     if (!(f.priorSeconds >= 0 && f.priorSeconds <= 600)) throw new ConfigError(`train.featureNorm.priorSeconds: expected 0..600 s, got ${f.priorSeconds}`);
+    if (f.quietFloor !== undefined && !(f.quietFloor >= 0.1 && f.quietFloor <= 20)) throw new ConfigError(`train.featureNorm.quietFloor: expected 0.1..20 standard deviations, got ${f.quietFloor}`);
   }
 }
 
@@ -597,7 +600,8 @@ export function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: Trai
     rows.reduce((at, r) => (all.set(r, at), at + r.length), 0);
     const prior = priorFromFrames(all, DEFAULT_GATE);
     const wasRaw = !g.featureNorm || g.featureNorm.kind === 'none';
-    g.featureNorm = { kind: 'online-mvn', tau: o.featureNorm.tau, priorSeconds: o.featureNorm.priorSeconds, gate: DEFAULT_GATE, ...prior };
+    const floor = o.featureNorm.quietFloor;
+    g.featureNorm = { kind: 'online-mvn', tau: o.featureNorm.tau, priorSeconds: o.featureNorm.priorSeconds, gate: DEFAULT_GATE, ...prior, ...(floor === undefined ? {} : { quietFloor: floor }) };
     if (o.init && wasRaw) {
       g.featMean.fill(0);
       g.featScale.fill(1);

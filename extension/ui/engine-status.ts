@@ -1,9 +1,10 @@
 /**
- * What the popup says about the engine: which renderer draws which avatar, how fast, the
- * lip-sync figures, and every degradation (no WebGPU, a lost avatar, no microphone audio, a
+ * What the popup says about the engine: which renderer draws which avatar, how fast, in which
+ * render mode and why, the lip-sync figures, and every degradation (no WebGPU, a lost avatar, no microphone audio, a
  * renderer failure) in words a user can act on. Pure text from the published status, so the
  * wording is unit-tested; `watchEngineStatus` binds it to chrome.storage.
  */
+import type { QualityState } from '../../worker/engine/quality-governor.ts';
 import { STATUS_KEY, isPublishedStatus, type PublishedStatus } from '../shared/status.ts';
 
 /** The engine publishes every 2 s while a camera runs; older than this, it is not running. */
@@ -24,6 +25,30 @@ export const BACKEND_NAMES: Record<string, string> = {
   placeholder: 'test card',
 };
 
+const ms = (v: number | null): string => (v === null ? '?' : `${Math.round(v)} ms`);
+
+/**
+ * Which render mode runs and why, from the governor's state (quality-governor.ts): e.g.
+ * "exact mode (120 ms a frame, over the 40 ms budget, but fast mode measured slower: 300 ms)".
+ */
+export function describeQuality(q: QualityState): string {
+  const exact = `${ms(q.exactMs)} a frame, ${q.exactMs !== null && q.exactMs > q.budgetMs ? 'over' : 'within'} the ${Math.round(q.budgetMs)} ms budget`;
+  switch (q.reason) {
+    case 'set':
+      return q.quality === q.mode ? `${q.quality} mode (chosen in the settings)` : 'exact mode, preparing the fast mode chosen in the settings';
+    case 'keeps-up':
+      return q.exactMs === null ? 'exact mode' : `exact mode (${exact})`;
+    case 'trying':
+      return q.quality === 'fast' ? `trying fast mode (exact took ${exact})` : `exact mode, preparing fast mode (${exact})`;
+    case 'fast-faster':
+      return `fast mode (exact takes ${exact}; fast mode ${ms(q.fastMs)})`;
+    case 'fast-slower':
+      return `exact mode (${exact}, but fast mode measured slower: ${ms(q.fastMs)})`;
+    case 'unavailable':
+      return 'exact mode (fast mode could not start)';
+  }
+}
+
 export function describeStatus(status: unknown, nowMs: number): StatusView {
   if (!isPublishedStatus(status)) return { summary: 'The camera has not been used yet.', problems: [] };
   const s: PublishedStatus = status;
@@ -36,7 +61,8 @@ export function describeStatus(status: unknown, nowMs: number): StatusView {
   const where = s.adapter ? `${backend}, ${s.adapter}` : backend;
   const fps = Number.isFinite(s.renderFps) ? s.renderFps.toFixed(1) : '0';
   const pages = s.sessions === 1 ? '1 camera track' : `${s.sessions} camera tracks`;
-  let summary = `Live: ${s.avatar ?? 'avatar'} on ${where}, ${fps} renders/s, ${pages}.`;
+  const mode = s.qualityState ? `, ${describeQuality(s.qualityState)}` : '';
+  let summary = `Live: ${s.avatar ?? 'avatar'} on ${where}, ${fps} renders/s${mode}, ${pages}.`;
   if (s.lagMs !== null && s.micDelayMs !== null) summary += ` Lip sync: face ${Math.round(s.lagMs)} ms behind the voice, voice delayed ${Math.round(s.micDelayMs)} ms.`;
   const problems: string[] = [];
   if (s.problem) problems.push(s.problem);

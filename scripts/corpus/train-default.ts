@@ -10,7 +10,8 @@
  *     [--closure-loss frames|best]   (weight every frame near a closure, or its best frame)
  *     [--still-weight 0]   (frame-to-frame change of the outputs where the target is at rest)
  *     [--retime <source>:<seconds>[,...]]   (move that source's labels, e.g. espeak-ng:-0.03; retime.ts)
- *     [--feature-norm-tau <s> [--feature-norm-prior <s>]]   (online-normalised features; augmentations act before the normaliser)
+ *     [--feature-norm-tau <s> [--feature-norm-prior <s>] [--feature-norm-floor <std>]]   (online-normalised features; augmentations act
+ *       before the normaliser; the floor bounds how far below the running mean a frame under the gate reads)
  *     [--snapshot-every N]   (write the model so far to <out>.snapshot.onnx every N steps)
  *     [--validation-fraction 0.1]   (each clip's end held out for the validation loss; 0: train on whole clips)
  * Uses the project's trainer (trainer/train-generator.ts) in template space.
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
       // online mean/variance normalisation of the features (worker/audio/online-norm.ts): time constant in s
       'feature-norm-tau': { type: 'string' },
       'feature-norm-prior': { type: 'string', default: '1' },
+      // quiet floor: frames under the normaliser's gate read no lower than this many running stds below the running mean
+      'feature-norm-floor': { type: 'string' },
       // write the model so far to <out>.snapshot.onnx every N steps, so a run stopped early still leaves one to measure
       'snapshot-every': { type: 'string', default: '0' },
       // share of every clip's end held out for the validation loss; 0 trains on the whole clip,
@@ -127,7 +130,13 @@ async function main(): Promise<void> {
     closureLoss: values['closure-loss'] as 'frames' | 'best',
     stillWeight: Number(values['still-weight']),
     init: values.init ? generatorFromOnnx(new Uint8Array(await readFile(values.init)), '--init') : null,
-    featureNorm: values['feature-norm-tau'] ? { tau: Number(values['feature-norm-tau']), priorSeconds: Number(values['feature-norm-prior']) } : null,
+    featureNorm: values['feature-norm-tau']
+      ? {
+          tau: Number(values['feature-norm-tau']),
+          priorSeconds: Number(values['feature-norm-prior']),
+          ...(values['feature-norm-floor'] === undefined ? {} : { quietFloor: Number(values['feature-norm-floor']) }),
+        }
+      : null,
   });
   const modelFile = (r: TrainResult): Uint8Array =>
     generatorToOnnx(r.generator, {
@@ -147,7 +156,9 @@ async function main(): Promise<void> {
       stillWeight: String(values['still-weight']),
       retime: values.retime || 'none',
       init: values.init ? path.basename(values.init) : 'none',
-      featureNorm: values['feature-norm-tau'] ? `online-mvn tau ${values['feature-norm-tau']} s, prior ${values['feature-norm-prior']} s` : 'none',
+      featureNorm: values['feature-norm-tau']
+        ? `online-mvn tau ${values['feature-norm-tau']} s, prior ${values['feature-norm-prior']} s${values['feature-norm-floor'] === undefined ? '' : `, quiet floor ${values['feature-norm-floor']} std`}`
+        : 'none',
       corpusClips: String(pairs.length),
       corpusFrames: String(frames),
       epochs: String(values.epochs),

@@ -4,7 +4,7 @@ import { MEL } from '../../worker/audio/mel.ts';
 import { OnlineMvn, priorFromFrames, validateFeatureNorm, type OnlineMvnSpec } from '../../worker/audio/online-norm.ts';
 import { FormatError } from '../../worker/errors.ts';
 import { decodeOnnx, encodeOnnx } from '../../worker/io/onnx-proto.ts';
-import { LANDMARK_DIM, createGenerator, makeRng } from '../../worker/landmarks/model.ts';
+import { LANDMARK_DIM, createGenerator, makeRng, type LandmarkGenerator } from '../../worker/landmarks/model.ts';
 import { generatorFromOnnx, generatorToOnnx } from '../../worker/landmarks/onnx-export.ts';
 import { LandmarkStream, predictLandmarks, type LandmarkFrame } from '../../worker/landmarks/stream.ts';
 import { AUGMENT_DEFAULTS, AUGMENT_OFF } from '../../trainer/generator-augment.ts';
@@ -92,12 +92,56 @@ describe('online mean/variance normalisation of the features', () => {
     expect(b.push(mel)).toEqual(a.push(mel));
   });
 
+  it('a quiet floor puts the silence after loud speech where the same silence before it lies', () => {
+    // A room quieter than the gate, 4 s of speech 12 dB louder than the prior's, the same room:
+    // the statistics move up to the speech and the quiet room never pulls them back (the case
+    // of eSpeak NG held-out clip 7: its silence read -1.64 before the speech, -1.99 after).
+    const rate = 16000;
+    const spec = specFor(speechLike(rate, 1), rate, 3);
+    const rng = makeRng(5);
+    const room = (seconds: number) => Float32Array.from({ length: rate * seconds }, () => 5e-4 * (2 * rng() - 1));
+    const x = new Float32Array(rate * 7);
+    x.set(room(1), 0);
+    x.set(speechLike(rate, 4, 2).map((v) => 2 * v), rate);
+    x.set(room(2), rate * 5);
+    const raw = audioToMel(x, rate, 0, 700);
+    const before = [5, 95] as const;
+    const after = [560, 700] as const;
+    const mean = (m: Float32Array, [a, b]: readonly [number, number]) => m.subarray(a * B, b * B).reduce((s, v) => s + v, 0) / ((b - a) * B);
+    expect(mean(raw, before), 'the room is under the gate').toBeLessThan(spec.gate);
+    expect(Math.abs(mean(raw, after) - mean(raw, before)), 'the same room after the speech').toBeLessThan(0.05);
+
+    const unbounded = new OnlineMvn(spec).push(raw);
+    expect(mean(unbounded, after) - mean(unbounded, before), 'without the floor, silence after speech reads lower').toBeLessThan(-0.3);
+
+    const floored = new OnlineMvn({ ...spec, quietFloor: 1.5 }).push(raw);
+    expect(Math.abs(mean(floored, after) - mean(floored, before))).toBeLessThan(0.05);
+    // quiet frames read no lower than the floor; frames with sound are never bounded, and the
+    // statistics are the same as without the floor
+    let sounding = 0;
+    let lowestQuiet = Infinity;
+    for (let t = 0; t < 700; t++) {
+      const row = raw.subarray(t * B, (t + 1) * B);
+      const out = floored.subarray(t * B, (t + 1) * B);
+      if (row.reduce((s, v) => s + v, 0) / B <= spec.gate) {
+        lowestQuiet = Math.min(lowestQuiet, ...out);
+        continue;
+      }
+      sounding++;
+      expect(out).toEqual(unbounded.subarray(t * B, (t + 1) * B));
+    }
+    expect(lowestQuiet).toBe(-1.5);
+    expect(sounding).toBeGreaterThan(300);
+  });
+
   it('rejects a bad specification naming the field', () => {
     const spec = specFor(speechLike(16000, 1), 16000, 1);
     expect(() => validateFeatureNorm({ ...spec, tau: 0 })).toThrow(/featureNorm.tau: expected a number in \[0.1, 600\]/);
     expect(() => validateFeatureNorm({ ...spec, std: spec.std.map((v, i) => (i === 3 ? 0 : v)) })).toThrow(/featureNorm.std\[3\]: expected a finite positive number/);
     expect(() => validateFeatureNorm({ ...spec, mean: [1, 2] })).toThrow(/featureNorm.mean: expected 80 numbers/);
     expect(() => validateFeatureNorm({ kind: 'cmvn' })).toThrow(/featureNorm.kind: expected "none" or "online-mvn"/);
+    expect(() => validateFeatureNorm({ ...spec, quietFloor: 0 })).toThrow(/featureNorm.quietFloor: expected a number in \[0.1, 20\]/);
+    expect(() => validateFeatureNorm({ ...spec, quietFloor: 'deep' })).toThrow(/featureNorm.quietFloor/);
     expect(() => priorFromFrames(new Float32Array(10 * B).fill(Math.log(MEL.floor)))).toThrow(/no frame above the gate/);
   });
 });
@@ -141,6 +185,30 @@ describe('a generator that reads normalised features', () => {
     expect(plainMeta.get('r2talker.version')).toBe('1');
     expect(plainMeta.has('r2talker.featureNorm')).toBe(false);
     expect(generatorFromOnnx(plain).featureNorm).toBeUndefined();
+  });
+
+  it('a quiet floor makes the model version 3, so that a player that would ignore the floor refuses it', () => {
+    const g = normalised();
+    const floored = { ...g, featureNorm: { ...(g.featureNorm as OnlineMvnSpec), quietFloor: 1.5 } };
+    const bytes = generatorToOnnx(floored);
+    const meta = new Map(decodeOnnx(bytes).metadataProps?.map((e) => [e.key, e.value]));
+    expect(meta.get('r2talker.version')).toBe('3');
+    const back = generatorFromOnnx(bytes);
+    expect(back.featureNorm).toEqual(floored.featureNorm);
+    // silence after loud speech: the floor changes what the model reads, so the landmarks differ
+    const x = new Float32Array(16000 * 3);
+    x.set(speechLike(16000, 1.5).map((v) => 2 * v));
+    const y = predictLandmarks(back, x, 16000).landmarks;
+    expect(y).toEqual(predictLandmarks(floored, x, 16000).landmarks);
+    expect(y).not.toEqual(predictLandmarks(g, x, 16000).landmarks);
+    const edit = (from: LandmarkGenerator, f: (props: { key: string; value: string }[]) => void): Uint8Array => {
+      const m = decodeOnnx(generatorToOnnx(from));
+      f(m.metadataProps ?? []);
+      return encodeOnnx(m);
+    };
+    expect(() => generatorFromOnnx(edit(floored, (p) => (p.find((e) => e.key === 'r2talker.version')!.value = '2')))).toThrow(/metadata.featureNorm.quietFloor: version 2 must not carry a quiet floor/);
+    expect(() => generatorFromOnnx(edit(g, (p) => (p.find((e) => e.key === 'r2talker.version')!.value = '3')))).toThrow(/metadata.featureNorm.quietFloor: version 3 needs a quiet floor/);
+    expect(() => generatorFromOnnx(edit(g, (p) => (p.find((e) => e.key === 'r2talker.version')!.value = '4')))).toThrow(/metadata.version: expected 1, 2 or 3/);
   });
 
   it('refuses a model whose version and normalisation disagree, or whose normalisation is malformed', () => {

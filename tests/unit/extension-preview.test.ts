@@ -32,6 +32,8 @@ describe('popup preview wording', () => {
     expect(describePreview(status({}), null, false)).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, idle.');
     expect(describePreview(status({ source: 'webgpu' }), null, false)).toBe('Preview: Demo head on WebGPU, 6.3 renders/s, idle.');
     expect(describePreview(status({ sessions: 0 }), null)).toBe('Preview stopped.');
+    const fast = { mode: 'auto' as const, quality: 'fast' as const, reason: 'fast-faster' as const, exactMs: 160, fastMs: 70, budgetMs: 40 };
+    expect(describePreview(status({ qualityState: fast }), null, false)).toBe('Preview: Demo head on CPU (no GPU), 6.3 renders/s, fast mode (exact takes 160 ms a frame, over the 40 ms budget; fast mode 70 ms), idle.');
   });
 
   it('the preview asks the engine for the avatar and renderer the settings choose', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeStatus, STALE_AFTER_MS } from '../../extension/ui/engine-status.ts';
 import type { PublishedStatus } from '../../extension/shared/status.ts';
+import type { QualityState } from '../../worker/engine/quality-governor.ts';
 
 const NOW = 1_000_000;
 const live: PublishedStatus = {
@@ -50,6 +51,19 @@ describe('the popup status line', () => {
   it('says when no microphone audio ever arrived and when it stopped arriving', () => {
     expect(describeStatus({ ...live, micIdleSec: null }, NOW).problems).toEqual(['No microphone audio has reached the avatar (not allowed or not requested by the page): it idles.']);
     expect(describeStatus({ ...live, micIdleSec: 12.4 }, NOW).problems).toEqual(['No microphone audio for 12 s (the microphone ended or was stopped): the avatar idles.']);
+  });
+
+  it('says which render mode runs and why, with the measured frame times', () => {
+    const q = { mode: 'auto' as const, budgetMs: 40 };
+    const line = (patch: Partial<QualityState>): string => describeStatus({ ...live, qualityState: { ...q, quality: 'exact', reason: 'keeps-up', exactMs: null, fastMs: null, ...patch } }, NOW).summary;
+    expect(line({ exactMs: 31.2 })).toBe('Live: Demo head on WebGPU, SwiftShader (software), 4.3 renders/s, exact mode (31 ms a frame, within the 40 ms budget), 1 camera track. Lip sync: face 180 ms behind the voice, voice delayed 230 ms.');
+    expect(line({ reason: 'fast-slower', exactMs: 118.6, fastMs: 302 })).toMatch(/ 4\.3 renders\/s, exact mode \(119 ms a frame, over the 40 ms budget, but fast mode measured slower: 302 ms\), 1 camera track\./);
+    expect(line({ quality: 'fast', reason: 'fast-faster', exactMs: 120, fastMs: 61 })).toMatch(/, fast mode \(exact takes 120 ms a frame, over the 40 ms budget; fast mode 61 ms\), /);
+    expect(line({ quality: 'fast', reason: 'trying', exactMs: 120 })).toMatch(/, trying fast mode \(exact took 120 ms a frame, over the 40 ms budget\), /);
+    expect(line({ reason: 'trying', exactMs: 120 })).toMatch(/, exact mode, preparing fast mode \(120 ms a frame, over the 40 ms budget\), /);
+    expect(line({ reason: 'unavailable', exactMs: 120 })).toMatch(/, exact mode \(fast mode could not start\), /);
+    expect(line({ mode: 'fast', quality: 'fast', reason: 'set', fastMs: 70 })).toMatch(/, fast mode \(chosen in the settings\), /);
+    expect(line({ mode: 'fast', quality: 'exact', reason: 'set' })).toMatch(/, exact mode, preparing the fast mode chosen in the settings, /);
   });
 
   it('passes the engine problem through first', () => {

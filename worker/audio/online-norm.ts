@@ -10,6 +10,14 @@
  * Digital silence and near-silence do not update them, so a pause does not make the next word
  * huge. The frame is normalised with the statistics including itself.
  *
+ * Quiet floor (optional `quietFloor`, in standard deviations): a frame at or below the gate is
+ * normalised no lower than `quietFloor` running standard deviations below the running mean, band
+ * by band. Without it, silence after loud speech reads far lower than the same silence before it
+ * (the statistics have moved up to the speech; a background quieter than the gate never pulls
+ * them back), so how deep a pause looks would depend on how loud the speech around it was and
+ * how quiet the room is, not on whether anyone speaks. With it, every background below the floor
+ * looks alike, before the speech and after it. Frames above the gate are never bounded.
+ *
  * State is float64 and frames are processed in order, so any chunking gives bit-identical
  * output (the live stream and the offline path share this object).
  */
@@ -28,6 +36,11 @@ export interface OnlineMvnSpec {
   mean: number[];
   /** [80] prior standard deviation (> 0) */
   std: number[];
+  /**
+   * frames at or below the gate are normalised no lower than this many running standard
+   * deviations below the running mean, per band (absent: unbounded, as before this option)
+   */
+  quietFloor?: number;
 }
 
 /** What a generator expects in front of its own featMean/featScale: nothing, or online MVN. */
@@ -62,7 +75,7 @@ export function validateFeatureNorm(n: unknown, field = 'featureNorm'): FeatureN
     });
     return v.slice() as number[];
   };
-  return {
+  const spec: OnlineMvnSpec = {
     kind: 'online-mvn',
     tau: num('tau', 0.1, 600),
     priorSeconds: num('priorSeconds', 0, 600),
@@ -70,6 +83,8 @@ export function validateFeatureNorm(n: unknown, field = 'featureNorm'): FeatureN
     mean: arr('mean', false),
     std: arr('std', true),
   };
+  if (o.quietFloor !== undefined) spec.quietFloor = num('quietFloor', 0.1, 20);
+  return spec;
 }
 
 /** Prior statistics of sounding frames ([n][80] log-mel), for `OnlineMvnSpec.mean/std`. */
@@ -104,6 +119,7 @@ export class OnlineMvn {
   private readonly variance = new Float64Array(MEL.bins);
   private readonly priorFrames: number;
   private readonly minWeight: number;
+  private readonly floor: number;
   private heard = 0;
 
   constructor(readonly spec: OnlineMvnSpec) {
@@ -114,6 +130,7 @@ export class OnlineMvn {
     }
     this.priorFrames = spec.priorSeconds * MEL.rate;
     this.minWeight = 1 / (spec.tau * MEL.rate);
+    this.floor = spec.quietFloor === undefined ? Number.NEGATIVE_INFINITY : -spec.quietFloor;
   }
 
   /** Normalises [n][80] frames in order; returns a new array. */
@@ -122,7 +139,8 @@ export class OnlineMvn {
     const out = new Float32Array(mel.length);
     for (let t = 0; t * B < mel.length; t++) {
       const row = mel.subarray(t * B, (t + 1) * B);
-      if (bandAverage(row) > this.spec.gate) {
+      const sounding = bandAverage(row) > this.spec.gate;
+      if (sounding) {
         this.heard++;
         const w = Math.max(1 / (this.heard + this.priorFrames), this.minWeight);
         for (let c = 0; c < B; c++) {
@@ -132,7 +150,8 @@ export class OnlineMvn {
           this.variance[c] = (1 - w) * (this.variance[c] + w * d * d);
         }
       }
-      for (let c = 0; c < B; c++) out[t * B + c] = (row[c] - this.mean[c]) / Math.sqrt(Math.max(VAR_FLOOR, this.variance[c]));
+      const lowest = sounding ? Number.NEGATIVE_INFINITY : this.floor;
+      for (let c = 0; c < B; c++) out[t * B + c] = Math.max(lowest, (row[c] - this.mean[c]) / Math.sqrt(Math.max(VAR_FLOOR, this.variance[c])));
     }
     return out;
   }

@@ -24,7 +24,7 @@ import { downscaleAvatar } from './cpu-reference-renderer.ts';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
 import { FastCpuRenderer } from '../model/fast-renderer.ts';
 import { lipFilms } from '../model/speech-region.ts';
-import { QualityGovernor, type Quality, type QualityMode } from './quality-governor.ts';
+import { QualityGovernor, type GovernorOptions, type Quality, type QualityMode, type QualityState } from './quality-governor.ts';
 import { ResolutionLadder } from './resolution-ladder.ts';
 
 export type Backend = 'webgpu' | 'cpu-reference';
@@ -37,10 +37,15 @@ export interface RendererChoice {
   maxSide: number;
   /** The CPU reference is slow: it renders at most this side whatever maxSide says. */
   cpuMaxSide: number;
-  /** Exact or fast mode (WebGPU and CPU paths); 'auto' goes fast when exact misses budgetMs (default 'exact'). */
+  /**
+   * Exact or fast mode (WebGPU and CPU paths); 'auto' tries fast mode when exact misses budgetMs
+   * and keeps whichever it measures faster (quality-governor.ts) (default 'exact').
+   */
   quality?: QualityMode;
   /** Frame budget of 'auto', ms (default 40: 25 fps). */
   budgetMs?: number;
+  /** The rest of the governor's settings (GOVERNOR_DEFAULTS where absent). */
+  governor?: Partial<Omit<GovernorOptions, 'budgetMs'>>;
   /**
    * The automatic CPU fallback (backend 'auto' without a usable adapter, quality not 'exact')
    * may halve its render side down to this when renders stay slower than cpuBudgetMs
@@ -246,7 +251,7 @@ export class AvatarRenderer implements FrameRenderer {
       source,
       factors,
       rungs: factors.map((k, i) => (i === 0 ? { factor: k, camera: avatar.camera, renderer: new CpuRenderer(weights, avatar.camera), fast: new FastCpuRenderer(weights, avatar.camera) } : null)),
-      governor: new QualityGovernor(quality, { budgetMs: choice.budgetMs ?? 40 }),
+      governor: new QualityGovernor(quality, { ...choice.governor, budgetMs: choice.budgetMs ?? 40 }),
       ladder: factors.length > 1 ? new ResolutionLadder(factors.map((k) => (source.camera.width / k) * (source.camera.height / k)), { budgetMs: choice.cpuBudgetMs ?? 125 }) : null,
       weights,
       conditioner: new LandmarkConditioner(weights, stats),
@@ -260,7 +265,7 @@ export class AvatarRenderer implements FrameRenderer {
 
   private startGpuQuality(choice: RendererChoice, gpuOptions: GpuRendererOptions): void {
     const mode = choice.quality ?? 'exact';
-    this.gpuGovernor = new QualityGovernor(mode, { budgetMs: choice.budgetMs ?? 40 });
+    this.gpuGovernor = new QualityGovernor(mode, { ...choice.governor, budgetMs: choice.budgetMs ?? 40 });
     if (mode === 'exact') return;
     // The exact renderer's device, replaced first if it was lost: while fast mode runs, the
     // exact renderer is idle and would otherwise hand back the lost device forever.
@@ -275,6 +280,7 @@ export class AvatarRenderer implements FrameRenderer {
       },
       (e: unknown) => {
         this.gpuFastProblem = e instanceof Error ? e.message : String(e);
+        this.gpuGovernor?.disableFast();
       },
     );
   }
@@ -291,6 +297,24 @@ export class AvatarRenderer implements FrameRenderer {
   get quality(): Quality {
     if (this.cpu) return this.cpu.governor.quality;
     return this.gpuGovernor?.quality === 'fast' && this.gpuFast ? 'fast' : 'exact';
+  }
+
+  /** The mode that runs now, why, and the measured frame times behind the choice (for the popup). */
+  get qualityState(): QualityState {
+    const g = this.cpu?.governor ?? this.gpuGovernor;
+    const v: QualityState = g ? g.view : { mode: 'exact', quality: 'exact', reason: 'set', exactMs: null, fastMs: null, budgetMs: 40 };
+    // A WebGPU fast renderer that failed to build leaves exact running whatever the mode.
+    return { ...v, quality: this.quality, reason: this.gpuFastProblem !== null && v.mode !== 'exact' ? 'unavailable' : v.reason };
+  }
+
+  /**
+   * Test hook: maps each render's measured wall time (ms) before the governor sees it, so tests
+   * can give exact and fast mode the times of a machine where either is the faster.
+   */
+  timingForTests: ((q: Quality, ms: number) => number) | null = null;
+
+  private timed(q: Quality, ms: number): number {
+    return this.timingForTests ? this.timingForTests(q, ms) : ms;
   }
 
   /** GPU memory the renderer holds (weights, frame buffers), bytes; 0 on the CPU path. */
@@ -332,7 +356,7 @@ export class AvatarRenderer implements FrameRenderer {
       const t0 = performance.now();
       const frame = { pose, eye, windowPoints: this.points, smoothing };
       const r = q === 'fast' ? await this.gpuFast!.render(frame, ['rgba']) : await this.gpu.render(frame, ['rgba']);
-      this.gpuGovernor?.record(q, performance.now() - t0);
+      this.gpuGovernor?.record(q, this.timed(q, performance.now() - t0));
       if (!r.rgba) throw new Error('webgpu: no rgba readback');
       const data = new Uint8ClampedArray(r.rgba.buffer, r.rgba.byteOffset, width * height * 4) as Uint8ClampedArray<ArrayBuffer>;
       return { kind: 'rgba', width, height, data: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : (data.slice() as Uint8ClampedArray<ArrayBuffer>) };
@@ -348,7 +372,7 @@ export class AvatarRenderer implements FrameRenderer {
     this.lastRung = rungIndex;
     const t0 = performance.now();
     const result = q === 'fast' ? rung.fast.render({ film1, film2, pose, eye }) : rung.renderer.render({ film1, film2, pose, eye });
-    const ms = performance.now() - t0;
+    const ms = this.timed(q, performance.now() - t0);
     cpu.governor.record(q, ms);
     // The ladder weighs fast frames only: exact mode's cost is the governor's to cut first, and
     // its probe frames say nothing about what the side costs in the mode that runs.

@@ -120,9 +120,10 @@ class Engine implements EngineWorkerApi {
     const r = this.hub?.rendererForTests;
     const gpuRecoveries = r instanceof RemoteRenderer ? await r.recoveries().catch(() => 0) : 0;
     const gpuBytes = r instanceof RemoteRenderer ? await r.gpuBytes().catch(() => 0) : 0;
-    const quality = r instanceof RemoteRenderer ? await r.quality().catch(() => undefined) : undefined;
+    const qualityState = r instanceof RemoteRenderer ? ((await r.quality().catch(() => null)) ?? undefined) : undefined;
     return {
-      quality,
+      quality: qualityState?.quality,
+      qualityState,
       gpuRecoveries,
       gpuBytes,
       source: this.hub?.sourceName ?? 'none',

@@ -1,6 +1,7 @@
 /** A FrameRenderer whose work happens in a render worker (render-worker.ts), via comlink. */
 import * as Comlink from 'comlink';
 import type { FrameRenderer, RenderInput, RenderedFrame } from './interfaces.ts';
+import type { QualityState } from './quality-governor.ts';
 import type { RenderInit, RenderInitResult, RenderWorkerApi } from './render-worker.ts';
 
 /** A render worker that does not answer init in this long is presumed hung (shader compile, driver). */
@@ -62,8 +63,8 @@ export class RemoteRenderer implements FrameRenderer {
     return this.worker ? this.api.gpuBytes() : Promise.resolve(0);
   }
 
-  quality(): Promise<'exact' | 'fast'> {
-    return this.worker ? this.api.quality() : Promise.resolve('exact');
+  quality(): Promise<QualityState | null> {
+    return this.worker ? this.api.quality() : Promise.resolve(null);
   }
 
   recoveries(): Promise<number> {

@@ -9,6 +9,7 @@ import { readAvatar } from '../avatar/reader.ts';
 import type { Avatar } from '../avatar/types.ts';
 import { AvatarRenderer, type RendererChoice, type RendererInfo } from './avatar-renderer.ts';
 import type { RenderInput, RenderedFrame } from './interfaces.ts';
+import type { QualityState } from './quality-governor.ts';
 
 export interface RenderInit {
   /** The .r2t file of the chosen avatar, or null for the built-in avatar (builtin.r2t beside this script). */
@@ -34,8 +35,8 @@ export interface RenderWorkerApi {
   recoveries(): number;
   /** GPU bytes the renderer holds (0 on the CPU path), for the soak test's leak bound. */
   gpuBytes(): number;
-  /** The mode running now: 'exact' or 'fast' (issue 14). */
-  quality(): 'exact' | 'fast';
+  /** The mode running now, why, and the frame times behind it (issue 14); null before a renderer runs. */
+  quality(): QualityState | null;
   destroy(): void;
 }
 
@@ -72,7 +73,7 @@ const api: RenderWorkerApi = {
     return renderer?.gpuBytes ?? 0;
   },
   quality() {
-    return renderer?.quality ?? 'exact';
+    return renderer?.qualityState ?? null;
   },
   recoveries() {
     return renderer?.recoveries ?? 0;

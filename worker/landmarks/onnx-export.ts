@@ -10,6 +10,8 @@
  * A model that reads online-normalised features (online-norm.ts) carries its spec as JSON in
  * `r2talker.featureNorm` and is version 2, so that a player too old to compute those features
  * refuses it instead of feeding it raw log-mel; version 1 models read raw log-mel, unchanged.
+ * A normalisation with a quiet floor (`quietFloor`, online-norm.ts) makes it version 3, so a
+ * version-2 player, which would ignore the floor and feed other features, refuses it too.
  */
 import { ConfigError, FormatError } from '../errors.ts';
 import { MEL } from '../audio/mel.ts';
@@ -32,6 +34,13 @@ export const GENERATOR_KIND = 'r2talker-landmark-generator';
 export const GENERATOR_VERSION = '1';
 /** version of a model whose features are normalised online before the graph */
 export const GENERATOR_VERSION_NORMALISED = '2';
+/** version of a normalised model whose normaliser bounds quiet frames (`quietFloor`) */
+export const GENERATOR_VERSION_QUIET_FLOOR = '3';
+
+function versionOf(g: LandmarkGenerator): string {
+  if (g.featureNorm === undefined || g.featureNorm.kind === 'none') return GENERATOR_VERSION;
+  return g.featureNorm.quietFloor === undefined ? GENERATOR_VERSION_NORMALISED : GENERATOR_VERSION_QUIET_FLOOR;
+}
 export const ONNX_INPUT = 'mel';
 export const ONNX_OUTPUT = 'landmarks';
 
@@ -62,6 +71,7 @@ function expectedOps(layers: Pick<ConvLayer, 'relu'>[]): string[] {
 export function generatorToOnnx(g: LandmarkGenerator, provenance: Record<string, string> = {}): Uint8Array {
   validateGenerator(g);
   const normalised = g.featureNorm !== undefined && g.featureNorm.kind !== 'none';
+  const version = versionOf(g);
   const init: OnnxTensor[] = [floatTensor('feat_mean', [MEL.bins], g.featMean), floatTensor('feat_scale', [MEL.bins], g.featScale)];
   const nodes: OnnxNode[] = [
     { opType: 'Sub', input: [ONNX_INPUT, 'feat_mean'], output: ['mel_centred'], name: 'normalise_sub' },
@@ -90,7 +100,7 @@ export function generatorToOnnx(g: LandmarkGenerator, provenance: Record<string,
   );
   const meta: Record<string, string> = {
     'r2talker.kind': GENERATOR_KIND,
-    'r2talker.version': normalised ? GENERATOR_VERSION_NORMALISED : GENERATOR_VERSION,
+    'r2talker.version': version,
     'r2talker.space': g.space,
     'r2talker.lookAhead': String(g.lookAhead),
     'r2talker.melStart': String(melStart(g)),
@@ -103,7 +113,7 @@ export function generatorToOnnx(g: LandmarkGenerator, provenance: Record<string,
   return encodeOnnx({
     irVersion: 8,
     producerName: 'r2talker',
-    producerVersion: normalised ? GENERATOR_VERSION_NORMALISED : GENERATOR_VERSION,
+    producerVersion: version,
     opsetImport: [{ domain: '', version: 17 }],
     metadataProps: Object.entries(meta).map(([key, value]) => ({ key, value })),
     graph: {
@@ -124,10 +134,15 @@ export function generatorFromOnnx(bytes: Uint8Array, field = 'generator'): Landm
     throw FormatError.expected('INPUT_FORMAT', `${field}.metadata.kind`, JSON.stringify(GENERATOR_KIND), JSON.stringify(meta.get('r2talker.kind') ?? null));
   }
   const version = meta.get('r2talker.version');
-  if (version !== GENERATOR_VERSION && version !== GENERATOR_VERSION_NORMALISED) {
-    throw FormatError.expected('INPUT_FORMAT', `${field}.metadata.version`, `${GENERATOR_VERSION} or ${GENERATOR_VERSION_NORMALISED}`, JSON.stringify(version ?? null));
+  if (version !== GENERATOR_VERSION && version !== GENERATOR_VERSION_NORMALISED && version !== GENERATOR_VERSION_QUIET_FLOOR) {
+    throw FormatError.expected(
+      'INPUT_FORMAT',
+      `${field}.metadata.version`,
+      `${GENERATOR_VERSION}, ${GENERATOR_VERSION_NORMALISED} or ${GENERATOR_VERSION_QUIET_FLOOR}`,
+      JSON.stringify(version ?? null),
+    );
   }
-  if ((version === GENERATOR_VERSION_NORMALISED) !== meta.has('r2talker.featureNorm')) {
+  if ((version !== GENERATOR_VERSION) !== meta.has('r2talker.featureNorm')) {
     throw FormatError.input(`${field}.metadata.featureNorm`, `version ${version} ${version === GENERATOR_VERSION ? 'must not carry' : 'needs'} a feature normalisation`);
   }
   const tensors = new Map(model.graph.initializer.map((t) => [t.name, t]));
@@ -180,6 +195,10 @@ export function generatorFromOnnx(bytes: Uint8Array, field = 'generator'): Landm
   } catch (e) {
     if (e instanceof ConfigError) throw FormatError.input(field, e.message, e);
     throw e;
+  }
+  const floor = g.featureNorm?.kind === 'online-mvn' && g.featureNorm.quietFloor !== undefined;
+  if ((version === GENERATOR_VERSION_QUIET_FLOOR) !== floor) {
+    throw FormatError.input(`${field}.metadata.featureNorm.quietFloor`, `version ${version} ${floor ? 'must not carry' : 'needs'} a quiet floor`);
   }
   return g;
 }

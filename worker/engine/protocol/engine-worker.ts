@@ -3,6 +3,7 @@
  * comlink. Types only: the worker exposes an object of this shape and the host holds a
  * `Comlink.Remote<EngineWorkerApi>`.
  */
+import type { QualityState } from '../quality-governor.ts';
 import type { SessionRequest } from './session.ts';
 
 export interface EngineOptions {
@@ -54,8 +55,10 @@ export interface EngineStatus {
   gpuBytes: number;
   /** Seconds since the last mic chunk reached the engine, or null when none ever arrived. */
   micIdleSec: number | null;
-  /** The render mode running now (fast when exact cannot hold the frame rate); absent before a renderer runs. */
+  /** The render mode running now (fast when exact cannot hold the frame rate and fast measures faster); absent before a renderer runs. */
   quality?: 'exact' | 'fast';
+  /** Why that mode runs, with the measured frame times (quality-governor.ts); absent before a renderer runs. */
+  qualityState?: QualityState;
 }
 
 export interface EngineWorkerApi {

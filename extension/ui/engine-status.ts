@@ -35,7 +35,7 @@ export function describeQuality(q: QualityState): string {
   const exact = `${ms(q.exactMs)} a frame, ${q.exactMs !== null && q.exactMs > q.budgetMs ? 'over' : 'within'} the ${Math.round(q.budgetMs)} ms budget`;
   switch (q.reason) {
     case 'set':
-      return `${q.quality} mode (chosen in the settings)`;
+      return q.quality === q.mode ? `${q.quality} mode (chosen in the settings)` : 'exact mode, preparing the fast mode chosen in the settings';
     case 'keeps-up':
       return q.exactMs === null ? 'exact mode' : `exact mode (${exact})`;
     case 'trying':

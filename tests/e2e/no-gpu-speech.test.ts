@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../extension/shared/settings.ts';
+import type { QualityState } from '../../worker/engine/quality-governor.ts';
 import { call, openFake } from './helpers/app.ts';
 import { coverBox, makeSpeechWav, mouthBox, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
 import { launchUnemulated, type UnemulatedHarness } from './helpers/unemulated-browser.ts';
@@ -102,6 +103,12 @@ describe('no GPU at all', () => {
     );
     console.log(`[no-gpu-speech] mic audio reaching the engine: ${((after?.audioSeconds ?? 0) - (before?.audioSeconds ?? 0)).toFixed(1)} s in ${seconds.toFixed(1)} s; lag ${after?.lagMs} ms, mic delay ${after?.micDelayMs} ms`);
     console.log('[no-gpu-speech] frame-to-frame mouth differences', JSON.stringify(rec.steps.map((v) => Math.round(v * 10) / 10)));
+    // What the 'auto' governor kept on the CPU route, and why (what the popup shows).
+    const q = (await h.status())?.qualityState as QualityState | undefined;
+    console.log(`[no-gpu-speech] ${q?.quality} mode (${q?.reason}): exact ${q?.exactMs?.toFixed(1)} ms a frame, fast ${q?.fastMs?.toFixed(1) ?? '-'} ms`);
+    expect(q?.mode).toBe('auto');
+    if (q?.reason === 'fast-faster') expect(q.fastMs!).toBeLessThan(q.exactMs!);
+    if (q?.reason === 'fast-slower') expect(q.quality).toBe('exact');
     expect(rec.frames).toBeGreaterThan(seconds);
     expect(perSecond).toBeGreaterThanOrEqual(MIN_CHANGES_PER_SECOND);
   });

@@ -63,6 +63,7 @@ describe('the popup status line', () => {
     expect(line({ reason: 'trying', exactMs: 120 })).toMatch(/, exact mode, preparing fast mode \(120 ms a frame, over the 40 ms budget\), /);
     expect(line({ reason: 'unavailable', exactMs: 120 })).toMatch(/, exact mode \(fast mode could not start\), /);
     expect(line({ mode: 'fast', quality: 'fast', reason: 'set', fastMs: 70 })).toMatch(/, fast mode \(chosen in the settings\), /);
+    expect(line({ mode: 'fast', quality: 'exact', reason: 'set' })).toMatch(/, exact mode, preparing the fast mode chosen in the settings, /);
   });
 
   it('passes the engine problem through first', () => {

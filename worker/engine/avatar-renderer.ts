@@ -303,7 +303,8 @@ export class AvatarRenderer implements FrameRenderer {
   get qualityState(): QualityState {
     const g = this.cpu?.governor ?? this.gpuGovernor;
     const v: QualityState = g ? g.view : { mode: 'exact', quality: 'exact', reason: 'set', exactMs: null, fastMs: null, budgetMs: 40 };
-    return { ...v, quality: this.quality };
+    // A WebGPU fast renderer that failed to build leaves exact running whatever the mode.
+    return { ...v, quality: this.quality, reason: this.gpuFastProblem !== null && v.mode !== 'exact' ? 'unavailable' : v.reason };
   }
 
   /**

@@ -1,9 +1,14 @@
 /**
  * bc.jpg: the static background, from pixels the person never covers. A spread of frames
  * (at most `maxSamples`) is kept; each pixel takes the per-channel median of the frames in
- * which it lay outside the person's envelope (grown by a margin for hair and shadows). Pixels
- * never seen uncovered are filled from the nearest seen pixel (breadth-first, as the
- * reference fills with its nearest-neighbour search).
+ * which it lay outside the person's envelope (grown by a margin for hair and shadows). A pixel
+ * the grown envelope covers in every frame but the person's own mask (given to `add`) leaves
+ * uncovered in some takes the median of those frames instead: that band beside the silhouette is
+ * exactly where gt_imgs show bc (every pixel the mask calls background), and a colour copied
+ * from the nearest seen pixel there was most of the difference between the training proof's
+ * prepared gt_imgs and its frames (docs/prepare.md). Pixels never seen uncovered are filled from
+ * the nearest seen pixel (breadth-first, as the reference fills with its nearest-neighbour
+ * search).
  */
 import { LABEL } from './masks.ts';
 
@@ -44,9 +49,15 @@ export function dilatePerson(mask: Uint8Array, w: number, h: number, r: number):
   return out;
 }
 
+/** Growth of the person's own mask for the second pass, pixels: its anti-aliased edge. */
+const MASK_MARGIN = 1;
+/** Fewest frames that must see a pixel for the second pass to give it a colour. */
+const MIN_MASK_SAMPLES = 3;
+
 export class BackgroundEstimator {
   private readonly frames: Uint8Array[] = [];
   private readonly covered: Uint8Array[] = [];
+  private readonly masked: (Uint8Array | null)[] = [];
 
   constructor(
     readonly width: number,
@@ -54,10 +65,12 @@ export class BackgroundEstimator {
     private readonly margin: number,
   ) {}
 
-  /** Adds one frame (RGB) and its person envelope (LABEL per pixel). */
-  add(rgb: Uint8Array, envelope: Uint8Array): void {
+  /** Adds one frame (RGB), its person envelope and, optionally, the person's own mask (LABEL
+   * per pixel: what gt_imgs will replace by bc is that mask's background). */
+  add(rgb: Uint8Array, envelope: Uint8Array, mask?: Uint8Array): void {
     this.frames.push(rgb);
     this.covered.push(dilatePerson(envelope, this.width, this.height, this.margin));
+    this.masked.push(mask ? dilatePerson(mask, this.width, this.height, MASK_MARGIN) : null);
   }
 
   finish(): Background {
@@ -70,6 +83,18 @@ export class BackgroundEstimator {
         let m = 0;
         for (let f = 0; f < this.frames.length; f++) if (!this.covered[f][i]) vals[m++] = this.frames[f][i * 3 + c];
         if (m === 0) break;
+        const s = vals.subarray(0, m).sort();
+        rgb[i * 3 + c] = s[m >> 1];
+        known[i] = 1;
+      }
+      if (known[i]) continue;
+      for (let c = 0; c < 3; c++) {
+        let m = 0;
+        for (let f = 0; f < this.frames.length; f++) {
+          const mk = this.masked[f];
+          if (mk && !mk[i]) vals[m++] = this.frames[f][i * 3 + c];
+        }
+        if (m < Math.min(MIN_MASK_SAMPLES, this.frames.length)) break;
         const s = vals.subarray(0, m).sort();
         rgb[i * 3 + c] = s[m >> 1];
         known[i] = 1;

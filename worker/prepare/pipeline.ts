@@ -15,7 +15,7 @@ import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
 import type { ImageCodec } from '../subject/images.ts';
 import { referenceValStart, SubjectWriter } from '../subject/writer.ts';
-import { BackgroundEstimator } from './background.ts';
+import { BackgroundEstimator, dilatePerson } from './background.ts';
 import { backgroundChanged, faceCutOff, faceLuma, LIMITS, severalFaces, thumbnail, type DropReason } from './checks.ts';
 import { chooseCrop, cropFrame, faceExtent, meshToCrop, type CropBox, type FaceExtent } from './framing.ts';
 import { envelope, groundTruthImage, labelPerson, parsingImage, torsoImage } from './masks.ts';
@@ -24,6 +24,9 @@ import { segmentPerson } from '../face/segmenter.ts';
 export const OUTPUT_FPS = 25;
 /** The reference trains on 16 kHz audio features. */
 const AUDIO_RATE = 16000;
+/** gt_imgs keep the frame's own pixels this far (share of the side; 2 px at 192, 5 at 512)
+ * outside the person mask (masks.ts groundTruthImage). */
+const GT_EDGE_SHARE = 0.01;
 /** Frames sampled for the background median. */
 const BACKGROUND_SAMPLES = 48;
 
@@ -270,7 +273,8 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     const covered = envelope(cropMeshes[k]!, f.lms, size, size);
     const person = segmentPerson(models.segmenter, img);
     for (let i = 0; i < covered.length; i++) if (person[i] >= 0.5) covered[i] = 1;
-    est.add(img.rgb, covered);
+    // The mask pass 2 gives gt_imgs: its background pixels are the ones bc must get right.
+    est.add(img.rgb, covered, labelPerson(person, img.rgb, cropMeshes[k]!, f.lms, size, size));
     progress('background', j + 1, picks.length);
   }
   const bc = est.finish();
@@ -280,6 +284,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   const valStart = opts.valSeconds !== undefined ? Math.max(1, kept.length - Math.round(opts.valSeconds * OUTPUT_FPS)) : referenceValStart(kept.length);
   if (opts.valSeconds !== undefined && !(opts.valSeconds > 0 && valStart < kept.length)) throw FormatError.input('valSeconds', `expected a positive number of seconds shorter than the ${usableSeconds.toFixed(1)} s usable, got ${opts.valSeconds}`);
   const writer = new SubjectWriter(sink, codec, { width: size, height: size, focal: fit.intrinsics.f });
+  const gtEdge = Math.max(1, Math.round(GT_EDGE_SHARE * size));
   await writer.writeBackground({ width: size, height: size, channels: 3, data: bc.rgb });
   for (let j = 0; j < kept.length; j++) {
     aborted(opts.signal);
@@ -297,7 +302,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       lms: f.lms,
       condition: f.idexp,
       ori: rgb(img.rgb),
-      gt: rgb(groundTruthImage(img.rgb, mask, bc.rgb)),
+      gt: rgb(groundTruthImage(img.rgb, mask, bc.rgb, dilatePerson(mask, size, size, gtEdge))),
       parsing: rgb(parsingImage(mask)),
       torso: { width: size, height: size, channels: 4, data: torsoImage(img.rgb, mask, size, size, f.lms) },
     });

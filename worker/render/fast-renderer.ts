@@ -24,7 +24,7 @@ import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, reacquireGpu, type GpuContext } from '../gpu/device.ts';
 import { buildPasses, destroyPasses, LossWatch } from './pass-set.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
-import { FAST_MODE_DEFAULTS, checkFastModeOptions, filmToleranceAt, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
+import { FAST_MODE_DEFAULTS, checkFastModeOptions, filmToleranceAt, strideAt, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
 import { refineLevel, type PixelState } from '../model/fast-refine.ts';
 import { TorsoRefiner } from '../model/fast-torso.ts';
 import { predictStarts, surfacePoints } from '../model/fast-reproject.ts';
@@ -258,7 +258,7 @@ export class GpuFastRenderer {
       stats.marchedRays += pixels.length;
       stats.replayedRays += h.replayed;
     };
-    const stride = !primed ? 1 : o.stride === 'auto' ? (Math.min(W, H) < 128 ? 2 : 4) : o.stride;
+    const stride = !primed ? 1 : strideAt(o, W, H);
     const coarse: number[] = [];
     for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
     await round(coarse, null);

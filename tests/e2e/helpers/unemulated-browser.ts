@@ -25,6 +25,8 @@ export interface UnemulatedHarness {
   pages: Running;
   proxy: Recorder;
   setSettings(patch: Record<string, unknown>): Promise<void>;
+  /** The engine's published status (chrome.storage.local 'r2talker.status', what the popup reads). */
+  status(): Promise<Record<string, unknown> | undefined>;
   /** Opens `url` in a new foreground tab of the window of the existing tabs (they become hidden). */
   openForegroundTab(url: string): Promise<Page>;
   close(): Promise<void>;
@@ -92,6 +94,9 @@ export async function launchUnemulated(opts: { fakeAudioWav?: string; dropArgs?:
           const cur = ((await chrome.storage.local.get(key)) as Record<string, unknown>)[key] ?? {};
           await chrome.storage.local.set({ [key]: { ...(cur as object), ...p } });
         }, patch);
+      },
+      status() {
+        return serviceWorker.evaluate(async () => ((await chrome.storage.local.get('r2talker.status')) as Record<string, Record<string, unknown> | undefined>)['r2talker.status']);
       },
       async openForegroundTab(url) {
         const opened = context.waitForEvent('page', { predicate: (p) => p.url() === url || p.url() === 'about:blank', timeout: START_TIMEOUT_MS });

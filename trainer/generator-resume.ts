@@ -7,6 +7,7 @@
  */
 import { R2TalkerError } from '../worker/errors.ts';
 import { generatorToOnnx } from '../worker/landmarks/onnx-export.ts';
+import { mapGenerator, type LandmarkMap } from '../worker/model/landmark-map.ts';
 import { decodeGeneratorCheckpoint, encodeGeneratorCheckpoint } from './generator-checkpoint.ts';
 import { GeneratorTraining, type TrainOptions, type TrainProgress, type TrainResult, type TrainingPair } from './train-generator.ts';
 
@@ -53,9 +54,14 @@ export async function trainGeneratorResumable(pairs: TrainingPair[], options: Pa
   return result;
 }
 
-/** The trained generator as the `.r2t` embeds it (ONNX), with what it was trained on; the CLI writes the same. */
-export function trainedGeneratorOnnx(result: TrainResult, frames: number, epochs: number): Uint8Array {
-  return generatorToOnnx(result.generator, {
+/**
+ * The trained generator as the `.r2t` embeds it (ONNX), with what it was trained on; the CLI
+ * writes the same. `map`: the landmark map of the avatar it goes into (avatarLandmarkMap), which
+ * was trained on the person's landmarks moved into another space; the generator, trained on the
+ * person's own track, goes through the same map.
+ */
+export function trainedGeneratorOnnx(result: TrainResult, frames: number, epochs: number, map: LandmarkMap | null = null): Uint8Array {
+  return generatorToOnnx(map ? mapGenerator(result.generator, map) : result.generator, {
     source: 'train-generator',
     frames: String(frames),
     epochs: String(epochs),

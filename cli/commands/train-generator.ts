@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
 import { ConfigError } from '../../worker/errors.ts';
 import { readWav } from '../../worker/io/wav.ts';
+import { avatarLandmarkMap } from '../../worker/model/landmark-map.ts';
 import { subjectPairs, trackFromNpy } from '../../trainer/generator-pairs.ts';
 import { trainedGeneratorOnnx } from '../../trainer/generator-resume.ts';
 import { trainGenerator, type TrainingPair } from '../../trainer/train-generator.ts';
@@ -69,6 +70,9 @@ export function register(program: Command): void {
       const pairs = await cliPairs(opts);
       const frames = pairs.reduce((a, p) => a + p.frames, 0);
       const avatar = await loadAvatarFile(opts.avatar);
+      // An avatar trained through a landmark map (`train --prior`): the generator, trained on the
+      // person's own track, goes through the same map.
+      const map = avatarLandmarkMap(avatar);
       const bar = progressBar('training', { enabled: opts.progress || undefined });
       let result;
       try {
@@ -82,7 +86,7 @@ export function register(program: Command): void {
       } finally {
         bar.stop();
       }
-      const onnx = trainedGeneratorOnnx(result, frames, epochs);
+      const onnx = trainedGeneratorOnnx(result, frames, epochs, map);
       const out = opts.out ?? opts.avatar;
       await writeFileAtomic(out, writeAvatar({ ...avatar, generator: onnx }));
       process.stdout.write(

@@ -100,7 +100,7 @@ export function register(program: Command): void {
     .option('--preview-every <n>', 'steps between previews', '500')
     .option('--seed <n>', 'seed of every random draw (same seed and backend, same result)', '1')
     .option('--no-eye', 'train without the eye input')
-    .option('--prior <file>', "start the head from this trained avatar's weights (same preset; `builtin`: the built-in avatar, a tiny model); the mouth carries over when the prior's landmarks are like the subject's (README)")
+    .option('--prior <file>', "start the head from this trained avatar's weights (same preset; `builtin`: the built-in avatar, a tiny model); the subject's landmarks are mapped into the prior's landmark space, and train-generator maps the generator the same way (README)")
     .option('--progressive', "release the hash-grid levels coarse to fine (the paper's progressive optimisation)")
     .option('--lips-ssim <w>', 'weight of the SSIM structural loss on lips patches, standing in for LPIPS (default: the preset\'s; 0 = MSE only)')
     .option('--head-mask <w>', "weight of the parsing-mask term that makes the head opaque where parsing/ says head (default: the preset's; 0 = off, as the reference)")

@@ -46,7 +46,14 @@ export interface TrainSettings {
   evalFrames: number;
   /** passes of the landmark generator over the recording; null = GENERATOR_EPOCHS */
   generatorEpochs: number | null;
+  /**
+   * where the head field starts: 'builtin' = the built-in avatar's weights (a Quick model, so
+   * Quick only; trainer/nerf/params.ts headParamsFromAvatar), null = random weights
+   */
+  prior: TrainPrior;
 }
+
+export type TrainPrior = 'builtin' | null;
 
 export type JobState = 'preparing' | 'training' | 'paused' | 'failed' | 'done';
 const STATES: JobState[] = ['preparing', 'training', 'paused', 'failed', 'done'];
@@ -73,7 +80,7 @@ export interface JobRecord {
   updatedAt: number;
 }
 
-export const DEFAULT_SETTINGS: TrainSettings = { preset: 'tiny', size: null, iters: null, rays: null, seed: 1, checkpointEvery: 25, previewEvery: 50, evalFrames: 4, generatorEpochs: null };
+export const DEFAULT_SETTINGS: TrainSettings = { preset: 'tiny', size: null, iters: null, rays: null, seed: 1, checkpointEvery: 25, previewEvery: 50, evalFrames: 4, generatorEpochs: null, prior: null };
 
 const ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -84,6 +91,14 @@ export function checkJobId(id: unknown): string {
 
 function int(field: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${field}: expected an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkPrior(v: unknown, preset: PresetName, field: string): TrainPrior {
+  if (v === undefined || v === null) return null;
+  if (v !== 'builtin') throw new RangeError(`${field}.prior: expected "builtin" or null, got ${JSON.stringify(v)}`);
+  // The built-in avatar is a tiny-preset model: its weights fit no other architecture.
+  if (preset !== 'tiny') throw new RangeError(`${field}.prior: the built-in face is a Quick model; start from it with the Quick quality only, got ${JSON.stringify(preset)}`);
   return v;
 }
 
@@ -104,6 +119,8 @@ export function checkSettings(raw: unknown, field = 'settings'): TrainSettings {
     evalFrames: int(`${field}.evalFrames`, r.evalFrames, 1, 1000),
     // absent in records written before the generator trained here: the default
     generatorEpochs: r.generatorEpochs === undefined || r.generatorEpochs === null ? null : int(`${field}.generatorEpochs`, r.generatorEpochs, 1, 10_000),
+    // absent in records written before the option existed: random weights, as then
+    prior: checkPrior(r.prior, r.preset as PresetName, field),
   };
 }
 

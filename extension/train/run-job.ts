@@ -9,6 +9,7 @@
 import { readAvatar } from '../../worker/avatar/reader.ts';
 import { writeAvatar } from '../../worker/avatar/writer.ts';
 import { R2TalkerError } from '../../worker/errors.ts';
+import { avatarLandmarkMap, type LandmarkMap } from '../../worker/model/landmark-map.ts';
 import type { SubjectFiles } from '../../worker/subject/files.ts';
 import { openSubject, type Subject } from '../../worker/subject/reader.ts';
 import { subjectPairs } from '../../trainer/generator-pairs.ts';
@@ -18,7 +19,8 @@ import { decodeCheckpoint, type StageName } from '../../trainer/nerf/checkpoint.
 import { TrainingData } from '../../trainer/nerf/data.ts';
 import { STAGE_ORDER, trainNerf, type TrainIo } from '../../trainer/nerf/loop.ts';
 import type { ImageDecoder } from './image-decoder.ts';
-import { GENERATOR_EPOCHS, jobFraction, stageSteps, type JobStage, type TrainSettings } from './job.ts';
+import { GENERATOR_EPOCHS, jobFraction, stageSteps, type JobStage, type TrainPrior, type TrainSettings } from './job.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
 
 export interface JobFiles extends TrainIo {
   /** the finished avatar written by an earlier run, or null */
@@ -66,6 +68,8 @@ export interface JobHooks {
   onPreview?: (p: PreviewFrame) => void;
   /** after each checkpoint is safely written */
   onCheckpoint?: (c: CheckpointInfo) => Promise<void> | void;
+  /** the avatar a `prior` setting names (the browser fetches the bundled built-in one) */
+  loadPrior?: (prior: NonNullable<TrainPrior>) => Promise<Avatar>;
 }
 
 export function previewRgba(image: Float32Array, width: number, height: number): Uint8ClampedArray {
@@ -88,7 +92,8 @@ export function secondsLeft(settings: TrainSettings, stage: StageName, step: num
 
 /**
  * Trains (or finishes training) the job: the NeRF's stages, then the person-specific landmark
- * generator on the recording's sound and landmark track, embedded in the `.r2t` it resolves with.
+ * generator on the recording's sound and landmark track, embedded in the `.r2t` it resolves with
+ * (through the NeRF's landmark map, when it was trained through one).
  */
 export async function runTrainJob(backend: TrainerBackend, subjectFiles: SubjectFiles, decoder: ImageDecoder, files: JobFiles, settings: TrainSettings, name: string, hooks: JobHooks = {}): Promise<Uint8Array> {
   const { signal } = hooks;
@@ -102,9 +107,9 @@ export async function runTrainJob(backend: TrainerBackend, subjectFiles: Subject
   // Headers only: decoding every frame up front would double the time to the first step; a
   // corrupt image still fails, naming its file, when training reaches it.
   const subject = await openSubject(subjectFiles, decoder, { check: 'headers', signal });
-  const nerf = stored ?? (await trainJobNerf(backend, subject, files, settings, name, hooks, existing !== null, (c) => (completed = c)));
-  const generator = await trainJobGenerator(subjectFiles, subject, files, settings, hooks);
-  const out = writeAvatar({ ...(await readAvatar(nerf)), generator });
+  const nerf = await readAvatar(stored ?? (await trainJobNerf(backend, subject, files, settings, name, hooks, existing !== null, (c) => (completed = c))));
+  const generator = await trainJobGenerator(subjectFiles, subject, files, settings, hooks, avatarLandmarkMap(nerf));
+  const out = writeAvatar({ ...nerf, generator });
   await files.writeAvatar(out, 'torso');
   return out;
 }
@@ -120,6 +125,11 @@ async function trainJobNerf(
   setCompleted: (c: StageName[]) => void,
 ): Promise<Uint8Array> {
   const data = await TrainingData.open(subject);
+  let prior: Avatar | undefined;
+  if (settings.prior) {
+    if (!hooks.loadPrior) throw new R2TalkerError('CONFIG', `this job starts from the ${settings.prior} avatar, which this trainer cannot load`);
+    prior = await hooks.loadPrior(settings.prior);
+  }
   let completed: StageName[] = [];
   let last: Uint8Array | null = null;
   const io: TrainIo = {
@@ -146,6 +156,7 @@ async function trainJobNerf(
       iters: settings.iters ?? undefined,
       rays: settings.rays ?? undefined,
       seed: settings.seed,
+      prior,
       eyeInput: true,
       progressive: false,
       evalEvery: 0,
@@ -181,7 +192,7 @@ async function trainJobNerf(
  * epochs, the default channels, the job's seed, avatar space) on the subject's aud.wav and
  * landmark track, checkpointed like the NeRF stages. Resolves with the generator as ONNX.
  */
-async function trainJobGenerator(subjectFiles: SubjectFiles, subject: Subject, files: JobFiles, settings: TrainSettings, hooks: JobHooks): Promise<Uint8Array> {
+async function trainJobGenerator(subjectFiles: SubjectFiles, subject: Subject, files: JobFiles, settings: TrainSettings, hooks: JobHooks, map: LandmarkMap | null): Promise<Uint8Array> {
   const pairs = await subjectPairs(subjectFiles, subject);
   const epochs = settings.generatorEpochs ?? GENERATOR_EPOCHS;
   const done: StageName[] = STAGE_ORDER.slice();
@@ -210,5 +221,5 @@ async function trainJobGenerator(subjectFiles: SubjectFiles, subject: Subject, f
       onCheckpoint: (step, steps) => hooks.onCheckpoint?.({ stage: 'generator', step, completed: done, iters: steps }),
     },
   );
-  return trainedGeneratorOnnx(result, pairs.reduce((a, p) => a + p.frames, 0), epochs);
+  return trainedGeneratorOnnx(result, pairs.reduce((a, p) => a + p.frames, 0), epochs, map);
 }

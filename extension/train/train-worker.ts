@@ -4,6 +4,7 @@
  * job's subject and checkpoints in OPFS; the landmark generator trains here too, on the CPU.
  * It keeps the job record current after every checkpoint, * so a tab closed (or a browser restarted) mid-training resumes from the last one.
  */
+import { fetchBuiltinAvatar } from '../../worker/avatar/builtin.ts';
 import { R2TalkerError } from '../../worker/errors.ts';
 import { acquireGpu } from '../../worker/gpu/device.ts';
 import { WebGpuTrainerBackend } from '../../trainer/nerf/gpu/backend.ts';
@@ -40,6 +41,8 @@ async function run(jobId: string): Promise<void> {
       signal,
       onProgress: (progress) => post({ type: 'progress', progress }),
       onPreview: (frame) => post({ type: 'preview', frame }, [frame.rgba.buffer]),
+      // The built-in avatar is bundled beside this worker's script (webpack copies it).
+      loadPrior: () => fetchBuiltinAvatar(self.location.href),
       onCheckpoint: async (info) => {
         last = info;
         await updateJob(jobId, { stage: info.stage, step: info.step, completed: info.completed, ...(info.iters !== undefined ? { generatorSteps: info.iters } : {}) });

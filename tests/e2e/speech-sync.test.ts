@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, openFake } from './helpers/app.ts';
 import { launch, type Harness } from './helpers/browser.ts';
-import { RENDER_SIDE, coverBox, holdResample, makeSpeechWav, mouthBox, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
+import { RENDER_SIDE, coverBox, holdResample, makeSpeechWav, mouthBox, quietRuns, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
 
 const OUT_W = 640;
 const OUT_H = 480;
@@ -40,21 +40,6 @@ type Far = {
 function std(v: number[]): number {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
-}
-
-/** Index ranges (on the 10 ms grid) where the envelope stays below `thr` for at least `minLen` samples. */
-function quietRuns(env: number[], thr: number, minLen: number): [number, number][] {
-  const runs: [number, number][] = [];
-  let start = -1;
-  for (let i = 0; i <= env.length; i++) {
-    const quiet = i < env.length && env[i] < thr;
-    if (quiet && start < 0) start = i;
-    if (!quiet && start >= 0) {
-      if (i - start >= minLen) runs.push([start, i]);
-      start = -1;
-    }
-  }
-  return runs;
 }
 
 describe('talking to the far end of a call', () => {

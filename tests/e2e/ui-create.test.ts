@@ -189,6 +189,16 @@ describe('the create page', () => {
     expect(await page.isEnabled('#train-start')).toBe(true);
     expect(await page.isVisible('#cli-route')).toBe(false);
     expect(await page.$$eval('#train-preset option', (o) => o.map((x) => x.textContent))).toEqual(['Quick', 'Standard']);
+    // "Start from the built-in face": off by default; the built-in is a Quick model, so Standard
+    // turns it off and greys it out.
+    expect(await page.isChecked('#train-prior')).toBe(false);
+    await page.check('#train-prior');
+    await page.selectOption('#train-preset', 'small');
+    expect(await page.isDisabled('#train-prior')).toBe(true);
+    expect(await page.isChecked('#train-prior')).toBe(false);
+    await page.selectOption('#train-preset', 'tiny');
+    expect(await page.isEnabled('#train-prior')).toBe(true);
+    await page.check('#train-prior');
     await shootBothSchemes(page, 'create-train-settings');
     await page.close();
   });

@@ -6,7 +6,10 @@
  * says stage, whole-job fraction and time left; preview frames are real renders.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { readAvatar } from '../../worker/avatar/reader.ts';
+import { generatorFromOnnx } from '../../worker/landmarks/onnx-export.ts';
+import { avatarLandmarkMap } from '../../worker/model/landmark-map.ts';
 import { folderFiles } from '../../worker/subject/files.node.ts';
 import { CpuTrainerBackend } from '../../trainer/nerf/cpu/backend.ts';
 import { browserImageDecoder } from '../../extension/train/image-decoder.ts';
@@ -158,6 +161,30 @@ describe('runTrainJob', () => {
     }
   }, 180_000);
 
+  it('starts the head from the built-in face when the settings say so, and says so when it cannot load it', async () => {
+    const withPrior = { ...settings, prior: 'builtin' as const, iters: 1, generatorEpochs: 1 };
+    await expect(runTrainJob(new CpuTrainerBackend(), folderFiles(subjectDir), browserImageDecoder, new MemoryJobFiles(), withPrior, 'x')).rejects.toThrow(
+      'this job starts from the builtin avatar, which this trainer cannot load',
+    );
+    const asked: string[] = [];
+    const bytes = await runTrainJob(new CpuTrainerBackend(), folderFiles(subjectDir), browserImageDecoder, new MemoryJobFiles(), withPrior, 'x', {
+      loadPrior: async (p) => (asked.push(p), loadBuiltinAvatar()),
+    });
+    expect(asked).toEqual(['builtin']);
+    const avatar = await readAvatar(bytes);
+    expect(avatar.provenance.prior).toBe((await loadBuiltinAvatar()).name);
+    // The NeRF learnt the person's landmarks moved into the built-in's space, and the voice-to-face
+    // model, trained on the person's own track, was put through the same map: its output's mean
+    // (outMean, the track's mean) sits at the avatar's landmark mean, where the person's own mean
+    // is many of the avatar's stds away (the generator's mean also counts the 3 held-out frames,
+    // the map's does not: 0.58 stds at most here).
+    const map = avatarLandmarkMap(avatar)!;
+    const g = generatorFromOnnx(avatar.generator!);
+    const stds = (m: Float32Array) => Math.max(...Array.from(m, (v, d) => Math.abs(v - map.to.mean[d]) / map.to.std[d]));
+    expect(stds(map.from.mean)).toBeGreaterThan(5);
+    expect(stds(g.outMean)).toBeLessThan(1.5);
+  }, 60_000);
+
   it('names the missing file when the subject is incomplete', async () => {
     const files = { root: '/nowhere', read: async () => null };
     await expect(runTrainJob(new CpuTrainerBackend(), files, browserImageDecoder, new MemoryJobFiles(), settings, 'x')).rejects.toThrow(/\/nowhere\/transforms_train\.json/);
@@ -170,6 +197,11 @@ describe('job settings and arithmetic', () => {
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'huge' })).toThrow('settings.preset: expected one of tiny, small, official, got "huge"');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, iters: 0 })).toThrow('settings.iters: expected an integer in [1, 10000000], got 0');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, checkpointEvery: 1.5 })).toThrow(/settings\.checkpointEvery/);
+    // The built-in face is a tiny-preset model: it can start a Quick job only.
+    expect(checkSettings({ ...DEFAULT_SETTINGS, prior: 'builtin' }).prior).toBe('builtin');
+    expect(checkSettings({ ...DEFAULT_SETTINGS, prior: undefined }).prior).toBeNull();
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, prior: 'mine' })).toThrow('settings.prior: expected "builtin" or null, got "mine"');
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'small', prior: 'builtin' })).toThrow('settings.prior: the built-in face is a Quick model; start from it with the Quick quality only, got "small"');
   });
 
   it('lists the stages in the trainer\u2019s order', () => {

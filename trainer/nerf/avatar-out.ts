@@ -8,11 +8,12 @@ import type { CameraConfig, ModelConfig } from '../../worker/avatar/config.ts';
 import { expectedTensors } from '../../worker/avatar/config.ts';
 import type { Avatar, Provenance, Tensor } from '../../worker/avatar/types.ts';
 import { ConfigError } from '../../worker/errors.ts';
+import { LANDMARK_SOURCE_MEAN, LANDMARK_SOURCE_STD, LANDMARK_STD_FLOOR } from '../../worker/model/landmark-map.ts';
 import type { ParamSet } from './backend.ts';
 import type { TrainingData } from './data.ts';
 
 /** Smallest landmark std written to the avatar. */
-export const STD_FLOOR = 1e-6;
+export const STD_FLOOR = LANDMARK_STD_FLOOR;
 
 export interface AvatarParts {
   name: string;
@@ -52,6 +53,13 @@ export function buildAvatar(p: AvatarParts): Avatar {
   // refuses (the normalisation divides by it). Flooring it keeps that coordinate pinned to its
   // mean, which is what the model saw during training.
   const std = Float32Array.from(stats.std, (v) => (v > STD_FLOOR ? v : STD_FLOOR));
+  // Trained through a landmark map: the person's own statistics go with it, so what is trained
+  // later on the person's track (the generator) goes through the same map.
+  const map = p.data.landmarkMap;
+  if (map) {
+    tensors.set(LANDMARK_SOURCE_MEAN, { name: LANDMARK_SOURCE_MEAN, dtype: 'float32', shape: [map.from.mean.length], data: map.from.mean.slice() });
+    tensors.set(LANDMARK_SOURCE_STD, { name: LANDMARK_SOURCE_STD, dtype: 'float32', shape: [map.from.std.length], data: map.from.std.slice() });
+  }
   return {
     name: p.name,
     config,

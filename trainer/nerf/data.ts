@@ -5,6 +5,7 @@
  * long video never sits in memory whole.
  */
 import { ConfigError, FormatError } from '../../worker/errors.ts';
+import { landmarkMap, mapLandmarks, type LandmarkMap } from '../../worker/model/landmark-map.ts';
 import { landmarkStatistics, normaliseClampTrack, windowPoints, type LandmarkStatistics } from '../../worker/model/landmarks.ts';
 import { smoothEye } from '../../worker/model/poses.ts';
 import type { Subject, SubjectFrame, SubjectSplit } from '../../worker/subject/reader.ts';
@@ -24,7 +25,10 @@ export interface FrameImages {
 
 export interface SplitData {
   split: SubjectSplit;
-  /** condition track normalised and clamped with this split's own statistics (model-spec §2) */
+  /**
+   * condition track (through the landmark map, when the data has one) normalised and clamped
+   * with this split's own statistics (model-spec §2)
+   */
   track: Float32Array;
   stats: LandmarkStatistics;
   /** eye value per frame, 3-frame mean as the reference smooths it */
@@ -47,19 +51,28 @@ export class TrainingData {
   readonly height: number;
   readonly train: SplitData;
   readonly val: SplitData | null;
+  /**
+   * The map the landmark tracks went through (mappedTo), from the training split's own
+   * statistics; null: the subject's own landmarks.
+   */
+  readonly landmarkMap: LandmarkMap | null;
   /** bc.jpg as bytes (the avatar's background tensor) and as floats */
   backgroundBytes!: Uint8Array;
   background!: Float32Array;
   private readonly cache = new Map<string, FrameImages>();
 
-  private constructor(readonly subject: Subject) {
+  private constructor(
+    readonly subject: Subject,
+    target: LandmarkStatistics | null = null,
+  ) {
     this.width = subject.width;
     this.height = subject.height;
     const train = subject.splits.train;
     if (!train || train.frames.length < 2) throw FormatError.input(`${subject.root}/transforms_train.json`, `expected at least 2 training frames, got ${train?.frames.length ?? 0}`);
-    this.train = TrainingData.split(train);
+    this.landmarkMap = target ? landmarkMap(landmarkStatistics(train.condition, train.frames.length, 68 * 3), target, 'the landmark statistics to map to') : null;
+    this.train = TrainingData.split(train, this.landmarkMap);
     const val = subject.splits.val;
-    this.val = val && val.frames.length >= 2 ? TrainingData.split(val) : null;
+    this.val = val && val.frames.length >= 2 ? TrainingData.split(val, this.landmarkMap) : null;
   }
 
   static async open(subject: Subject): Promise<TrainingData> {
@@ -71,11 +84,23 @@ export class TrainingData {
     return d;
   }
 
-  private static split(split: SubjectSplit): SplitData {
+  /**
+   * The same subject with every split's landmark track moved into the space of `target`
+   * (worker/model/landmark-map.ts): what a head field trained on other landmarks (a prior) answers.
+   */
+  mappedTo(target: LandmarkStatistics): TrainingData {
+    const d = new TrainingData(this.subject, target);
+    d.background = this.background;
+    d.backgroundBytes = this.backgroundBytes;
+    return d;
+  }
+
+  private static split(split: SubjectSplit, map: LandmarkMap | null): SplitData {
     const n = split.frames.length;
     const numbers = 68 * 3;
-    const stats = landmarkStatistics(split.condition, n, numbers);
-    const track = normaliseClampTrack(split.condition, n, numbers, stats);
+    const condition = map ? mapLandmarks(split.condition, map) : split.condition;
+    const stats = landmarkStatistics(condition, n, numbers);
+    const track = normaliseClampTrack(condition, n, numbers, stats);
     const eye = new Float32Array(n);
     for (let i = 0; i < n; i++) eye[i] = smoothEye(split.eye, n, i);
     return { split, track, stats, eye };

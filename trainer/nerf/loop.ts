@@ -19,7 +19,7 @@ import { buildAvatar } from './avatar-out.ts';
 import type { TrainingData } from './data.ts';
 import { evalFrameIndices, evaluateAvatar, type HeldOutMetrics } from './evaluate.ts';
 import { blendBackground, blendBackgroundBackward, gaussianWindow, maskLoss, maskTargets, mseLoss, ssimLoss, weightEntropyLoss } from './losses.ts';
-import { occupancyProbe, torsoGridCoords, untrainedOccupancy } from './occupancy.ts';
+import { occupancyProbe, priorOccupancy, torsoGridCoords, untrainedOccupancy } from './occupancy.ts';
 import { cloneParams, initParams, paramGroups, headParamsFromAvatar } from './params.ts';
 import { getPreset, type PresetName, type Schedule } from './presets.ts';
 import { Rng } from './rng.ts';
@@ -52,8 +52,10 @@ export interface NerfTrainOptions {
   checkpointEvery: number;
   /**
    * start the head field from this trained avatar's weights instead of random ones (same
-   * preset; params.ts headParamsFromAvatar): with a prior prepared like the subject, a short
-   * run then has a mouth that answers the landmarks while the field moves to the new person
+   * preset; params.ts headParamsFromAvatar), with the subject's landmarks mapped into the
+   * prior's landmark space (TrainingData.mappedTo, worker/model/landmark-map.ts): a short run
+   * then has a mouth that answers the person's landmarks while the field moves to the new person.
+   * The avatar written carries the map (landmark_source_mean/std).
    */
   prior?: Avatar;
   /** scene bounds (default the reference's [-1,-0.5,-1, 1,0.5,1]) */
@@ -128,7 +130,9 @@ function fingerprint(opts: NerfTrainOptions, data: TrainingData): string {
     eye: opts.eyeInput,
     progressive: opts.progressive,
     aabb: opts.aabb ?? null,
-    prior: opts.prior ? priorId(opts.prior) : null,
+    // a run from a prior maps the landmarks, seeds the occupancy and ramps the rates since
+    // "+landmark-map": a checkpoint from before trained otherwise and does not resume into it
+    prior: opts.prior ? `${priorId(opts.prior)}+landmark-map` : null,
     size: [data.width, data.height],
     frames: data.train.split.frames.length,
   });
@@ -173,8 +177,22 @@ function activeLevels(ctx: Ctx, stage: StageName, it: number, iters: number): Ac
   };
 }
 
+/**
+ * Steps over which a head field started from a prior ramps its learning rates up from a tenth
+ * of the preset's. Adam's first steps move every weight by about the rate whatever its gradient
+ * (the moments have not yet measured anything), and the presets' rates are set for random
+ * weights: at the full rate 4 steps a stage washed the built-in face out into a blur with no
+ * mouth on a page-prepared take, at a tenth the face and its opening mouth stay (measured with
+ * the CPU reference, tiny preset, 128 px take, 256 rays). The torso starts fresh: no ramp.
+ */
+export const PRIOR_WARMUP_STEPS = 200;
+
+export function priorWarmup(it: number): number {
+  return Math.min(1, 0.1 + (0.9 * it) / PRIOR_WARMUP_STEPS);
+}
+
 function learningRates(ctx: Ctx, stage: StageName, it: number, iters: number): Map<string, number> {
-  const decay = Math.pow(0.1, it / iters);
+  const decay = Math.pow(0.1, it / iters) * (ctx.opts.prior && stage !== 'torso' ? priorWarmup(it) : 1);
   const lr = new Map<string, number>();
   for (const g of ctx.groups) {
     if (stage === 'torso' ? g.stage !== 'torso' : g.stage !== 'head') continue;
@@ -439,8 +457,10 @@ async function runStage(ctx: Ctx, stage: StageName): Promise<void> {
   await snapshot(ctx);
 }
 
-export async function trainNerf(backend: TrainerBackend, data: TrainingData, opts: NerfTrainOptions, io: TrainIo): Promise<TrainSummary> {
+export async function trainNerf(backend: TrainerBackend, subjectData: TrainingData, opts: NerfTrainOptions, io: TrainIo): Promise<TrainSummary> {
   validateOptions(opts);
+  if (opts.prior && !opts.prior.landmarkStats) throw new ConfigError(`--prior: ${opts.prior.name} has no landmark statistics, so the subject's landmarks cannot be mapped into its space; start from a trained avatar`);
+  const data = opts.prior ? subjectData.mappedTo(opts.prior.landmarkStats!) : subjectData;
   const preset = getPreset(opts.preset);
   const base = preset.config({ eyeInput: opts.eyeInput, torso: true });
   const config = opts.aabb ? { ...base, aabb: opts.aabb } : base;
@@ -471,7 +491,9 @@ export async function trainNerf(backend: TrainerBackend, data: TrainingData, opt
       occupancyRefreshes: 0,
       params,
       moments: new Map(),
-      occupancy: untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses),
+      occupancy: opts.prior
+        ? priorOccupancy(untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses), opts.prior, preset.schedule.occupancyThresholdCap)
+        : untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses),
       ema: null,
       emaUpdates: 0,
       stageIters: 0,

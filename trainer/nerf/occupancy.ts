@@ -4,6 +4,8 @@
  * cell. The backend evaluates the density there, decays the running grid and thresholds it.
  */
 import type { CameraConfig } from '../../worker/avatar/config.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { ConfigError } from '../../worker/errors.ts';
 import { morton3D } from '../../worker/model/march.ts';
 import type { OccupancyState } from './backend.ts';
 import type { Rng } from './rng.ts';
@@ -92,6 +94,32 @@ export function untrainedOccupancy(camera: CameraConfig, resolution: number, pos
           }
         }
       }
+    }
+  }
+  return { density, bitfield };
+}
+
+/**
+ * The occupancy a run starting from a prior begins with: the subject's seen cells (`seen`, from
+ * untrainedOccupancy) that the prior's bitfield marks occupied start at twice the threshold cap,
+ * so they stay occupied whatever the threshold, and fade (decay 0.95 a probe) unless the field's
+ * own density keeps them up. Without it a short run marches through a grid measured by a few
+ * refreshes (one random point a cell each), which misses much of a thin surface: the prior's face
+ * renders pitted and its mouth is lost in it. The prior must have this grid's resolution.
+ */
+export function priorOccupancy(seen: OccupancyState, prior: Avatar, thresholdCap: number): OccupancyState {
+  const bits = prior.tensors.get('density_bitfield');
+  if (!bits || bits.dtype !== 'uint8' || bits.data.length !== seen.bitfield.length) {
+    throw new ConfigError(`the prior avatar (${prior.name}): density_bitfield does not fit this preset's ${seen.density.length}-cell occupancy grid; start from an avatar of the same preset`);
+  }
+  const prior8 = bits.data as Uint8Array;
+  const density = seen.density.slice();
+  const bitfield = new Uint8Array(seen.bitfield.length);
+  for (let cell = 0; cell < density.length; cell++) {
+    if (density[cell] < 0) continue;
+    if (prior8[cell >>> 3] & (1 << (cell & 7))) {
+      density[cell] = 2 * thresholdCap;
+      bitfield[cell >>> 3] |= 1 << (cell & 7);
     }
   }
   return { density, bitfield };

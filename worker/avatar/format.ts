@@ -196,7 +196,7 @@ function checkDecl(d: TensorDecl, dtypes: readonly DType[], shape: readonly numb
 
 /**
  * The tensor set rules: every tensor of expectedTensors(config) with an allowed dtype and the
- * exact shape, plus the known extras (poses, background, eye, landmark stats), nothing else,
+ * exact shape, plus the known extras (poses, background, eye, landmark stats and their source), nothing else,
  * nothing twice. `hasStats` says whether landmark_mean/landmark_std must be present.
  */
 export function checkTensorLayout(config: ModelConfig, camera: CameraConfig, tensors: readonly TensorDecl[], hasStats: boolean): void {
@@ -233,16 +233,26 @@ export function checkTensorLayout(config: ModelConfig, camera: CameraConfig, ten
     if (d && !hasStats) fail(`tensors/${name}`, 'present but header.landmarkStats is null');
     known.add(name);
   }
+  // The person's own statistics an avatar trained through a landmark map was mapped from
+  // (worker/model/landmark-map.ts): both or neither, and only beside the statistics mapped to.
+  const source = ['landmark_source_mean', 'landmark_source_std'].map((name) => byName.get(name));
+  for (const [i, name] of ['landmark_source_mean', 'landmark_source_std'].entries()) {
+    const d = source[i];
+    if (d) checkDecl(d, ['float32'], statsShape);
+    if (d && !hasStats) fail(`tensors/${name}`, 'present but header.landmarkStats is null (a landmark map needs the statistics it maps to)');
+    if (d && !source[1 - i]) fail(`tensors/${name}`, `present without ${i === 0 ? 'landmark_source_std' : 'landmark_source_mean'} (they come together)`);
+    known.add(name);
+  }
   for (const t of tensors) if (!known.has(t.name)) fail(`tensors/${t.name}`, 'is not a tensor of this model configuration');
 }
 
-/** Value rules: every float finite, landmark_std strictly positive. */
+/** Value rules: every float finite, landmark_std and landmark_source_std strictly positive. */
 export function checkTensorValues(name: string, dtype: DType, data: TensorData): void {
   const bad = firstNonFinite(data, dtype);
   if (bad >= 0) fail(`tensors/${name}`, `element ${bad} is not finite`);
-  if (name === 'landmark_std') {
+  if (name === 'landmark_std' || name === 'landmark_source_std') {
     const f = data as Float32Array;
-    for (let i = 0; i < f.length; i++) if (!(f[i] > 0)) fail('tensors/landmark_std', `element ${i} must be > 0, got ${f[i]}`);
+    for (let i = 0; i < f.length; i++) if (!(f[i] > 0)) fail(`tensors/${name}`, `element ${i} must be > 0, got ${f[i]}`);
   }
 }
 

@@ -42,7 +42,9 @@ export interface Avatar {
    * Besides those: `poses` [N,4,4] float32 (renderer convention, camera-to-world, already
    * converted per model-spec §1), `background` [H,W,3] uint8 RGB at camera size,
    * optional `eye` [N] float32 (per-pose eye values), optional `landmark_mean` / `landmark_std`
-   * [numLandmarks*3] float32.
+   * [numLandmarks*3] float32, optional `landmark_source_mean` / `landmark_source_std` (the same
+   * shape: the person's own statistics, where the landmarks were mapped into another space;
+   * worker/model/landmark-map.ts).
    */
   tensors: Map<string, Tensor>;
   /** Landmark normalisation statistics, or null when the avatar does not carry them. */

@@ -54,6 +54,15 @@ export class TrainingView {
     const steps = (p: 'tiny' | 'small') => Object.values(stageSteps({ ...DEFAULT_SETTINGS, preset: p })).join(' / ');
     byId('steps-hint').textContent = `Empty: the quality\u2019s own (head / lips / torso: quick ${steps('tiny')}, standard ${steps('small')}).`;
     byId('generator-epochs-hint').textContent = `Passes of your voice-to-face model over the recording. Empty: ${GENERATOR_EPOCHS}.`;
+    // The built-in face is a Quick model: offered with Quick only.
+    const preset = byId<HTMLSelectElement>('train-preset');
+    const prior = byId<HTMLInputElement>('train-prior');
+    const syncPrior = () => {
+      prior.disabled = preset.value !== 'tiny';
+      if (prior.disabled) prior.checked = false;
+    };
+    preset.addEventListener('change', syncPrior);
+    syncPrior();
     byId('train-start').addEventListener('click', () => void this.start());
     byId('train-pause').addEventListener('click', () => this.pause());
     byId('train-resume').addEventListener('click', () => void this.resume());
@@ -150,6 +159,7 @@ export class TrainingView {
       checkpointEvery: num('train-checkpoint') ?? DEFAULT_SETTINGS.checkpointEvery,
       previewEvery: num('train-preview-every') ?? DEFAULT_SETTINGS.previewEvery,
       generatorEpochs: num('train-generator-epochs'),
+      prior: byId<HTMLInputElement>('train-prior').checked ? 'builtin' : null,
     });
     return { name, settings };
   }

@@ -139,3 +139,26 @@ export function generatorMouthMotion(avatar: Avatar, pcm: Float32Array, sampleRa
   for (let t = silent[0]; t < silent[1]; t++) silence += dev(t);
   return { speech: speech / Math.max(1, n), silence: silence / (silent[1] - silent[0]) };
 }
+
+/**
+ * Where on the frame the avatar's mouth moves: the window (w x h, fractions of the square render)
+ * where its open and closed renders differ most. A bounding box of every changed pixel is not:
+ * the landmarks shade the whole face a little, so the changed pixels span the head, and a stray
+ * pixel at the edge stretches the box further; the mouth is where they change most.
+ */
+export function mouthWindow(m: MouthExpectation, w = 0.1875, h = 0.125): Box {
+  const { side, open, closed } = m;
+  const bw = Math.max(1, Math.round(w * side));
+  const bh = Math.max(1, Math.round(h * side));
+  let best = -1;
+  let bx = 0;
+  let by = 0;
+  for (let y = 0; y + bh <= side; y++) {
+    for (let x = 0; x + bw <= side; x++) {
+      let d = 0;
+      for (let yy = y; yy < y + bh; yy++) for (let xx = x; xx < x + bw; xx++) d += Math.abs(luma(open, (yy * side + xx) * 4) - luma(closed, (yy * side + xx) * 4));
+      if (d > best) [best, bx, by] = [d, x, y];
+    }
+  }
+  return { x0: bx / side, y0: by / side, x1: (bx + bw) / side, y1: (by + bh) / side };
+}

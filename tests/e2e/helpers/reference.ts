@@ -156,3 +156,18 @@ export function upsample25(values: number[]): number[] {
   for (let k = 0; k < values.length * 4; k++) out.push(values[Math.floor(k / 4)]);
   return out;
 }
+
+/** Index ranges (on the 10 ms grid) where the envelope stays below `thr` for at least `minLen` samples. */
+export function quietRuns(env: number[], thr: number, minLen: number): [number, number][] {
+  const runs: [number, number][] = [];
+  let start = -1;
+  for (let i = 0; i <= env.length; i++) {
+    const quiet = i < env.length && env[i] < thr;
+    if (quiet && start < 0) start = i;
+    if (!quiet && start >= 0) {
+      if (i - start >= minLen) runs.push([start, i]);
+      start = -1;
+    }
+  }
+  return runs;
+}

@@ -23,9 +23,8 @@ import { loadBuiltinAvatar } from '../worker/avatar/builtin.node.ts';
 import { CpuRenderer } from '../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer, type FastModeOptions } from '../worker/model/fast-renderer.ts';
 import { torsoPixels } from '../worker/model/torso.ts';
-import { surfacePoints } from '../worker/model/fast-reproject.ts';
 import { officialAvatar } from '../tests/helpers/webgpu-avatar.ts';
-import { avatarSequence, demoMouthPixels, mouthPixelsOf, mouthPoints, psnr, resizeAvatar, speechOpening, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
+import { avatarSequence, demoMouthPixels, mouthPixelsOf, psnr, resizeAvatar, sequenceMouthPoints, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
 import { frameMacs } from './measure.ts';
 import { lipFilms } from '../worker/model/speech-region.ts';
 
@@ -54,18 +53,7 @@ async function sequenceFor(name: string, side: number): Promise<{ seq: TalkingSe
   const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), side) : officialAvatar({ size: side });
   const seq = avatarSequence(av, n);
   // The mouth: where an open and a closed mouth differ at the first pose, as surface points.
-  let tOpen = 0;
-  let tClosed = 0;
-  for (let t = 0; t < Math.min(n, 50); t++) {
-    if (speechOpening(t) > speechOpening(tOpen)) tOpen = t;
-    if (speechOpening(t) < speechOpening(tClosed)) tClosed = t;
-  }
-  const probe = new FastCpuRenderer(seq.weights, av.camera);
-  const pose = seq.frames[0].pose;
-  const open = probe.render({ ...seq.frames[tOpen], pose });
-  probe.reset();
-  const closed = probe.render({ ...seq.frames[tClosed], pose });
-  const pts = mouthPoints(open.image, closed.image, surfacePoints(open.origins, open.directions, open.hitT));
+  const pts = sequenceMouthPoints(seq);
   const label = name === 'builtin' ? 'builtin.r2t (trained, tiny preset)' : 'bench avatar (official config, random weights)';
   return { seq, mouth: (p) => mouthPixelsOf(pts, p, av.camera), label };
 }

@@ -1,9 +1,10 @@
 /** Experiment harness (docs/prepare.md): tracks a synth subject's frames once (meshes cached in
  * <cache>), then fits the video and reports rotation errors against the subject's true transforms
  * after one global alignment. Run: npx tsx bench/pose/fit-lab.ts <synth subject dir> <cache file> [focal] */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
-import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
+import { loadFaceModels } from '../../worker/face/tracker.ts';
+import { trackedMeshes } from './mesh-cache.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { fitVideo, refineVideoPhotometric } from '../../worker/face/fit-video.ts';
 import { headTransform, poseFromTransform, type HeadPose } from '../../worker/face/pose-solver.ts';
@@ -18,25 +19,7 @@ const T = ['train', 'val'].flatMap((s) => JSON.parse(readFileSync(`${truthDir}/t
 const truthF = JSON.parse(readFileSync(`${truthDir}/transforms_train.json`, 'utf8')).focal_len;
 const N = T.length;
 const models = await loadFaceModels(nodeFaceModelSource);
-let S = 0;
-const meshes: Float32Array[] = [];
-if (existsSync(cache)) {
-  const buf = readFileSync(cache);
-  S = buf.readUInt32LE(0);
-  const all = new Float32Array(buf.buffer.slice(buf.byteOffset + 4, buf.byteOffset + buf.length));
-  for (let i = 0; i < N; i++) meshes.push(all.slice(i * 468 * 3, (i + 1) * 468 * 3));
-} else {
-  const tr = new FaceTracker(models);
-  for (let i = 0; i < N; i++) {
-    const im = decodeImage(readFileSync(`${truthDir}/ori_imgs/${i}.jpg`));
-    S = im.width;
-    meshes.push(tr.track(im).mesh!.points);
-  }
-  const out = Buffer.alloc(4 + N * 468 * 3 * 4);
-  out.writeUInt32LE(S, 0);
-  meshes.forEach((m, i) => Buffer.from(m.buffer, m.byteOffset, m.byteLength).copy(out, 4 + i * 468 * 3 * 4));
-  writeFileSync(cache, out);
-}
+const { side: S, meshes } = trackedMeshes(truthDir, cache, N, models);
 const R = (m: number[][]) => Float64Array.of(m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2], m[2][0], m[2][1], m[2][2]);
 export function report(name: string, P: number[][][]) {
   // transform_matrix is camera-to-head: a different head frame (the template's axes vs the

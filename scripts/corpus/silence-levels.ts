@@ -8,18 +8,25 @@
  * and its 5th / 50th / 95th percentiles per band value, and the share of sounding (above-gate)
  * band values below -floor:
  *   npx tsx scripts/corpus/silence-levels.ts --corpus <dir>[,<dir>...] [--tau 3] [--prior 1] [--floor 1.5]
- *     [--prior-corpus <dir>[,...]]   (take the prior from these corpora instead, e.g. the training
- *                                    corpora when --corpus is a held-out set)
+ *     [--prior-corpus <dir>[,...]]   (take the prior from these corpora instead)
+ *     [--heldout <dir>[,...]]   (measure, not train: held-out sets as generator-quality reads them; their
+ *                                silence frames before the first and after the last speech, the prior
+ *                                still from --corpus; prints each source's means and its clip with the
+ *                                largest drop from leading to trailing silence)
  * With --floor the normaliser bounds the quiet frames (`quietFloor`); without, it is unbounded.
  */
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../worker/errors.ts';
 import { MEL } from '../../worker/audio/mel.ts';
 import { OnlineMvn, type OnlineMvnSpec } from '../../worker/audio/online-norm.ts';
 import { LANDMARK_DIM, MEL_PER_FRAME, createGenerator, melStart } from '../../worker/landmarks/model.ts';
 import { TRAIN_DEFAULTS, prepareData, type TrainingPair } from '../../trainer/train-generator.ts';
-import { loadCorpora } from '../../trainer/generator-corpus.ts';
+import { clipSource, loadCorpora } from '../../trainer/generator-corpus.ts';
+import { audioToMel } from '../../worker/audio/features.ts';
+import { readWav } from '../../worker/io/wav.ts';
+import { readHeldout } from '../../cli/commands/generator-quality.ts';
 
 const B = MEL.bins;
 /** a target frame is at rest when every template offset is within this (as the trainer's stillness term) */
@@ -81,6 +88,7 @@ async function main(): Promise<void> {
       tau: { type: 'string', default: '3' },
       prior: { type: 'string', default: '1' },
       floor: { type: 'string' },
+      heldout: { type: 'string' },
     },
   });
   if (!values.corpus) throw new ConfigError('--corpus: expected one or more corpus folders, comma-separated');
@@ -94,6 +102,10 @@ async function main(): Promise<void> {
   g.space = 'template';
   const fromPrior = prepareData(g, priorData.pairs, options);
   const spec = g.featureNorm as OnlineMvnSpec;
+  if (values.heldout) {
+    await heldoutLevels(values.heldout.split(',').filter(Boolean), spec);
+    return;
+  }
   const { pairs, pairSources } = values['prior-corpus'] ? await loadCorpora(values.corpus.split(',').filter(Boolean)) : priorData;
   // (featureNorm null: the generator keeps the spec just made, and its prior)
   const prepared = values['prior-corpus'] ? prepareData(g, pairs, { ...options, featureNorm: null, init: g }) : fromPrior;
@@ -129,6 +141,52 @@ async function main(): Promise<void> {
   for (const [src, s] of bySource) {
     process.stdout.write(`${src}\n  ${describe('leading silence', s.lead)}\n  ${describe('trailing silence', s.trail)}\n  ${describe('pauses in speech', s.pause)}\n`);
     process.stdout.write(`  sounding values in speech below -${floor ?? 1.5}: ${((100 * s.below) / Math.max(1, s.soundingValues)).toFixed(2)}%\n`);
+  }
+}
+
+/** Mean band-average normalised value of the silence frames before the first and after the last speech of each held-out clip. */
+async function heldoutLevels(dirs: string[], spec: OnlineMvnSpec): Promise<void> {
+  const bySource = new Map<string, { lead: number[]; trail: number[]; worst: { id: string; lead: number; trail: number } | null }>();
+  const rowsMean = (mel: Float32Array, frames: number[]): number => {
+    let s = 0;
+    let n = 0;
+    for (const f of frames) {
+      for (let r = f * MEL_PER_FRAME; r < (f + 1) * MEL_PER_FRAME && (r + 1) * B <= mel.length; r++) {
+        for (let c = 0; c < B; c++) s += mel[r * B + c];
+        n += B;
+      }
+    }
+    return n > 0 ? s / n : Number.NaN;
+  };
+  for (const dir of dirs) {
+    const { clips } = await readHeldout(dir);
+    for (const c of clips) {
+      const wav = readWav(new Uint8Array(await readFile(path.join(dir, c.wav))));
+      const silent = new Set(c.silenceFrames);
+      // (the track may run a frame or two past the audio: the normaliser then reads padding, as generator-quality does)
+      const frames = Math.max(Math.floor((wav.samples.length / wav.sampleRate) * 25), Math.max(...c.silenceFrames) + 1);
+      let first = -1;
+      let last = -1;
+      for (let t = 0; t < frames; t++) if (!silent.has(t)) (first < 0 && (first = t), (last = t));
+      const lead = c.silenceFrames.filter((f) => f < first);
+      const trail = c.silenceFrames.filter((f) => f > last);
+      if (first < 0 || lead.length === 0 || trail.length === 0) continue;
+      const mel = audioToMel(wav.samples, wav.sampleRate, 0, frames * MEL_PER_FRAME, spec);
+      const src = clipSource(c);
+      if (!bySource.has(src)) bySource.set(src, { lead: [], trail: [], worst: null });
+      const s = bySource.get(src)!;
+      const l = rowsMean(mel, lead);
+      const t = rowsMean(mel, trail);
+      s.lead.push(l);
+      s.trail.push(t);
+      if (!s.worst || t - l < s.worst.trail - s.worst.lead) s.worst = { id: c.id, lead: l, trail: t };
+    }
+  }
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  process.stdout.write(`normaliser: tau ${spec.tau} s, prior ${spec.priorSeconds} s, gate ${spec.gate}, quiet floor ${spec.quietFloor ?? 'none'}; held-out silence (clips with both)\n`);
+  for (const [src, s] of bySource) {
+    const w = s.worst!;
+    process.stdout.write(`${src} ${s.lead.length} clips: leading ${mean(s.lead).toFixed(2)}, trailing ${mean(s.trail).toFixed(2)}; largest drop ${w.id}: ${w.lead.toFixed(2)} -> ${w.trail.toFixed(2)}\n`);
   }
 }
 

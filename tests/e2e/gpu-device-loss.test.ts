@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Harness } from './helpers/browser.ts';
-import { call, eventually, openFake } from './helpers/app.ts';
+import { call, eventually, openWebGpuCamera } from './helpers/app.ts';
 import { openPopup, popupStatus } from './helpers/popup.ts';
 
 let h: Harness;
@@ -22,12 +22,8 @@ afterAll(async () => {
 
 describe('a lost GPU device', () => {
   it('keeps the track live at its rate and resumes real WebGPU renders on a new device', async () => {
-    const page = await h.context.newPage();
-    await page.goto(`${h.pages.url}/basic.html`);
-    const r = await openFake(page, { width: 320, height: 240, frameRate: 30 });
-    expect(r.error).toBeUndefined();
-    const i = r.tracks?.[0]?.index ?? -1;
-    const running = await eventually(() => call(page, 'stats', i), (s) => s?.source === 'webgpu' && (s?.renders ?? 0) >= 2, 60_000, 500);
+    const { page, index: i, error, stats: running } = await openWebGpuCamera(h.context, `${h.pages.url}/basic.html`);
+    expect(error).toBeUndefined();
     expect(running?.source).toBe('webgpu');
     expect(running?.renders).toBeGreaterThanOrEqual(2);
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QualityState } from '../../worker/engine/quality-governor.ts';
 import { launch, type Harness } from './helpers/browser.ts';
-import { call, eventually, openFake } from './helpers/app.ts';
+import { call, eventually, openWebGpuCamera } from './helpers/app.ts';
 import { openPopup, popupStatus } from './helpers/popup.ts';
 
 let h: Harness;
@@ -26,12 +26,8 @@ const published = (): Promise<{ qualityState?: QualityState; renderFps?: number 
 
 describe("the 'auto' quality governor in the browser", () => {
   it('keeps the mode it measured faster and the popup says which and why', async () => {
-    const page = await h.context.newPage();
-    await page.goto(`${h.pages.url}/basic.html`);
-    const r = await openFake(page, { width: 320, height: 240, frameRate: 30 });
-    expect(r.error).toBeUndefined();
-    const i = r.tracks?.[0]?.index ?? -1;
-    const running = await eventually(() => call(page, 'stats', i), (s) => s?.source === 'webgpu' && (s?.renders ?? 0) >= 2, 60_000, 500);
+    const { page, index: i, error, stats: running } = await openWebGpuCamera(h.context, `${h.pages.url}/basic.html`);
+    expect(error).toBeUndefined();
     expect(running?.source).toBe('webgpu');
     // A decision: exact keeps up (a fast GPU), or a trial of fast mode has been timed.
     const isDecided = (q: QualityState | undefined): boolean => q !== undefined && (q.reason === 'fast-faster' || q.reason === 'fast-slower' || (q.reason === 'keeps-up' && q.exactMs !== null && q.exactMs <= q.budgetMs));

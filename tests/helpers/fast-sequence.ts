@@ -10,6 +10,8 @@ import { prepareFrames } from '../../worker/model/track.ts';
 import { boxPixels, projectedBox } from '../../worker/model/speech-region.ts';
 import { MOUTH_PAD } from '../../worker/metrics/mouth.ts';
 import { loadModelWeights, type ModelWeights } from '../../worker/model/weights.ts';
+import { FastCpuRenderer } from '../../worker/model/fast-renderer.ts';
+import { surfacePoints } from '../../worker/model/fast-reproject.ts';
 
 /** The demo avatar with its camera and background scaled to size x size (nearest-neighbour background). */
 export function demoAvatarAt(size: number): Avatar {
@@ -184,6 +186,30 @@ export function mouthPoints(open: Float32Array, closed: Float32Array, surface: F
   for (let p = 0; p < n; p++) if (max > 0 && diff[p] > max / 4 && !Number.isNaN(surface[p * 3])) pts.push(surface[p * 3], surface[p * 3 + 1], surface[p * 3 + 2]);
   if (pts.length === 0) throw new Error('mouthPoints: the open and closed renders do not differ on any surface pixel');
   return Float32Array.from(pts);
+}
+
+/**
+ * The mouth of a sequence's avatar as mouthPoints() finds it with two fast renders from one pose:
+ * by default the most open and the most closed of the first 50 frames (speechOpening()) at frame
+ * 0's pose, as bench/fast.ts measures mouth PSNR; `at` picks the open, closed and pose frames.
+ */
+export function sequenceMouthPoints(seq: TalkingSequence, at: { open: number; closed: number; pose: number } = mostOpenAndClosed(seq.frames.length)): Float32Array {
+  const probe = new FastCpuRenderer(seq.weights, seq.avatar.camera);
+  const pose = seq.frames[at.pose].pose;
+  const open = probe.render({ ...seq.frames[at.open], pose });
+  probe.reset();
+  const closed = probe.render({ ...seq.frames[at.closed], pose });
+  return mouthPoints(open.image, closed.image, surfacePoints(open.origins, open.directions, open.hitT));
+}
+
+function mostOpenAndClosed(frames: number): { open: number; closed: number; pose: number } {
+  let open = 0;
+  let closed = 0;
+  for (let t = 0; t < Math.min(frames, 50); t++) {
+    if (speechOpening(t) > speechOpening(open)) open = t;
+    if (speechOpening(t) < speechOpening(closed)) closed = t;
+  }
+  return { open, closed, pose: 0 };
 }
 
 /**

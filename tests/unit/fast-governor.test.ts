@@ -94,6 +94,21 @@ describe('QualityGovernor', () => {
     expect(g.view).toMatchObject({ quality: 'fast', reason: 'fast-faster', fastMs: 50 });
   });
 
+  it('restart() forgets exact times taken while the fast renderer was being built, and a trial under way', () => {
+    const g = new QualityGovernor('auto', { budgetMs: 40, switchAfter: 2, warmupFrames: 0, trialFrames: 2 });
+    // The build slows exact frames to 200 ms; a trial starts, but no fast frame can run yet.
+    drive(g, 3, () => 200);
+    expect(g.view.reason).toBe('trying');
+    g.restart();
+    expect(g.view).toMatchObject({ quality: 'exact', reason: 'keeps-up', exactMs: null });
+    // Without the compile exact takes 60 ms and fast 100 ms: the new trial compares those.
+    drive(g, 10, () => 60, () => 100);
+    expect(g.view).toMatchObject({ quality: 'exact', reason: 'fast-slower', exactMs: 60, fastMs: 100 });
+    // Exact gets slower afterwards (waiting for the next trial): the view keeps the pair the decision compared.
+    drive(g, 20, () => 150);
+    expect(g.view).toMatchObject({ quality: 'exact', reason: 'fast-slower', exactMs: 60, fastMs: 100 });
+  });
+
   it('stays exact for good once fast mode is unavailable', () => {
     const g = new QualityGovernor('auto', { budgetMs: 40, switchAfter: 1 });
     g.disableFast();

@@ -9,8 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer } from '../../worker/model/fast-renderer.ts';
-import { surfacePoints } from '../../worker/model/fast-reproject.ts';
-import { avatarSequence, mouthPixelsOf, mouthPoints, psnr, resizeAvatar, speechOpening } from '../helpers/fast-sequence.ts';
+import { avatarSequence, mouthPixelsOf, psnr, resizeAvatar, sequenceMouthPoints, speechOpening } from '../helpers/fast-sequence.ts';
 
 const SIDE = 128;
 
@@ -22,12 +21,7 @@ describe('FastCpuRenderer on the built-in avatar through a speech onset', () => 
     expect(speechOpening(62)).toBe(0);
     expect(speechOpening(65)).toBeGreaterThan(0.5);
     // The mouth: where an open and a closed mouth differ at one pose (as bench/fast.ts finds it).
-    const probe = new FastCpuRenderer(seq.weights, av.camera);
-    const pose = seq.frames[56].pose;
-    const open = probe.render({ ...seq.frames[65], pose });
-    probe.reset();
-    const closed = probe.render({ ...seq.frames[58], pose });
-    const pts = mouthPoints(open.image, closed.image, surfacePoints(open.origins, open.directions, open.hitT));
+    const pts = sequenceMouthPoints(seq, { open: 65, closed: 58, pose: 56 });
     const fast = new FastCpuRenderer(seq.weights, av.camera);
     const exact = new CpuRenderer(seq.weights, av.camera);
     let silent: Float32Array | null = null;

@@ -10,8 +10,7 @@ import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { headHalfMacs } from '../../worker/model/fast-field.ts';
 import { FastCpuRenderer, strideAt, torsoPixelMacs } from '../../worker/model/fast-renderer.ts';
-import { surfacePoints } from '../../worker/model/fast-reproject.ts';
-import { avatarSequence, mouthPixelsOf, mouthPoints, psnr, resizeAvatar, speechOpening } from '../helpers/fast-sequence.ts';
+import { avatarSequence, mouthPixelsOf, psnr, resizeAvatar, sequenceMouthPoints } from '../helpers/fast-sequence.ts';
 import { torsoPixels } from '../../worker/model/torso.ts';
 
 const SIDE = 32;
@@ -25,18 +24,7 @@ describe('FastCpuRenderer at 32x32', () => {
     expect(strideAt({ stride: 8 }, SIDE, SIDE)).toBe(8);
     const av = resizeAvatar(await loadBuiltinAvatar(), SIDE);
     const seq = avatarSequence(av, FRAMES);
-    let tOpen = 0;
-    let tClosed = 0;
-    for (let t = 0; t < 50; t++) {
-      if (speechOpening(t) > speechOpening(tOpen)) tOpen = t;
-      if (speechOpening(t) < speechOpening(tClosed)) tClosed = t;
-    }
-    const probe = new FastCpuRenderer(seq.weights, av.camera);
-    const pose = seq.frames[0].pose;
-    const open = probe.render({ ...seq.frames[tOpen], pose });
-    probe.reset();
-    const closed = probe.render({ ...seq.frames[tClosed], pose });
-    const pts = mouthPoints(open.image, closed.image, surfacePoints(open.origins, open.directions, open.hitT));
+    const pts = sequenceMouthPoints(seq);
     const fast = new FastCpuRenderer(seq.weights, av.camera);
     const exact = new CpuRenderer(seq.weights, av.camera);
     const t = seq.weights.torso!;

@@ -276,7 +276,11 @@ export class AvatarRenderer implements FrameRenderer {
     this.gpuFastReady = GpuFastRenderer.create(this.avatar, { ...gpuOptions, acquire }).then(
       (fast) => {
         if (this.destroyed) fast.destroy();
-        else this.gpuFast = fast;
+        else {
+          this.gpuFast = fast;
+          // Exact frames timed during the build ran beside the pipeline compile: time them again.
+          this.gpuGovernor?.restart();
+        }
       },
       (e: unknown) => {
         this.gpuFastProblem = e instanceof Error ? e.message : String(e);

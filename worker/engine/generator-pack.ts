@@ -4,9 +4,12 @@
  * reflection) generates code with `Function`, which MV3 extension pages' CSP refuses.
  *
  * Layout: 4-byte little-endian header length, a JSON header { format, lookAhead, space,
- * layers: [{ name, cin, cout, kernel, stride, dilation, relu }] }, padding to 4 bytes, then
- * float32 arrays: featMean, featScale, per layer weight then bias, outMean, outScale.
+ * layers: [{ name, cin, cout, kernel, stride, dilation, relu }], featureNorm? }, padding to 4
+ * bytes, then float32 arrays: featMean, featScale, per layer weight then bias, outMean, outScale.
+ * `featureNorm` (online-norm.ts) is there when the generator reads normalised features: without
+ * it the extension would feed such a model raw log-mel.
  */
+import type { FeatureNorm } from '../audio/online-norm.ts';
 import { validateGenerator, type LandmarkGenerator, type LandmarkSpace } from '../landmarks/model.ts';
 import { copyBytes } from '../util/bytes.ts';
 
@@ -18,6 +21,7 @@ interface Header {
   lookAhead: number;
   space: LandmarkSpace;
   layers: { name: string; cin: number; cout: number; kernel: number; stride: number; dilation: number; relu: boolean }[];
+  featureNorm?: FeatureNorm;
 }
 
 export function packGenerator(g: LandmarkGenerator): Uint8Array {
@@ -27,6 +31,7 @@ export function packGenerator(g: LandmarkGenerator): Uint8Array {
     lookAhead: g.lookAhead,
     space: g.space,
     layers: g.layers.map(({ name, cin, cout, kernel, stride, dilation, relu }) => ({ name, cin, cout, kernel, stride, dilation, relu })),
+    ...(g.featureNorm && g.featureNorm.kind !== 'none' ? { featureNorm: g.featureNorm } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = Math.ceil((4 + json.length) / 4) * 4;
@@ -64,6 +69,7 @@ export function unpackGenerator(bytes: Uint8Array): LandmarkGenerator {
   const featScale = take(80);
   const layers = header.layers.map((l) => ({ ...l, weight: take(l.cout * l.cin * l.kernel), bias: take(l.cout) }));
   const g: LandmarkGenerator = { featMean, featScale, layers, outMean: take(204), outScale: take(204), lookAhead: header.lookAhead, space: header.space };
+  if (header.featureNorm !== undefined) g.featureNorm = header.featureNorm;
   if (o !== data.length) throw new RangeError(`generator pack: ${data.length - o} trailing floats`);
   validateGenerator(g);
   return g;

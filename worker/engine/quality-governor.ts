@@ -33,7 +33,11 @@ export interface QualityState {
   mode: QualityMode;
   quality: Quality;
   reason: QualityReason;
-  /** Smoothed wall time of a frame in each quality, ms; null until measured. */
+  /**
+   * Wall time of a frame in each quality, ms; null until measured. For 'fast-faster' and
+   * 'fast-slower' the two times the last decision compared (the trial's mean or fast mode's
+   * smoothed time, against exact's smoothed time then); otherwise the smoothed times now.
+   */
   exactMs: number | null;
   fastMs: number | null;
   budgetMs: number;
@@ -88,6 +92,8 @@ export class QualityGovernor {
   private cooldown = 0;
   private retry: number;
   private disabled = false;
+  /** The times the last decision compared (what the popup shows with its reason). */
+  private compared: { exactMs: number | null; fastMs: number | null } = { exactMs: null, fastMs: null };
   private readonly o: GovernorOptions;
 
   constructor(
@@ -122,13 +128,31 @@ export class QualityGovernor {
 
   /** The running mode, why, and the measured times behind it. */
   get view(): QualityState {
-    return { mode: this.mode, quality: this.quality, reason: this.why, exactMs: this.exactMs, fastMs: this.fastMs, budgetMs: this.o.budgetMs };
+    const decided = this.why === 'fast-faster' || this.why === 'fast-slower';
+    const t = decided ? this.compared : { exactMs: this.exactMs, fastMs: this.fastMs };
+    return { mode: this.mode, quality: this.quality, reason: this.why, ...t, budgetMs: this.o.budgetMs };
   }
 
   /** The quality to render the next frame with. */
   next(): Quality {
     if (this.mode !== 'auto' || this.state !== 'fast') return this.quality;
     return this.sinceProbe + 1 >= this.o.probeEvery ? 'exact' : 'fast';
+  }
+
+  /**
+   * Forgets exact mode's measured time and any trial under way, back to exact: for when the
+   * fast renderer has just been built. On WebGPU it compiles while exact frames run, and on a
+   * software adapter the compile slows them (headless Chromium, 64 px built-in: exact measured
+   * 209 ms a frame during the build against 70 ms without), which would make fast mode look
+   * faster than it is.
+   */
+  restart(): void {
+    if (this.mode !== 'auto' || this.disabled) return;
+    this.state = 'exact';
+    this.why = 'keeps-up';
+    this.exactMs = null;
+    this.over = 0;
+    this.cooldown = 0;
   }
 
   /** Fast mode cannot run (its renderer failed to build): 'auto' stays exact from now on. */
@@ -176,6 +200,7 @@ export class QualityGovernor {
     this.trialCount++;
     if (this.trialCount < this.o.trialFrames) return;
     this.fastMs = this.trialSum / this.trialCount;
+    this.compared = { exactMs: this.exactMs, fastMs: this.fastMs };
     if (this.exactMs !== null && this.fastMs <= this.o.keepFastBelow * this.exactMs) {
       this.state = 'fast';
       this.why = 'fast-faster';
@@ -193,6 +218,7 @@ export class QualityGovernor {
     // A probe: the decision is taken here, once per probeEvery frames.
     this.sinceProbe = 0;
     const exact = this.exactMs!;
+    this.compared = { exactMs: exact, fastMs: this.fastMs };
     if (exact < this.o.returnBelow * this.o.budgetMs) {
       this.backToExact('keeps-up');
       this.retry = this.o.retryAfter;

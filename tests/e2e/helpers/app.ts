@@ -1,5 +1,5 @@
 /** Typed wrappers around the fixture app's window.r2t API (tests/fixtures/pages/app.js). */
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export interface TrackInfo {
   index: number;
@@ -81,6 +81,20 @@ export function call<K extends keyof Methods>(page: Page, name: K, ...args: Para
 
 export function openFake(page: Page, video: MediaTrackConstraints, audio: boolean | MediaTrackConstraints = false): Promise<OpenResult> {
   return call(page, 'openFake', video, audio);
+}
+
+/**
+ * Opens `url` in a new tab of `context`, a fake 320x240 camera at 30 fps in it, and waits (up to
+ * 60 s) until the engine has rendered `renders` frames with WebGPU; the caller checks `stats`.
+ */
+export async function openWebGpuCamera(context: BrowserContext, url: string, renders = 2): Promise<{ page: Page; index: number; error?: ErrorInfo; stats: CameraStats | null }> {
+  const page = await context.newPage();
+  await page.goto(url);
+  const r = await openFake(page, { width: 320, height: 240, frameRate: 30 });
+  const index = r.tracks?.[0]?.index ?? -1;
+  if (r.error) return { page, index, error: r.error, stats: null };
+  const stats = await eventually(() => call(page, 'stats', index), (s) => s?.source === 'webgpu' && (s?.renders ?? 0) >= renders, 60_000, 500);
+  return { page, index, stats };
 }
 
 /** Polls until `check` passes or `ms` elapse; returns the last value. */

@@ -3,8 +3,9 @@
  * a take is imported, its subject (written by the synthetic-subject generator, standing in for
  * the in-browser preparation until that lands) is imported as a prepared folder, the tiny
  * preset trains for a few steps in the page's worker with checkpoints in OPFS; the tab is
- * closed mid-training and the page, opened again, offers the job and resumes it from its
- * checkpoint (the step counter does not restart); the voice-to-face model trains after the
+ * closed mid-training and the page, opened again, offers the job; after a browser restart on the
+ * same profile it still does, and resumes it from its checkpoint (the step counter does not
+ * restart); the voice-to-face model trains after the
  * NeRF for a bounded number of passes and is embedded; the finished avatar lands in the library,
  * the popup lists, renames, exports and deletes it, and the far end of a peer connection sees
  * it instead of the built-in one.
@@ -279,10 +280,18 @@ describe('creating an avatar in the browser', () => {
     await page.close();
   }, 300_000);
 
-  it('offers the unfinished job on the next visit and resumes from the checkpoint, not from step 0', async () => {
+  it('offers the unfinished job on the next visit and, after a browser restart, resumes from the checkpoint, not from step 0', async () => {
+    // The tab was closed: the page, opened again, offers the job.
+    const before = await openCreate();
+    await before.waitForSelector(`#jobs:not([hidden]) #jobs-list li[data-job-id="${jobId}"]`, { timeout: 20_000 });
+    const whereBefore = (await before.textContent(`#jobs-list li[data-job-id="${jobId}"] .where`)) ?? '';
+    await before.close();
+    // The browser quits and starts again on the same profile: the job and its checkpoint survive.
+    await h.restart();
     const page = await openCreate();
     await page.waitForSelector(`#jobs:not([hidden]) #jobs-list li[data-job-id="${jobId}"]`, { timeout: 20_000 });
     const where = (await page.textContent(`#jobs-list li[data-job-id="${jobId}"] .where`)) ?? '';
+    expect(where, 'the job as offered before and after the restart').toBe(whereBefore);
     const m = /head step (\d+) of 8/.exec(where);
     expect(m, where).not.toBeNull();
     const saved = Number(m![1]);

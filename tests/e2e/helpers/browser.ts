@@ -37,6 +37,11 @@ export interface Harness {
   extensionId: string;
   /** Sets extension settings through the service worker (as the popup would). */
   setSettings(patch: Record<string, unknown>): Promise<void>;
+  /**
+   * Quits the browser and starts it again on the same profile, as a user restarting Chrome:
+   * extension storage, IndexedDB and OPFS survive; `context` and `serviceWorker` are replaced.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,13 +93,17 @@ export async function launch(opts: LaunchOptions = {}): Promise<Harness> {
   args.push(...(opts.extraArgs ?? []));
   const dropped = new Set(opts.dropArgs ?? []);
   const finalArgs = args.filter((a) => !dropped.has(a));
-  const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    ignoreDefaultArgs: ['--disable-extensions'],
-    args: finalArgs,
-  });
-  const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+  const open = async (): Promise<{ context: BrowserContext; serviceWorker: Worker }> => {
+    const context = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      ignoreDefaultArgs: ['--disable-extensions'],
+      args: finalArgs,
+    });
+    const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+    return { context, serviceWorker };
+  };
+  const { context, serviceWorker } = await open();
   const extensionId = new URL(serviceWorker.url()).host;
   const h: Harness = {
     context,
@@ -103,14 +112,22 @@ export async function launch(opts: LaunchOptions = {}): Promise<Harness> {
     serviceWorker,
     extensionId,
     async setSettings(patch) {
-      await serviceWorker.evaluate(async (p) => {
+      await h.serviceWorker.evaluate(async (p) => {
         const key = 'r2talker.settings';
         const cur = ((await chrome.storage.local.get(key)) as Record<string, unknown>)[key] ?? {};
         await chrome.storage.local.set({ [key]: { ...(cur as object), ...p } });
       }, patch);
     },
+    async restart() {
+      await h.context.close();
+      const next = await open();
+      const id = new URL(next.serviceWorker.url()).host;
+      if (id !== extensionId) throw new Error(`restart: the extension came back as ${id}, not ${extensionId}`);
+      h.context = next.context;
+      h.serviceWorker = next.serviceWorker;
+    },
     async close() {
-      await context.close();
+      await h.context.close();
       await Promise.all([pages.close(), proxy.close()]);
       rmSync(userDir, { recursive: true, force: true });
     },

@@ -9,6 +9,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { quietestFrame } from '../../tests/helpers/mouth-darkening.ts';
 import { writeSynthSubject } from '../../tests/helpers/synth-fixture.ts';
 import { readWav, writeWav } from '../../worker/io/wav.ts';
 
@@ -19,13 +20,7 @@ const LOOPS = 4;
 const dir = await writeSynthSubject({ size: 192, frames: 100, valFrames: 10, seed: 9 }, path.join(out, 'synth'), 2);
 const wav = readWav(new Uint8Array(readFileSync(path.join(dir, 'aud.wav'))));
 const perFrame = wav.sampleRate / 25;
-let quietest = 0;
-let least = Infinity;
-for (let i = 0; i < 100; i++) {
-  let e = 0;
-  for (let k = i * perFrame; k < (i + 1) * perFrame; k++) e += wav.samples[k] ** 2;
-  if (e < least) [least, quietest] = [e, i];
-}
+const quietest = quietestFrame(wav.samples, perFrame, 100);
 const frames = path.join(out, 'frames');
 mkdirSync(frames, { recursive: true });
 let n = 0;

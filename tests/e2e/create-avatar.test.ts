@@ -17,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { WebmEncoder } from '../../cli/video/webm-encoder.ts';
 import { DEV_MIN_KEY } from '../../extension/ui/create/guidance.ts';
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
+import { quietestFrame } from '../helpers/mouth-darkening.ts';
 import { writeSynthSubject } from '../helpers/synth-fixture.ts';
 import { writeY4m } from './helpers/y4m.ts';
 import { readAvatar } from '../../worker/avatar/reader.ts';
@@ -371,13 +372,7 @@ describe('creating an avatar from the (fake) camera and microphone', () => {
     // like, and the far end has silences long enough to measure a still mouth in.
     const wav = readWav(new Uint8Array(readFileSync(path.join(dir, 'aud.wav'))));
     const perFrame = wav.sampleRate / 25;
-    let quietest = 0;
-    let least = Infinity;
-    for (let i = 0; i < 100; i++) {
-      let e = 0;
-      for (let k = i * perFrame; k < (i + 1) * perFrame; k++) e += wav.samples[k] ** 2;
-      if (e < least) [least, quietest] = [e, i];
-    }
+    const quietest = quietestFrame(wav.samples, perFrame, 100);
     for (let i = 0; i < SILENT_FRAMES; i++) frames.push(frames[quietest]);
     speech = new Float32Array(wav.samples.length + SILENT_FRAMES * perFrame);
     speech.set(wav.samples);

@@ -18,16 +18,13 @@ import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
 import { readAvatar } from '../../worker/avatar/reader.ts';
 import { float16BitsToFloat32 } from '../../worker/avatar/tensor.ts';
 import type { Avatar } from '../../worker/avatar/types.ts';
-import { mouthBox } from '../../worker/metrics/mouth.ts';
-import { avatarLandmarkMap } from '../../worker/model/landmark-map.ts';
-import { LandmarkConditioner, computeFilm } from '../../worker/model/conditioning.ts';
-import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
-import { loadModelWeights } from '../../worker/model/weights.ts';
 import { folderFiles } from '../../worker/subject/files.node.ts';
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
 import { openSubject } from '../../worker/subject/reader.ts';
 import { writeSynthSubject } from '../helpers/synth-fixture.ts';
+import { avatarLandmarkMap } from '../../worker/model/landmark-map.ts';
 import { memoryIo } from '../helpers/train-io.ts';
+import { mouthDarkening } from '../helpers/mouth-darkening.ts';
 
 let subject: TrainingData;
 let builtin: Avatar;
@@ -41,41 +38,11 @@ beforeAll(async () => {
   builtin = await loadBuiltinAvatar();
 }, 120_000);
 
-/**
- * How much the avatar's mouth box darkens (0..255 levels) when the landmarks of the subject's
- * widest-open training frame replace those of its most closed one, at the closed frame's pose.
- */
-function mouthDarkening(avatar: Avatar): number {
-  // An avatar trained from a prior answers the subject's landmarks through its map.
-  const data = avatarLandmarkMap(avatar) ? subject.mappedTo(avatar.landmarkStats!) : subject;
-  const frames = data.train.split.frames;
-  const gap = (i: number) => {
-    const l = data.frame('train', i).lms;
-    return l[66 * 2 + 1] - l[62 * 2 + 1];
-  };
-  let closed = 0;
-  let open = 0;
-  for (let i = 0; i < frames.length; i++) {
-    if (gap(i) < gap(closed)) closed = i;
-    if (gap(i) > gap(open)) open = i;
-  }
-  const weights = loadModelWeights(avatar);
-  const renderer = new CpuRenderer(weights, avatar.camera);
-  const stats = data.splitData('train').stats;
-  const conditioner = new LandmarkConditioner(weights, { mean: stats.mean, std: stats.std });
-  const W = data.width;
-  const box = mouthBox(data.frame('train', open).lms, W, data.height, 0.2);
-  const luma = (i: number) => {
-    conditioner.reset();
-    const film = computeFilm(weights, conditioner.code(data.points('train', i, avatar.config.condition.window)));
-    const img = renderer.render({ film1: film.film1, film2: film.film2, pose: frames[closed].pose, eye: 0.25 }).image;
-    let sum = 0;
-    let n = 0;
-    for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++, n++) sum += 0.299 * img[3 * (y * W + x)] + 0.587 * img[3 * (y * W + x) + 1] + 0.114 * img[3 * (y * W + x) + 2];
-    return (255 * sum) / n;
-  };
-  expect(gap(open) - gap(closed)).toBeGreaterThan(1);
-  return luma(closed) - luma(open);
+/** The mouth's answer to the landmarks (tests/helpers/mouth-darkening.ts), on a subject whose mouth does open. */
+function mouthDarkeningOf(avatar: Avatar): number {
+  const d = mouthDarkening(subject, avatar);
+  expect(d.landmarkGap).toBeGreaterThan(1);
+  return d.levels;
 }
 
 describe('training from a prior (the built-in avatar)', () => {
@@ -99,8 +66,8 @@ describe('training from a prior (the built-in avatar)', () => {
     await trainNerf(new CpuTrainerBackend(), subject, base, fromScratch);
     const withPrior = await readAvatar(fromPrior.avatars.get('torso')!);
     const without = await readAvatar(fromScratch.avatars.get('torso')!);
-    const dPrior = mouthDarkening(withPrior);
-    const dScratch = mouthDarkening(without);
+    const dPrior = mouthDarkeningOf(withPrior);
+    const dScratch = mouthDarkeningOf(without);
     // Held-out head PSNR: step 0 of the head stage is the built-in face itself on this person.
     const h = prior.history.filter((e) => e.stage === 'head');
     console.log(`[nerf-prior] mouth box darkening, widest vs closed landmarks: from the built-in ${dPrior.toFixed(2)}, from random ${dScratch.toFixed(3)} /255; held-out head PSNR ${h[0].psnr.toFixed(2)} -> ${h.at(-1)!.psnr.toFixed(2)} dB`);

@@ -78,30 +78,30 @@ export class BackgroundEstimator {
     const rgb = new Uint8Array(n * 3);
     const known = new Uint8Array(n);
     const vals = new Uint8Array(this.frames.length);
+    // First the frames whose grown envelope leaves the pixel uncovered; failing that, the frames
+    // whose own (barely grown) person mask does, if enough of them do.
+    const outsideEnvelope = (f: number, i: number) => !this.covered[f][i];
+    const outsideMask = (f: number, i: number) => this.masked[f] !== null && !this.masked[f]![i];
+    const minMaskSamples = Math.min(MIN_MASK_SAMPLES, this.frames.length);
     for (let i = 0; i < n; i++) {
-      for (let c = 0; c < 3; c++) {
-        let m = 0;
-        for (let f = 0; f < this.frames.length; f++) if (!this.covered[f][i]) vals[m++] = this.frames[f][i * 3 + c];
-        if (m === 0) break;
-        const s = vals.subarray(0, m).sort();
-        rgb[i * 3 + c] = s[m >> 1];
-        known[i] = 1;
-      }
-      if (known[i]) continue;
-      for (let c = 0; c < 3; c++) {
-        let m = 0;
-        for (let f = 0; f < this.frames.length; f++) {
-          const mk = this.masked[f];
-          if (mk && !mk[i]) vals[m++] = this.frames[f][i * 3 + c];
-        }
-        if (m < Math.min(MIN_MASK_SAMPLES, this.frames.length)) break;
-        const s = vals.subarray(0, m).sort();
-        rgb[i * 3 + c] = s[m >> 1];
-        known[i] = 1;
-      }
+      known[i] = this.median(i, outsideEnvelope, 1, vals, rgb) || this.median(i, outsideMask, minMaskSamples, vals, rgb) ? 1 : 0;
     }
     fillUnknown(rgb, known, this.width, this.height);
     return { rgb, known };
+  }
+
+  /**
+   * Writes pixel i's per-channel median over the frames `use` picks into rgb, when at least
+   * `min` frames are picked; returns whether it did. `vals` is scratch of one value a frame.
+   */
+  private median(i: number, use: (f: number, i: number) => boolean, min: number, vals: Uint8Array, rgb: Uint8Array): boolean {
+    for (let c = 0; c < 3; c++) {
+      let m = 0;
+      for (let f = 0; f < this.frames.length; f++) if (use(f, i)) vals[m++] = this.frames[f][i * 3 + c];
+      if (m < min) return false;
+      rgb[i * 3 + c] = vals.subarray(0, m).sort()[m >> 1];
+    }
+    return true;
   }
 }
 

@@ -482,6 +482,7 @@ export async function trainNerf(backend: TrainerBackend, subjectData: TrainingDa
     // rays) draws the same numbers with or without a prior.
     const fresh = initParams(config, rng);
     const params = opts.prior ? new Map([...fresh, ...headParamsFromAvatar(config, opts.prior)]) : fresh;
+    const seen = untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses);
     state = {
       fingerprint: fp,
       stage: opts.stages[0],
@@ -491,9 +492,7 @@ export async function trainNerf(backend: TrainerBackend, subjectData: TrainingDa
       occupancyRefreshes: 0,
       params,
       moments: new Map(),
-      occupancy: opts.prior
-        ? priorOccupancy(untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses), opts.prior, preset.schedule.occupancyThresholdCap)
-        : untrainedOccupancy(data.subject.camera, config.march.gridResolution, data.train.split.poses),
+      occupancy: opts.prior ? priorOccupancy(seen, opts.prior, preset.schedule.occupancyThresholdCap) : seen,
       ema: null,
       emaUpdates: 0,
       stageIters: 0,

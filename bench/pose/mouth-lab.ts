@@ -7,18 +7,19 @@
  * re-detection, the attention mesh's lips). docs/prepare.md "Mouth landmarks".
  * SHAPE: the rendered head (tests/helpers/face-video.ts astronautHead): canonical (the closed
  * canonical mouth under the photo's open smile), photo (the mesh model's own reading of the
- * photo, default of the test's mouth check), photo-mouth (canonical face, the photo's lips).
+ * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips).
  * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
+ * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.
  * Run: [SHAPE=photo] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
  *   [VARIANTS=1] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
-import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { liftToHead, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { roiFromMesh, runFaceMesh } from '../../worker/face/mesh.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { astronautHead } from '../../tests/helpers/face-video.ts';
+import { astronautHead, meshInTemplate } from '../../tests/helpers/face-video.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180, SIZE = 512, FOCAL = 1.3 * SIZE, FRAMES = 24;
 const PHASE = Number(process.env.PHASE ?? 0), AMP = Number(process.env.AMP ?? 1);
@@ -116,6 +117,41 @@ function score(name: string, meshes: Float32Array[]) {
 const tr = new FaceTracker(models);
 const shipped = frames.map((f) => tr.track(f).mesh!.points);
 score('shipped', shipped);
+{
+  // The 3-D condition (fit-video.ts assemble: idexp = .lms lifted along each ray onto the canonical
+  // face's depth at the frame's pose, minus the canonical face), here at the TRUE pose, against the
+  // rendered head's own mouth vertices, in % of its 3-D face width (vertices 127-356); beside it the
+  // same lift of the TRUE projections: what the canonical depth alone costs.
+  const C = models.canonical.vertices;
+  const k = { f: FOCAL, cx: SIZE / 2, cy: SIZE / 2 };
+  const canon = Float64Array.from(MOUTH.flatMap((v) => [C[v * 3], C[v * 3 + 1], C[v * 3 + 2]]));
+  const fw = dist3(127, 356);
+  // Error vectors per frame and point; the part that changes from frame to frame (each point's
+  // mean over the frames removed) is what a condition normalised per dimension still carries.
+  const errs = { tracked: new Float64Array(FRAMES * 60), perfect: new Float64Array(FRAMES * 60) };
+  shipped.forEach((m, i) => {
+    const lift = (xy: number[]) => liftToHead(Float64Array.from(xy), canon, truePose(i), k);
+    const got = { tracked: lift(MOUTH.flatMap((v) => [m[v * 3], m[v * 3 + 1]])), perfect: lift(MOUTH.flatMap((v) => proj(i, v))) };
+    for (const key of ['tracked', 'perfect'] as const) MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) errs[key][i * 60 + j * 3 + d] = got[key][j * 3 + d] - V[v * 3 + d]; });
+  });
+  const stat = (e: Float64Array) => {
+    const mean = new Float64Array(60);
+    for (let i = 0; i < FRAMES; i++) for (let q = 0; q < 60; q++) mean[q] += e[i * 60 + q] / FRAMES;
+    let all = 0, varying = 0;
+    for (let i = 0; i < FRAMES; i++) for (let j = 0; j < 20; j++) {
+      const o = i * 60 + j * 3;
+      all += Math.hypot(e[o], e[o + 1], e[o + 2]) / fw / 20 / FRAMES;
+      varying += Math.hypot(e[o] - mean[j * 3], e[o + 1] - mean[j * 3 + 1], e[o + 2] - mean[j * 3 + 2]) / fw / 20 / FRAMES;
+    }
+    return `${(all * 100).toFixed(2)}% (frame-to-frame part ${(varying * 100).toFixed(2)}%)`;
+  };
+  console.log(`3-D condition's mouth at the true pose: ${stat(errs.tracked)} of the face width; the true 2-D points lifted the same way: ${stat(errs.perfect)}`);
+  // Alternative: the mesh model's own 3-D points, the pose removed by a similarity onto the
+  // canonical face on its stable points (meshInTemplate), no canonical depth involved.
+  const own = new Float64Array(FRAMES * 60);
+  shipped.forEach((m, i) => { const h = meshInTemplate(m, models.canonical); MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) own[i * 60 + j * 3 + d] = h[v * 3 + d] - V[v * 3 + d]; }); });
+  console.log(`  the mesh's own 3-D, pose removed by a similarity on the stable points: ${stat(own)}`);
+}
 if (process.env.FLIPTTA) {
   // Test-time mirroring: the crop and its mirror image, the mirror's points swapped left/right
   // (each vertex's mirror partner on the canonical face) and averaged with the crop's own.

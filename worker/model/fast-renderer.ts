@@ -115,6 +115,8 @@ export interface FastFrameStats {
   marchedRays: number;
   guidedRays: number;
   replayedRays: number;
+  /** sigmaEvals by ray fate (fast-march.ts FastMarchResult.evalsBy): where the head march's multiply-adds go. */
+  sigmaEvalsBy: { guided: number; unguided: number; replayed: number };
   /** Multiply-adds of the head and torso nets this frame (the conditioning MLPs come on top). */
   macs: number;
   /** A partial frame: only the speech region and one row in refreshPeriod were rendered. */
@@ -254,7 +256,7 @@ export class FastCpuRenderer {
       hitT: partial ? Float32Array.from(prev.px.hitT) : new Float32Array(n).fill(NaN),
       sensitivity: new Float32Array(n).fill(delta ? 0 : Infinity),
     };
-    const stats = { sigmaEvals: 0, colourEvals: 0, guided: 0, replayed: 0, marched: 0, passes: [] as number[] };
+    const stats = { sigmaEvals: 0, colourEvals: 0, guided: 0, replayed: 0, marched: 0, passes: [] as number[], by: { guided: 0, unguided: 0, replayed: 0 } };
     const marched = new Uint8Array(n);
     const march = (list: number[]): void => {
       if (list.length === 0) return;
@@ -272,6 +274,9 @@ export class FastCpuRenderer {
       stats.sigmaEvals += m.sigmaEvals;
       stats.colourEvals += m.colourEvals;
       stats.replayed += m.replayed;
+      stats.by.guided += m.evalsBy.guided;
+      stats.by.unguided += m.evalsBy.unguided;
+      stats.by.replayed += m.evalsBy.replayed;
       stats.marched += list.length;
       if (stats.passes.length === 0) stats.passes = m.passes;
     };
@@ -315,7 +320,7 @@ export class FastCpuRenderer {
       hitT: px.hitT,
       origins: rays.origins,
       directions: rays.directions,
-      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs, partial },
+      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, sigmaEvalsBy: stats.by, macs, partial },
     };
   }
 

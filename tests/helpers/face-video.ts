@@ -146,7 +146,32 @@ export const LIP_VERTICES = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 
  * skin around the mouth follows it with no seam and no radius to choose. */
 export function withMouthOf(shaped: Float32Array, canonical: CanonicalFace): Float32Array {
   const C = canonical.vertices;
-  const n = C.length / 3;
+  const set = new Map<number, number[]>();
+  for (const v of LIP_VERTICES) set.set(v, [0, 1, 2].map((d) => shaped[v * 3 + d] - C[v * 3 + d]));
+  const off = harmonicOffsets(canonical, set);
+  return Float32Array.from(C, (c, k) => c + off[k]);
+}
+
+/** The lower lip's vertices (outer and inner contours, without the corners). */
+const LOWER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375, 95, 88, 178, 87, 14, 317, 402, 318, 324];
+
+/** How far each vertex follows the lower lip when the mouth opens (1 on the lower lip; 0 on the
+ * upper lip, the corners, the stable points and the outline; harmonic in between). A head whose
+ * mouth opens by `d` cm has y lowered by `d * weight` (the texture stays: the photo's teeth
+ * stretch, the truth is still each vertex's projection). */
+export function lowerLipWeights(canonical: CanonicalFace): Float64Array {
+  const set = new Map<number, number[]>();
+  for (const v of LIP_VERTICES) set.set(v, [0, 0, 0]);
+  for (const v of LOWER_LIP) set.set(v, [1, 0, 0]);
+  const off = harmonicOffsets(canonical, set);
+  return Float64Array.from({ length: off.length / 3 }, (_, v) => off[v * 3]);
+}
+
+/** Offsets (n x 3) that take `set`'s values on its vertices, zero on MediaPipe's stable points and
+ * on the mesh's outline (edges of one triangle), and at every other vertex the mean of its
+ * neighbours (Gauss-Seidel sweeps until the largest change is below 1e-6). */
+function harmonicOffsets(canonical: CanonicalFace, set: Map<number, number[]>): Float64Array {
+  const n = canonical.vertices.length / 3;
   const nb: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
   const T = canonical.triangles;
   const edgeUse = new Map<string, number>();
@@ -161,30 +186,28 @@ export function withMouthOf(shaped: Float32Array, canonical: CanonicalFace): Flo
     }
   }
   const fixed = new Uint8Array(n);
-  const off = new Float64Array(n * 3);
   for (let v = 0; v < n; v++) if (canonical.weights[v] > 0) fixed[v] = 1;
-  // Edges used by one triangle bound the mesh: the face's outline and the eyes' and lips' openings.
-  // They stay where they are, except the lips, set to `shaped`'s below.
-  for (const [key, uses] of edgeUse) {
-    if (uses !== 1) continue;
-    for (const v of key.split(',').map(Number)) fixed[v] = 1;
+  for (const [key, uses] of edgeUse) if (uses === 1) for (const v of key.split(',').map(Number)) fixed[v] = 1;
+  const off = new Float64Array(n * 3);
+  for (const [v, value] of set) {
+    fixed[v] = 1;
+    off.set(value, v * 3);
   }
-  for (const v of LIP_VERTICES) {
-    fixed[v] = 2;
-    for (let d = 0; d < 3; d++) off[v * 3 + d] = shaped[v * 3 + d] - C[v * 3 + d];
-  }
-  for (let v = 0; v < n; v++) if (fixed[v] === 1) off.fill(0, v * 3, v * 3 + 3);
-  for (let it = 0; it < 2000; it++) {
+  for (let it = 0; it < 10_000; it++) {
+    let change = 0;
     for (let v = 0; v < n; v++) {
       if (fixed[v]) continue;
       for (let d = 0; d < 3; d++) {
         let s = 0;
         for (const u of nb[v]) s += off[u * 3 + d];
-        off[v * 3 + d] = s / nb[v].size;
+        const next = s / nb[v].size;
+        change = Math.max(change, Math.abs(next - off[v * 3 + d]));
+        off[v * 3 + d] = next;
       }
     }
+    if (change < 1e-6) break;
   }
-  return Float32Array.from(C, (c, k) => c + off[k]);
+  return off;
 }
 
 /** A slow, talking-head-like motion: yaw +-15, pitch +-6, roll +-4 degrees over `period` frames. */

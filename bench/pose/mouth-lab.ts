@@ -50,7 +50,7 @@ const head = art ? art.head : astronautHead(models, { shape: SHAPE as 'canonical
 const verts = Array.from({ length: FRAMES }, (_, i) => (art ? art.at({ mouth: mouthAt(i), blink: blinkAt(i) }) : head.vertices));
 const uv = head.uv;
 const bg = testBackground(SIZE, SIZE);
-const frames = Array.from({ length: FRAMES }, (_, i) => renderHead(head, truePose(i), FOCAL, bg, verts[i]));
+const frames = Array.from({ length: FRAMES }, (_, i) => (art ? renderHead(art.frame(talkingState(i, PHASE)), truePose(i), FOCAL, bg) : renderHead(head, truePose(i), FOCAL, bg)));
 const V = head.vertices;
 console.log(`shape ${SHAPE}, phase ${PHASE}, amplitude ${AMP}: outer mouth height (0-17) ${dist3(0, 17).toFixed(2)} cm, inner (13-14) ${dist3(13, 14).toFixed(2)} cm`);
 function dist3(a: number, b: number): number { return Math.hypot(V[a * 3] - V[b * 3], V[a * 3 + 1] - V[b * 3 + 1], V[a * 3 + 2] - V[b * 3 + 2]); }

@@ -284,6 +284,9 @@ export interface ArticulatedHead {
   photoOpening: number;
   /** The whole vertex array (face and interiors) for a mouth opening and a blink. */
   at(state: ArticulatedState): Float32Array;
+  /** The head to draw for a state: \`at\`'s vertices, and texture coordinates in which the upper lids'
+   * skin slides down with them (the lid unfolding), the lash line riding on the margin. */
+  frame(state: ArticulatedState): TexturedMesh;
 }
 
 /**
@@ -302,8 +305,9 @@ export interface ArticulatedHead {
  * The upper lids: each margin vertex moves `blink` of the way to its lower partner, the lid's skin
  * follows harmonically (brows, lower lids, corners, lips held). So that the lashes do not smear
  * over the closing eye, the margin is a strip of its own: the lash line (the photo's 0.1 cm just
- * above the margin) keeps its height and rides down on the margin, and the lid's skin above it
- * stretches.
+ * above the margin) keeps its height and rides down on the margin. Drawn with \`frame(state)\`, the
+ * lid's skin also slides: each vertex the lid moves down shows the photo's skin half as far above it
+ * as it moved (a lid unfolding; stretching alone drags the lid's dark fold over the whole eye).
  */
 export function articulatedHead(models: FaceModels): ArticulatedHead {
   const base = astronautHead(models, { shape: 'photo' });
@@ -357,6 +361,7 @@ export function articulatedHead(models: FaceModels): ArticulatedHead {
   // corner, a top row LASH cm above the margin (the lid skin's lower edge: the face's triangles
   // take it instead of the margin) and a bottom row on the margin, the photo's pixels between.
   const LASH = 0.1;
+  const SLIDE = 0.5;
   const strips = EYES.map((eye, e) => {
     const vs = [...eyeSets[e], ...eye.upper.map((v) => v)];
     // Template (x, y) -> photo pixel, linear part, fitted on the eye's vertices.
@@ -365,7 +370,7 @@ export function articulatedHead(models: FaceModels): ArticulatedHead {
     const lift = cols.map((_, j) => (j === 0 || j === cols.length - 1 ? 0 : j === 1 || j === cols.length - 2 ? LASH / 2 : LASH));
     const top = cols.map((v, j) => (lift[j] === 0 ? v : add([V[v * 3], V[v * 3 + 1] + lift[j], V[v * 3 + 2]], [uv[v * 2] + fit[0][1] * lift[j], uv[v * 2 + 1] + fit[1][1] * lift[j]])));
     const bottom = cols.map((v, j) => (lift[j] === 0 ? v : add([V[v * 3], V[v * 3 + 1], V[v * 3 + 2]], [uv[v * 2], uv[v * 2 + 1]])));
-    return { cols, lift, top, bottom };
+    return { cols, lift, top, bottom, linear: [fit[0][0], fit[0][1], fit[1][0], fit[1][1]] };
   });
   const topOf = new Map<number, number>();
   for (const s of strips) s.cols.forEach((v, j) => topOf.set(v, s.top[j]));
@@ -442,6 +447,33 @@ export function articulatedHead(models: FaceModels): ArticulatedHead {
         });
       }
       return out;
+    },
+    frame(state) {
+      const out = Float32Array.from(allUv);
+      const k = SLIDE * state.blink;
+      if (k !== 0) {
+        // Each vertex the lid moves shows the photo's skin as far above it as it moved down.
+        const slide = (e: number, v: number): [number, number] => {
+          const L = strips[e].linear;
+          const [dx, dy] = [blinkField[v * 3], blinkField[v * 3 + 1]];
+          return [-k * (L[0] * dx + L[1] * dy), -k * (L[2] * dx + L[3] * dy)];
+        };
+        for (let v = 0; v < n0 / 3; v++) {
+          if (blinkField[v * 3] === 0 && blinkField[v * 3 + 1] === 0) continue;
+          const [du, dv] = slide(V[v * 3] < 0 ? 0 : 1, v);
+          out[v * 2] += du;
+          out[v * 2 + 1] += dv;
+        }
+        strips.forEach(({ cols, lift, top }, e) => {
+          cols.forEach((v, j) => {
+            if (lift[j] === 0) return;
+            const [du, dv] = slide(e, v);
+            out[top[j] * 2] += du;
+            out[top[j] * 2 + 1] += dv;
+          });
+        });
+      }
+      return { ...head, vertices: this.at(state), uv: out };
     },
   };
 }

@@ -12,7 +12,7 @@
  * talking trajectory with closures and blinks: also prints the opening and eye_ratio, tracked vs true).
  * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
  * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.
- * Run: [SHAPE=photo] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
+ * Run: [SHAPE=photo|articulated [MOUTH=1.22]] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
  *   [VARIANTS=1] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
@@ -41,16 +41,17 @@ function truePose(i: number): HeadPose {
 const models = await loadFaceModels(nodeFaceModelSource);
 /** SHAPE=articulated (tests/helpers/face-video.ts articulatedHead): the photo-shaped head whose lips
  * slide over a mouth interior and whose lids blink, on the helper's talking trajectory
- * (talkingState: the lips closed on about a fifth of the frames, up to 2 cm open, a blink every 12
- * frames); PHASE shifts it too. */
+ * (talkingState: the lips closed on about one frame in eight, up to 2 cm open, a blink every 12
+ * frames); PHASE shifts it too; MOUTH=cm [BLINK=0-1] holds the mouth and lids still instead. */
 const art = SHAPE === 'articulated' ? articulatedHead(models) : null;
-const mouthAt = (i: number) => talkingState(i, PHASE).mouth;
-const blinkAt = (i: number) => talkingState(i, PHASE).blink;
+const stateAt = (i: number) => (process.env.MOUTH ? { mouth: Number(process.env.MOUTH), blink: Number(process.env.BLINK ?? 0) } : talkingState(i, PHASE));
+const mouthAt = (i: number) => stateAt(i).mouth;
+const blinkAt = (i: number) => stateAt(i).blink;
 const head = art ? art.head : astronautHead(models, { shape: SHAPE as 'canonical' | 'photo' | 'photo-mouth' });
 const verts = Array.from({ length: FRAMES }, (_, i) => (art ? art.at({ mouth: mouthAt(i), blink: blinkAt(i) }) : head.vertices));
 const uv = head.uv;
 const bg = testBackground(SIZE, SIZE);
-const frames = Array.from({ length: FRAMES }, (_, i) => (art ? renderHead(art.frame(talkingState(i, PHASE)), truePose(i), FOCAL, bg) : renderHead(head, truePose(i), FOCAL, bg)));
+const frames = Array.from({ length: FRAMES }, (_, i) => (art ? renderHead(art.frame(stateAt(i)), truePose(i), FOCAL, bg) : renderHead(head, truePose(i), FOCAL, bg)));
 const V = head.vertices;
 console.log(`shape ${SHAPE}, phase ${PHASE}, amplitude ${AMP}: outer mouth height (0-17) ${dist3(0, 17).toFixed(2)} cm, inner (13-14) ${dist3(13, 14).toFixed(2)} cm`);
 function dist3(a: number, b: number): number { return Math.hypot(V[a * 3] - V[b * 3], V[a * 3 + 1] - V[b * 3 + 1], V[a * 3 + 2] - V[b * 3 + 2]); }

@@ -479,7 +479,7 @@ export function articulatedHead(models: FaceModels): ArticulatedHead {
 }
 
 /** A talking trajectory for `articulatedHead`, frame `i` at 25 fps: the inner lips' opening
- * 1 + 1.1 sin(2 pi i / 6.3 + 3 phase) cm, clamped to 0-2 (closed on about a fifth of the frames,
+ * 1 + 1.1 sin(2 pi i / 6.3 + 3 phase) cm, clamped to 0-2 (closed on about one frame in eight,
  * wider than the photo's 1.22 cm at the peaks: a syllable every quarter second), and a blink
  * (lid 0.4, 1, 0.6 of the way shut on three frames) every 12 frames, shifted by `phase`. */
 export function talkingState(i: number, phase = 0): ArticulatedState {

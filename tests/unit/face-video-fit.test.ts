@@ -225,8 +225,8 @@ describe('focal and head poses from a rendered video', () => {
   it('follows a mouth that closes over its teeth and opens wide, and eyes that blink, through the pipeline\'s landmarks and eye_ratio', () => {
     // Issue 10: "a mouth and eyes that move with known landmarks". The photo-shaped head with its
     // lips and upper lids as surfaces that slide over a mouth interior (the photo's teeth, a dark
-    // cavity beyond) and the eyes (tests/helpers/face-video.ts articulatedHead): closed on about a
-    // fifth of the frames, up to 2 cm open, a blink every 12 frames; two trajectories.
+    // cavity beyond) and the eyes (tests/helpers/face-video.ts articulatedHead): closed on about one
+    // frame in eight, up to 2 cm open, a blink every 12 frames; two trajectories.
     const art = articulatedHead(models);
     const corr = (a: number[], b: number[]) => {
       const avg = (x: number[]) => x.reduce((p, q) => p + q, 0) / x.length;

@@ -5,8 +5,10 @@
  * reads from global memory, no sample compaction), on the same device in the same run, and
  * reports per-stage GPU time, FPS, samples per ray, multiply-adds, GPU memory and the ratios
  * vs the baseline, the CPU reference and the device's measured multiply-add peak.
- * Frame size: R2T_BENCH_SIZE, else 512; frames: R2T_BENCH_FRAMES, else 30 (2 on a fallback
- * adapter such as SwiftShader, where the baseline takes ~30 s a frame at 512x512).
+ * Frame size: R2T_BENCH_SIZE, else 512 on a real GPU and 128 on a fallback adapter such as
+ * SwiftShader (there the baseline took ~30 s a frame at 512x512 on a quiet 2-core box and this
+ * section alone ran over 11 minutes under load: `npm run bench` must finish); frames:
+ * R2T_BENCH_FRAMES, else 30 (2 on a fallback adapter).
  * R2T_BENCH_SPI sets the production renderer's points per invocation (default: the adapter's).
  * Re-executes itself with the SwiftShader env when Node WebGPU is not configured.
  */
@@ -31,7 +33,12 @@ const { measureFmaPeak } = await import('./fma-peak.ts');
 const { frameMacs, stageTimes, STAGES } = await import('./measure.ts');
 
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
-const size = Number(process.env.R2T_BENCH_SIZE ?? 512);
+const size = Number(process.env.R2T_BENCH_SIZE ?? (ctx.caps.fallback ? 128 : 512));
+if (!(Number.isInteger(size) && size >= 16 && size <= 4096)) {
+  console.error(`bench/run.ts: R2T_BENCH_SIZE must be an integer 16..4096, got ${process.env.R2T_BENCH_SIZE}`);
+  process.exit(2);
+}
+if (ctx.caps.fallback && process.env.R2T_BENCH_SIZE === undefined) console.log('software adapter: 128x128 (R2T_BENCH_SIZE=512 for the full size, ~30 s a baseline frame there)');
 const frames = Math.max(1, Number(process.env.R2T_BENCH_FRAMES ?? (ctx.caps.fallback ? 2 : 30)));
 const avatar = officialAvatar({ size });
 const shared = { acquire: async () => ctx };

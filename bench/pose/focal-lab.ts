@@ -1,6 +1,6 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
- * Run: npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+ * Run: [SHAPE=photo] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
@@ -9,7 +9,7 @@ import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { backgroundWithTorso, gentlePose } from '../../tests/helpers/face-video.ts';
+import { astronautHead, backgroundWithTorso, gentlePose } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
@@ -71,7 +71,8 @@ if (process.env.GENTLE) {
   const mesh = new FaceTracker(models).track(photo).mesh!;
   const uv = new Float32Array(468 * 2);
   for (let i = 0; i < 468; i++) { uv[i * 2] = mesh.points[i * 3]; uv[i * 2 + 1] = mesh.points[i * 3 + 1]; }
-  const head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+  // SHAPE=photo|photo-mouth: the head shaped as the mesh model reads the photo (tests/helpers/face-video.ts).
+  const head = process.env.SHAPE ? astronautHead(models, { shape: process.env.SHAPE as 'photo' }) : { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
   const bg = testBackground(SIZE, SIZE);
   const tracker = new FaceTracker(models);
   const frames: RgbFrame[] = [];

@@ -1,39 +1,93 @@
 /** Where the astronaut render's mouth-landmark error (tests/unit/face-video-fit.test.ts, issue 10's
- * "mouth within 2% of the face width") comes from: per iBUG mouth point and per frame, for the
- * tracker as shipped and for crop variants (re-crop from the frame's own mesh, crop from the true
- * projection, other ROI scales, supersampled crops, test-time averaging over crops, a frontalised
+ * "mouth within 2% of the face width") comes from: per iBUG mouth point and per frame, the mouth's
+ * height and width against the truth, the error left after removing a similarity of the whole
+ * mesh or of the mouth alone, its correlation with yaw and pitch; for the tracker as shipped and
+ * for crop variants (re-crop from the frame's own mesh, crop from the true projection, other ROI
+ * scales, supersampled crops, test-time averaging over crops or a mirrored crop, a frontalised
  * re-detection, the attention mesh's lips). docs/prepare.md "Mouth landmarks".
- * Run: [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
-import { readFileSync } from 'node:fs';
+ * SHAPE: the rendered head (tests/helpers/face-video.ts astronautHead): canonical (the closed
+ * canonical mouth under the photo's open smile), photo (the mesh model's own reading of the
+ * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips).
+ * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
+ * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.
+ * Run: [SHAPE=photo] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
+ *   [VARIANTS=1] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
-import type { HeadPose } from '../../worker/face/pose-solver.ts';
+import { liftToHead, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { roiFromMesh, runFaceMesh } from '../../worker/face/mesh.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
+import { astronautHead, meshInTemplate } from '../../tests/helpers/face-video.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180, SIZE = 512, FOCAL = 1.3 * SIZE, FRAMES = 24;
+const PHASE = Number(process.env.PHASE ?? 0), AMP = Number(process.env.AMP ?? 1);
+const SHAPE = (process.env.SHAPE ?? 'canonical') as 'canonical' | 'photo' | 'photo-mouth';
+const angles = (i: number) => {
+  const s = i / FRAMES;
+  return { yaw: AMP * 22 * Math.sin(2 * Math.PI * s + PHASE), pitch: AMP * 9 * Math.sin(4 * Math.PI * s + 1 + PHASE), roll: 6 * Math.sin(2 * Math.PI * s + 2 + PHASE) };
+};
+/** The test's trajectory at PHASE 0, AMP 1. */
 function truePose(i: number): HeadPose {
   const s = i / FRAMES;
-  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG, pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG, roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
-  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
+  const { yaw, pitch, roll } = angles(i);
+  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw * DEG, 0]), mat3Mul(rodrigues([pitch * DEG, 0, 0]), rodrigues([0, 0, roll * DEG]))));
   return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
 }
 const models = await loadFaceModels(nodeFaceModelSource);
-const photo = decodeImage(readFileSync('tests/fixtures/prepare/astronaut.jpg'));
-const mesh0 = new FaceTracker(models).track(photo).mesh!;
-const uv = new Float32Array(468 * 2);
-for (let i = 0; i < 468; i++) { uv[i * 2] = mesh0.points[i * 3]; uv[i * 2 + 1] = mesh0.points[i * 3 + 1]; }
-const head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+const head = astronautHead(models, { shape: SHAPE });
+const uv = head.uv;
 const bg = testBackground(SIZE, SIZE);
 const frames = Array.from({ length: FRAMES }, (_, i) => renderHead(head, truePose(i), FOCAL, bg));
-const V = models.canonical.vertices;
+const V = head.vertices;
+console.log(`shape ${SHAPE}, phase ${PHASE}, amplitude ${AMP}: outer mouth height (0-17) ${dist3(0, 17).toFixed(2)} cm, inner (13-14) ${dist3(13, 14).toFixed(2)} cm`);
+function dist3(a: number, b: number): number { return Math.hypot(V[a * 3] - V[b * 3], V[a * 3 + 1] - V[b * 3 + 1], V[a * 3 + 2] - V[b * 3 + 2]); }
 function proj(i: number, v: number): [number, number] {
   const { R, t } = truePose(i);
   const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
   return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
+}
+const MOUTH = IBUG68_FROM_MESH.slice(48);
+/** Least-squares 2-D similarity taking points P onto Q. */
+function similarity2(P: [number, number][], Q: [number, number][]): (p: [number, number]) => [number, number] {
+  const n = P.length;
+  let px = 0, py = 0, qx = 0, qy = 0;
+  for (let k = 0; k < n; k++) { px += P[k][0] / n; py += P[k][1] / n; qx += Q[k][0] / n; qy += Q[k][1] / n; }
+  let a = 0, b = 0, d = 0;
+  for (let k = 0; k < n; k++) { const x = P[k][0] - px, y = P[k][1] - py, u = Q[k][0] - qx, w = Q[k][1] - qy; a += x * u + y * w; b += x * w - y * u; d += x * x + y * y; }
+  a /= d; b /= d;
+  return (p) => { const x = p[0] - px, y = p[1] - py; return [a * x - b * y + qx, b * x + a * y + qy]; };
+}
+function corr(a: number[], b: number[]): number {
+  const n = a.length, ma = a.reduce((s, x) => s + x) / n, mb = b.reduce((s, x) => s + x) / n;
+  let c = 0, va = 0, vb = 0;
+  for (let k = 0; k < n; k++) { c += (a[k] - ma) * (b[k] - mb); va += (a[k] - ma) ** 2; vb += (b[k] - mb) ** 2; }
+  return c / Math.sqrt(va * vb);
+}
+/** Where the error is: mouth height (0-17) and width (61-291) against the truth's, and what is
+ * left after the best 2-D similarity of all 468 points (the face placed wrong as a whole) or of
+ * the 20 mouth points alone (the mouth placed or scaled wrong, its shape right). */
+function decompose(meshes: Float32Array[]) {
+  const all = Array.from({ length: 468 }, (_, v) => v);
+  let h = 0, w = 0, afterFace = 0, afterMouth = 0;
+  const errs: number[] = [], yaws: number[] = [], pitches: number[] = [];
+  meshes.forEach((m, i) => {
+    const P = (vs: number[]) => vs.map((v) => [m[v * 3], m[v * 3 + 1]] as [number, number]);
+    const Q = (vs: number[]) => vs.map((v) => proj(i, v));
+    const [j0, j16] = [proj(i, IBUG68_FROM_MESH[0]), proj(i, IBUG68_FROM_MESH[16])];
+    const fw = Math.hypot(j16[0] - j0[0], j16[1] - j0[1]);
+    const err = (f: (p: [number, number]) => [number, number]) => MOUTH.reduce((s, v) => { const p = f([m[v * 3], m[v * 3 + 1]]), q = proj(i, v); return s + Math.hypot(p[0] - q[0], p[1] - q[1]); }, 0) / 20 / fw;
+    errs.push(err((p) => p));
+    afterFace += err(similarity2(P(all), Q(all))) / FRAMES;
+    afterMouth += err(similarity2(P(MOUTH), Q(MOUTH))) / FRAMES;
+    const len = (a: [number, number], b: [number, number]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+    h += len(P([0])[0], P([17])[0]) / len(proj(i, 0), proj(i, 17)) / FRAMES;
+    w += len(P([61])[0], P([291])[0]) / len(proj(i, 61), proj(i, 291)) / FRAMES;
+    yaws.push(Math.abs(angles(i).yaw)); pitches.push(angles(i).pitch);
+  });
+  const pc = (x: number) => `${(x * 100).toFixed(2)}%`;
+  console.log(`  mouth height x${h.toFixed(3)}, width x${w.toFixed(3)} of the truth's; after a similarity of the whole mesh ${pc(afterFace)}, of the mouth alone ${pc(afterMouth)}; corr. with |yaw| ${corr(yaws, errs).toFixed(2)}, with pitch ${corr(pitches, errs).toFixed(2)}`);
 }
 function score(name: string, meshes: Float32Array[]) {
   const per = new Float64Array(20), perF: number[] = [];
@@ -56,12 +110,70 @@ function score(name: string, meshes: Float32Array[]) {
   if (process.env.V) {
     console.log('  per point', Array.from(per, (v, k) => `${48 + k}:${(v * 100).toFixed(1)}(${(dx[k] * 100).toFixed(1)},${(dy[k] * 100).toFixed(1)})`).join(' '));
     console.log('  per frame', perF.map((v) => (v * 100).toFixed(1)).join(' '));
+    decompose(meshes);
   }
 }
 // 1: tracker as shipped
 const tr = new FaceTracker(models);
 const shipped = frames.map((f) => tr.track(f).mesh!.points);
 score('shipped', shipped);
+{
+  // The 3-D condition (fit-video.ts assemble: idexp = .lms lifted along each ray onto the canonical
+  // face's depth at the frame's pose, minus the canonical face), here at the TRUE pose, against the
+  // rendered head's own mouth vertices, in % of its 3-D face width (vertices 127-356); beside it the
+  // same lift of the TRUE projections: what the canonical depth alone costs.
+  const C = models.canonical.vertices;
+  const k = { f: FOCAL, cx: SIZE / 2, cy: SIZE / 2 };
+  const canon = Float64Array.from(MOUTH.flatMap((v) => [C[v * 3], C[v * 3 + 1], C[v * 3 + 2]]));
+  const fw = dist3(127, 356);
+  // Error vectors per frame and point; the part that changes from frame to frame (each point's
+  // mean over the frames removed) is what a condition normalised per dimension still carries.
+  const errs = { tracked: new Float64Array(FRAMES * 60), perfect: new Float64Array(FRAMES * 60) };
+  shipped.forEach((m, i) => {
+    const lift = (xy: number[]) => liftToHead(Float64Array.from(xy), canon, truePose(i), k);
+    const got = { tracked: lift(MOUTH.flatMap((v) => [m[v * 3], m[v * 3 + 1]])), perfect: lift(MOUTH.flatMap((v) => proj(i, v))) };
+    for (const key of ['tracked', 'perfect'] as const) MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) errs[key][i * 60 + j * 3 + d] = got[key][j * 3 + d] - V[v * 3 + d]; });
+  });
+  const stat = (e: Float64Array) => {
+    const mean = new Float64Array(60);
+    for (let i = 0; i < FRAMES; i++) for (let q = 0; q < 60; q++) mean[q] += e[i * 60 + q] / FRAMES;
+    let all = 0, varying = 0;
+    for (let i = 0; i < FRAMES; i++) for (let j = 0; j < 20; j++) {
+      const o = i * 60 + j * 3;
+      all += Math.hypot(e[o], e[o + 1], e[o + 2]) / fw / 20 / FRAMES;
+      varying += Math.hypot(e[o] - mean[j * 3], e[o + 1] - mean[j * 3 + 1], e[o + 2] - mean[j * 3 + 2]) / fw / 20 / FRAMES;
+    }
+    return `${(all * 100).toFixed(2)}% (frame-to-frame part ${(varying * 100).toFixed(2)}%)`;
+  };
+  console.log(`3-D condition's mouth at the true pose: ${stat(errs.tracked)} of the face width; the true 2-D points lifted the same way: ${stat(errs.perfect)}`);
+  // Alternative: the mesh model's own 3-D points, the pose removed by a similarity onto the
+  // canonical face on its stable points (meshInTemplate), no canonical depth involved.
+  const own = new Float64Array(FRAMES * 60);
+  shipped.forEach((m, i) => { const h = meshInTemplate(m, models.canonical); MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) own[i * 60 + j * 3 + d] = h[v * 3 + d] - V[v * 3 + d]; }); });
+  console.log(`  the mesh's own 3-D, pose removed by a similarity on the stable points: ${stat(own)}`);
+}
+if (process.env.FLIPTTA) {
+  // Test-time mirroring: the crop and its mirror image, the mirror's points swapped left/right
+  // (each vertex's mirror partner on the canonical face) and averaged with the crop's own.
+  const C = models.canonical.vertices;
+  const mirror = Array.from({ length: 468 }, (_, v) => {
+    let best = v, bd = Infinity;
+    for (let w = 0; w < 468; w++) { const d = (C[w * 3] + C[v * 3]) ** 2 + (C[w * 3 + 1] - C[v * 3 + 1]) ** 2 + (C[w * 3 + 2] - C[v * 3 + 2]) ** 2; if (d < bd) { bd = d; best = w; } }
+    return best;
+  });
+  const n = 192;
+  const run = (inp: Float32Array) => { for (const v of runGraphModel(models.mesh, inp, [1, n, n, 3]).values()) if (v.length === 468 * 3) return v; throw new Error('no mesh output'); };
+  score('mirror-averaged', shipped.map((_, i) => {
+    const roi = roiFromMesh(i ? shipped[i - 1] : shipped[0]);
+    const inp = sampleCrop(frames[i], roi, n, 0, 1);
+    const fl = new Float32Array(inp.length);
+    for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) for (let c = 0; c < 3; c++) fl[(y * n + x) * 3 + c] = inp[(y * n + n - 1 - x) * 3 + c];
+    const a = run(inp), b = run(fl), out = new Float32Array(468 * 3);
+    for (let v = 0; v < 468; v++) { const [x, y] = cropToFrame(roi, n, (a[v * 3] + n - b[mirror[v] * 3]) / 2, (a[v * 3 + 1] + b[mirror[v] * 3 + 1]) / 2); out[v * 3] = x; out[v * 3 + 1] = y; }
+    return out;
+  }));
+}
+if (process.env.VARIANTS) {
 // 2: extra pass from own crop per frame
 score('re-crop x1', shipped.map((m, i) => runFaceMesh(models.mesh, frames[i], roiFromMesh(m)).points));
 score('re-crop x2', shipped.map((m, i) => { const a = runFaceMesh(models.mesh, frames[i], roiFromMesh(m)).points; return runFaceMesh(models.mesh, frames[i], roiFromMesh(a)).points; }));
@@ -69,7 +181,7 @@ score('re-crop x2', shipped.map((m, i) => { const a = runFaceMesh(models.mesh, f
 score('true-crop', frames.map((f, i) => { const pts = new Float32Array(468 * 3); for (let v = 0; v < 468; v++) { const q = proj(i, v); pts[v * 3] = q[0]; pts[v * 3 + 1] = q[1]; } return runFaceMesh(models.mesh, f, roiFromMesh(pts)).points; }));
 // 5: frontalize: texture the canonical mesh with the frame through the tracked mesh, render it frontally,
 // detect there, map the mouth points back through the same warp.
-const TRI = models.canonical.triangles;
+const TRI = head.triangles;
 function frontalMouth(frame: typeof frames[0], tracked: Float32Array, dist: number, f: number, passes = 1): Float32Array {
   const uvF = new Float32Array(468 * 2);
   for (let v = 0; v < 468; v++) { uvF[v * 2] = tracked[v * 3]; uvF[v * 2 + 1] = tracked[v * 3 + 1]; }
@@ -105,6 +217,7 @@ function frontalMouth(frame: typeof frames[0], tracked: Float32Array, dist: numb
 }
 score('frontal', shipped.map((m, i) => frontalMouth(frames[i], m, 48, FOCAL)));
 score('frontal 2pass', shipped.map((m, i) => frontalMouth(frames[i], m, 48, FOCAL, 2)));
+}
 import { cropToFrame, sampleCrop } from '../../worker/face/crop.ts';
 import { runGraphModel } from '../../worker/face/graph-model.ts';
 function meshSS(frame: typeof frames[0], roi: ReturnType<typeof roiFromMesh>, ss: number): Float32Array {
@@ -127,7 +240,7 @@ function meshSS(frame: typeof frames[0], roi: ReturnType<typeof roiFromMesh>, ss
   return pts;
 }
 for (const ss of process.env.SS ? [3] : []) score(`supersample ${ss}`, shipped.map((m, i) => meshSS(frames[i], roiFromMesh(m), ss)));
-for (const sc of (process.env.SC ?? '1.3,1.7').split(',').filter(Boolean).map(Number)) score(`roi scale ${sc}`, shipped.map((m, i) => { const r = roiFromMesh(m); return meshSS(frames[i], { ...r, size: r.size * sc / 1.5 }, 1); }));
+for (const sc of (process.env.SC ?? '').split(',').filter(Boolean).map(Number)) score(`roi scale ${sc}`, shipped.map((m, i) => { const r = roiFromMesh(m); return meshSS(frames[i], { ...r, size: r.size * sc / 1.5 }, 1); }));
 function avg(ms: Float32Array[]): Float32Array { const o = new Float32Array(ms[0].length); for (const m of ms) for (let i = 0; i < o.length; i++) o[i] += m[i] / ms.length; return o; }
 const jit = (process.env.JIT ?? '').split(';').filter(Boolean);
 for (const spec of jit) {

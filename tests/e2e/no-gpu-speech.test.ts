@@ -104,8 +104,11 @@ describe('no GPU at all', () => {
     console.log(`[no-gpu-speech] mic audio reaching the engine: ${((after?.audioSeconds ?? 0) - (before?.audioSeconds ?? 0)).toFixed(1)} s in ${seconds.toFixed(1)} s; lag ${after?.lagMs} ms, mic delay ${after?.micDelayMs} ms`);
     console.log('[no-gpu-speech] frame-to-frame mouth differences', JSON.stringify(rec.steps.map((v) => Math.round(v * 10) / 10)));
     // What the 'auto' governor kept on the CPU route, and why (what the popup shows).
-    const q = (await h.status())?.qualityState as QualityState | undefined;
-    console.log(`[no-gpu-speech] ${q?.quality} mode (${q?.reason}): exact ${q?.exactMs?.toFixed(1)} ms a frame, fast ${q?.fastMs?.toFixed(1) ?? '-'} ms`);
+    const published = await h.status();
+    const q = published?.qualityState as QualityState | undefined;
+    console.log(`[no-gpu-speech] ${q?.quality} mode (${q?.reason}): exact ${q?.exactMs?.toFixed(1)} ms a frame, fast ${q?.fastMs?.toFixed(1) ?? '-'} ms; kernel: ${published?.adapter ?? 'JavaScript'}`);
+    // The render worker runs the head nets in WebAssembly SIMD (simd-mlp.ts; the extension's CSP allows wasm).
+    expect(published?.adapter).toBe('WebAssembly SIMD');
     expect(q?.mode).toBe('auto');
     if (q?.reason === 'fast-faster') expect(q.fastMs!).toBeLessThan(q.exactMs!);
     if (q?.reason === 'fast-slower') expect(q.quality).toBe('exact');

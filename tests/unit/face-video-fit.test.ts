@@ -23,8 +23,11 @@
  * yaw / roll error 2.24 / 2.47 / 0.32 deg at the landmark focal (22% low).
  * Session 6: the focal is searched on the pixels too (fit-video.ts searchFocalPhotometric): +2.9%,
  * and the refined poses at it are within 0.5 deg on every axis: the issue's bounds are met here.
+ * Session 10: the mouth (issue 10: within 2% of the face width) is checked on a second head, the
+ * photo's own shape, whose mouth opens as its texture does; on the canonical face the photo's
+ * smile is squeezed into a closed mouth and read 1.29x too tall (docs/prepare.md "Mouth landmarks:
+ * the render's mouth contradicted its texture").
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 import { fitVideo, refineVideoPhotometric, searchFocalPhotometric, searchRelief } from '../../worker/face/fit-video.ts';
@@ -33,7 +36,7 @@ import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } f
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
-import { decodeImage } from '../../worker/io/image.node.ts';
+import { astronautHead, lowerLipWeights } from '../helpers/face-video.ts';
 import { renderHead, testBackground, type TexturedMesh } from '../helpers/face-render.ts';
 
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
@@ -42,13 +45,49 @@ const SIZE = 512;
 const FOCAL = 1.3 * SIZE;
 const FRAMES = 24;
 
-function truePose(i: number): HeadPose {
+/** The render's trajectory; `phase` and `amp` give the mouth check a second one. */
+function truePose(i: number, phase = 0, amp = 1): HeadPose {
   const s = i / FRAMES;
-  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG;
-  const pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG;
-  const roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
+  const yaw = amp * 22 * Math.sin(2 * Math.PI * s + phase) * DEG;
+  const pitch = amp * 9 * Math.sin(4 * Math.PI * s + 1 + phase) * DEG;
+  const roll = 6 * Math.sin(2 * Math.PI * s + 2 + phase) * DEG;
   const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
   return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
+}
+
+/** Mouth landmarks (iBUG 48-67, the tracker's mesh through the 478->68 map) against the true
+ * projection of the same mesh vertices of the rendered head (one, or one per frame), as a share of
+ * the face's width (jaw 0 to 16); `height`: the mouth's outer height (vertices 0-17) over the
+ * truth's, mean over frames; `opening`: the inner lips' distance (13-14) per frame, true and
+ * tracked, as a share of the face's width. */
+function mouthError(head: TexturedMesh | TexturedMesh[], meshes: (Float32Array | null)[], pose: (i: number) => HeadPose): { mean: number; worst: number; height: number; opening: { truth: number[]; tracked: number[] } } {
+  let worst = 0;
+  let sum = 0;
+  let height = 0;
+  const truth: number[] = [];
+  const tracked: number[] = [];
+  meshes.forEach((m, i) => {
+    const { R, t } = pose(i);
+    const V = (Array.isArray(head) ? head[i] : head).vertices;
+    const proj = (v: number): [number, number] => {
+      const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
+      return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
+    };
+    const lms = meshToIbug68(m!, 2);
+    const [j0, j16] = [proj(IBUG68_FROM_MESH[0]), proj(IBUG68_FROM_MESH[16])];
+    const width = Math.hypot(j16[0] - j0[0], j16[1] - j0[1]);
+    for (let k = 48; k < 68; k++) {
+      const q = proj(IBUG68_FROM_MESH[k]);
+      const e = Math.hypot(lms[k * 2] - q[0], lms[k * 2 + 1] - q[1]) / width;
+      worst = Math.max(worst, e);
+      sum += e;
+    }
+    const [q0, q17, q13, q14] = [proj(0), proj(17), proj(13), proj(14)];
+    height += Math.hypot(m![0] - m![17 * 3], m![1] - m![17 * 3 + 1]) / Math.hypot(q0[0] - q17[0], q0[1] - q17[1]) / meshes.length;
+    truth.push(Math.hypot(q13[0] - q14[0], q13[1] - q14[1]) / width);
+    tracked.push(Math.hypot(m![13 * 3] - m![14 * 3], m![13 * 3 + 1] - m![14 * 3 + 1]) / width);
+  });
+  return { mean: sum / (meshes.length * 20), worst, height, opening: { truth, tracked } };
 }
 
 describe('focal and head poses from a rendered video', () => {
@@ -57,14 +96,7 @@ describe('focal and head poses from a rendered video', () => {
   let background: RgbFrame;
   beforeAll(async () => {
     models = await loadFaceModels(nodeFaceModelSource);
-    const photo = decodeImage(readFileSync(new URL('../fixtures/prepare/astronaut.jpg', import.meta.url)));
-    const mesh = new FaceTracker(models).track(photo).mesh!;
-    const uv = new Float32Array(468 * 2);
-    for (let i = 0; i < 468; i++) {
-      uv[i * 2] = mesh.points[i * 3];
-      uv[i * 2 + 1] = mesh.points[i * 3 + 1];
-    }
-    head = { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+    head = astronautHead(models);
     background = testBackground(SIZE, SIZE);
   });
 
@@ -77,37 +109,16 @@ describe('focal and head poses from a rendered video', () => {
       meshes.push(tracker.track(frames[i]).mesh?.points ?? null);
     }
     expect(meshes.every((m) => m !== null)).toBe(true);
-    // Mouth landmarks (iBUG 48-67) against the true projection of their mesh vertices, as a
-    // share of the face's width (jaw 0 to 16). This render has no mouth motion: it measures
-    // placement across head poses, not tracking of an opening mouth.
-    let mouthWorst = 0;
-    let mouthSum = 0;
-    meshes.forEach((m, i) => {
-      const { R, t } = truePose(i);
-      const proj = (v: number): [number, number] => {
-        const V = models.canonical.vertices;
-        const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
-        return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
-      };
-      const lms = meshToIbug68(m!, 2);
-      const [j0, j16] = [proj(IBUG68_FROM_MESH[0]), proj(IBUG68_FROM_MESH[16])];
-      const width = Math.hypot(j16[0] - j0[0], j16[1] - j0[1]);
-      for (let k = 48; k < 68; k++) {
-        const q = proj(IBUG68_FROM_MESH[k]);
-        const e = Math.hypot(lms[k * 2] - q[0], lms[k * 2 + 1] - q[1]) / width;
-        mouthWorst = Math.max(mouthWorst, e);
-        mouthSum += e;
-      }
-    });
-    const mouthMean = mouthSum / (FRAMES * 20);
-    console.log(`mouth landmarks: mean ${(mouthMean * 100).toFixed(2)}%, worst ${(mouthWorst * 100).toFixed(2)}% of the face width`);
-    // Issue 10 asks for 2%; NOT met: measured 2.22% mean, 5.38% worst (deterministic), pinned just
-    // above. The error is systematic, not crop or lag noise (bench/pose/mouth-lab.ts,
-    // docs/prepare.md "Mouth landmarks"): the mesh model draws this mouth taller than its vertices
-    // (upper outer lip 1.7% high, lower 2.7% low), ~1% on frontal frames and ~3% at 22 degrees of
-    // yaw; a crop from the true projection gives 2.58%, a frontalised re-detection 2.58%.
-    expect(mouthMean).toBeLessThan(0.025);
-    expect(mouthWorst).toBeLessThan(0.06);
+    // Mouth landmarks on this render: the canonical face's closed mouth under the photo's open
+    // smile (see the next test for a head whose mouth matches its texture).
+    const mouth = mouthError(head, meshes, (i) => truePose(i));
+    console.log(`mouth landmarks, canonical head: mean ${(mouth.mean * 100).toFixed(2)}%, worst ${(mouth.worst * 100).toFixed(2)}% of the face width; mouth read ${mouth.height.toFixed(3)}x as tall as its vertices`);
+    // Measured 2.22% mean, 5.38% worst, 1.29x as tall (deterministic). Not the tracker's error on a
+    // face: the render squeezes the photo's teeth and lips into the canonical face's closed mouth
+    // (inner lips 0.58 cm apart, the photo's own mesh 1.22 cm), and the mesh model reads that
+    // mouth taller than its vertices (bench/pose/mouth-lab.ts, docs/prepare.md "Mouth landmarks").
+    expect(mouth.mean).toBeLessThan(0.025);
+    expect(mouth.worst).toBeLessThan(0.06);
     const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
     const focalErr = Math.abs(fit.intrinsics.f - FOCAL) / FOCAL;
     // Rotations: the estimate's head frame may differ from the truth's by one fixed rotation G
@@ -167,4 +178,51 @@ describe('focal and head poses from a rendered video', () => {
     expect(fin.mean).toBeLessThan(1);
     // ~10 s on a quiet 2-core machine, 51 s at load average 20: room for a loaded CI run.
   }, 300_000);
+
+  it('places the mouth landmarks within 2% of the face width on a head whose mouth matches its texture, still and opening', () => {
+    // Issue 10: mouth landmarks within 2% of the face width. The same photo and texture map on the
+    // mesh model's own 3-D reading of the photo (tests/helpers/face-video.ts meshInTemplate), whose
+    // mouth is open as the texture shows; the test's trajectory, then a second one no choice here
+    // was made on (another phase, 0.7x the yaw and pitch).
+    const shaped = astronautHead(models, { shape: 'photo' });
+    const lower = lowerLipWeights(models.canonical);
+    // The third run opens the mouth: the lower lip drops 0 -> 0.8 cm -> 0 every 8 frames (the
+    // inner lips 1.22 -> 2.02 cm apart; the photo's teeth stretch with it).
+    const runs: { phase: number; amp: number; open: number }[] = [
+      { phase: 0, amp: 1, open: 0 },
+      { phase: 2.5, amp: 0.7, open: 0 },
+      { phase: 0, amp: 1, open: 0.8 },
+    ];
+    const openings: { truth: number[]; tracked: number[] }[] = [];
+    for (const { phase, amp, open } of runs) {
+      const drop = (i: number) => (open * (1 - Math.cos((2 * Math.PI * i) / 8))) / 2;
+      const vertices = (i: number) => Float32Array.from(shaped.vertices, (x, k) => (k % 3 === 1 ? x - drop(i) * lower[(k - 1) / 3] : x));
+      const heads = Array.from({ length: FRAMES }, (_, i) => ({ ...shaped, vertices: vertices(i) }));
+      const tracker = new FaceTracker(models);
+      const meshes = heads.map((h, i) => tracker.track(renderHead(h, truePose(i, phase, amp), FOCAL, background)).mesh?.points ?? null);
+      expect(meshes.every((m) => m !== null)).toBe(true);
+      const mouth = mouthError(heads, meshes, (i) => truePose(i, phase, amp));
+      console.log(`mouth landmarks, photo-shaped head, phase ${phase}, amplitude ${amp}, opening ${open} cm: mean ${(mouth.mean * 100).toFixed(2)}%, worst ${(mouth.worst * 100).toFixed(2)}% of the face width; mouth read ${mouth.height.toFixed(3)}x as tall as its vertices`);
+      // Measured: 1.29% / 3.61%, 1.105x (the test's trajectory); 0.88% / 2.18%, 1.067x (the
+      // second); 1.43% / 4.90%, 1.110x (opening).
+      expect(mouth.mean).toBeLessThan(0.02);
+      expect(mouth.worst).toBeLessThan(0.06);
+      expect(mouth.height).toBeLessThan(1.2);
+      openings.push(mouth.opening);
+    }
+    // The opening itself, with the head's motion taken out: the opening run minus the still run on
+    // the same trajectory, tracked against true, frame by frame.
+    const [still, , opening] = openings;
+    const dt = opening.truth.map((x, i) => x - still.truth[i]);
+    const dk = opening.tracked.map((x, i) => x - still.tracked[i]);
+    const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    const [mt, mk] = [avg(dt), avg(dk)];
+    const cov = avg(dt.map((x, i) => (x - mt) * (dk[i] - mk)));
+    const r = cov / Math.sqrt(avg(dt.map((x) => (x - mt) ** 2)) * avg(dk.map((x) => (x - mk) ** 2)));
+    const slope = cov / avg(dt.map((x) => (x - mt) ** 2));
+    console.log(`mouth opening (inner lips), opening run minus still run: true change up to ${(Math.max(...dt) * 100).toFixed(1)}% of the face width; tracked follows it at r ${r.toFixed(3)}, slope ${slope.toFixed(2)}`);
+    expect(r).toBeGreaterThan(0.9);
+    expect(slope).toBeGreaterThan(0.7);
+    expect(slope).toBeLessThan(1.5);
+  }, 120_000);
 });

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { encodeGrid } from './grid.ts';
 import { film, linear, relu, sigmoid } from './mlp.ts';
 import { shEncode } from './sh.ts';
+import { simdFor } from './simd-mlp.ts';
 import type { ModelWeights } from './weights.ts';
 
 /** Per-sample working memory, allocated once per renderer. */
@@ -21,19 +22,39 @@ export interface HeadScratch {
   rgb: Float32Array;
 }
 
-export function createHeadScratch(weights: ModelWeights): HeadScratch {
+/**
+ * Scratch for one renderer. Where enableSimd() gave the weights a kernel (simd-mlp.ts), the
+ * vectors live in its memory so that the layers run there (same values as the TS loop).
+ */
+/** Lengths of a head scratch's vectors. */
+export function headScratchLengths(weights: ModelWeights): Record<keyof HeadScratch, number> {
   const h = weights.config.head;
   const gridOut = h.grid.levels * h.grid.featuresPerLevel;
   return {
-    u: new Float32Array(3),
-    features: new Float32Array(gridOut + (h.eyeInput ? 1 : 0)),
-    h1: new Float32Array(h.hiddenDim),
-    h2: new Float32Array(h.hiddenDim),
-    sigmaOut: new Float32Array(1 + h.geoFeatDim),
-    colorIn: new Float32Array(shDim(h.shDegree) + h.geoFeatDim + h.individualDim),
-    colorHidden: new Float32Array(h.colorHiddenDim),
-    rgb: new Float32Array(3),
+    u: 3,
+    features: gridOut + (h.eyeInput ? 1 : 0),
+    h1: h.hiddenDim,
+    h2: h.hiddenDim,
+    sigmaOut: 1 + h.geoFeatDim,
+    colorIn: shDim(h.shDegree) + h.geoFeatDim + h.individualDim,
+    colorHidden: h.colorHiddenDim,
+    rgb: 3,
   };
+}
+
+/**
+ * Scratch for one renderer. Where enableSimd() gave the weights a kernel (simd-mlp.ts), the
+ * vectors live in its memory so that the layers run there (same values as the TS loop).
+ */
+export function createHeadScratch(weights: ModelWeights): HeadScratch {
+  const kernel = simdFor(weights);
+  const lengths = headScratchLengths(weights);
+  const names = Object.keys(lengths) as (keyof HeadScratch)[];
+  const inKernel = kernel ? names.map((k) => kernel.vector(lengths[k])) : [];
+  const shared = kernel !== null && inKernel.every((v) => v !== null);
+  const s = {} as HeadScratch;
+  names.forEach((k, i) => (s[k] = shared ? inKernel[i]! : new Float32Array(lengths[k])));
+  return s;
 }
 
 export function checkFilm(weights: ModelWeights, film1: Float32Array, film2: Float32Array): void {

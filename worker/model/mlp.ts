@@ -3,7 +3,13 @@
  * row-major (PyTorch's Linear layout), y = W x.
  */
 
-/** y[yOff + o] = sum_i W[o*inDim + i] * x[xOff + i] for o < outDim. */
+import { SimdMlp, simdLayersExist } from './simd-mlp.ts';
+
+/**
+ * y[yOff + o] = sum_i W[o*inDim + i] * x[xOff + i] for o < outDim, each sum in float64 in input
+ * order. Layers put in a SIMD kernel (simd-mlp.ts) run there, with the same result, when x and
+ * y are that kernel's vectors.
+ */
 export function linear(
   W: Float32Array,
   outDim: number,
@@ -13,6 +19,7 @@ export function linear(
   y: Float32Array,
   yOff: number,
 ): void {
+  if (simdLayersExist && SimdMlp.run(W, outDim, inDim, x, xOff, y, yOff)) return;
   for (let o = 0; o < outDim; o++) {
     const row = o * inDim;
     let acc = 0;

@@ -1,0 +1,117 @@
+/**
+ * The CPU path's WebAssembly SIMD layers (worker/model/simd-mlp.ts) against the TS loop they
+ * replace: the same float32 values bit for bit, layer by layer and picture by picture (exact and
+ * fast mode, the built-in avatar and the bench's official config), and the TS path wherever the
+ * kernel cannot run.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadBuiltinAvatar } from '../../worker/avatar/builtin.node.ts';
+import { makeDemoAvatar } from '../../worker/avatar/synthetic.ts';
+import type { Avatar } from '../../worker/avatar/types.ts';
+import { AvatarRenderer } from '../../worker/engine/avatar-renderer.ts';
+import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
+import { FastCpuRenderer } from '../../worker/model/fast-renderer.ts';
+import { createHeadScratch } from '../../worker/model/head-field.ts';
+import { linear } from '../../worker/model/mlp.ts';
+import { enableSimd, SimdMlp, simdAvailable, simdFor } from '../../worker/model/simd-mlp.ts';
+import { loadModelWeights } from '../../worker/model/weights.ts';
+import { avatarSequence, resizeAvatar } from '../helpers/fast-sequence.ts';
+import { officialAvatar } from '../helpers/webgpu-avatar.ts';
+
+function mulberry(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sameBits(a: Float32Array, b: Float32Array): number {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) diff++;
+  return a.length === b.length ? diff : Infinity;
+}
+
+/** Renders `frames` frames of a talking, moving sequence with and without the kernel (separate weights). */
+function renderBoth(av: Avatar, frames: number, mode: 'exact' | 'fast'): { ts: Float32Array[]; simd: Float32Array[]; calls: number } {
+  const out = { ts: [] as Float32Array[], simd: [] as Float32Array[], calls: 0 };
+  for (const simd of [false, true]) {
+    const seq = avatarSequence(av, frames);
+    const k = simd ? enableSimd(seq.weights) : null;
+    if (simd) expect(k).not.toBeNull();
+    const r = mode === 'exact' ? new CpuRenderer(seq.weights, av.camera) : new FastCpuRenderer(seq.weights, av.camera);
+    for (const f of seq.frames) (simd ? out.simd : out.ts).push(r.render(f).image);
+    if (k) out.calls = k.calls;
+  }
+  return out;
+}
+
+describe('WebAssembly SIMD layers of the CPU path', () => {
+  it('this runtime has WebAssembly SIMD (Node 20, Chromium 91+)', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  it('linear() through the kernel gives the TS loop bits for every layer shape the configs use', () => {
+    const rand = mulberry(5);
+    for (const [outDim, inDim] of [[1, 1], [3, 16], [16, 13], [16, 16], [17, 16], [16, 36], [64, 33], [64, 64], [65, 64], [3, 64], [9, 7]]) {
+      const W = Float32Array.from({ length: outDim * inDim }, () => (rand() - 0.5) * 4);
+      const k = SimdMlp.create(outDim * inDim * 2 + 64, 4 * (inDim + outDim + 32))!;
+      k.addLayer(W, outDim, inDim);
+      const x = k.vector(inDim)!;
+      for (let i = 0; i < inDim; i++) x[i] = (rand() - 0.5) * 10 * (i % 5 === 0 ? 1e-3 : 1);
+      const y = k.vector(outDim)!;
+      const calls = k.calls;
+      linear(W, outDim, inDim, x, 0, y, 0);
+      expect(k.calls, `${outDim}x${inDim} ran in the kernel`).toBe(calls + 1);
+      const ref = new Float32Array(outDim);
+      linear(W, outDim, inDim, Float32Array.from(x), 0, ref, 0); // plain arrays: the TS loop
+      expect(k.calls, 'plain arrays stay on the TS loop').toBe(calls + 1);
+      expect(sameBits(y, ref), `${outDim}x${inDim}`).toBe(0);
+    }
+  });
+
+  it('the built-in avatar renders the same pixels with the kernel, exact and fast mode (32 px, talking, head turning)', async () => {
+    const av = resizeAvatar(await loadBuiltinAvatar(), 32);
+    for (const mode of ['exact', 'fast'] as const) {
+      const r = renderBoth(av, 12, mode);
+      expect(r.calls, `${mode}: the kernel ran`).toBeGreaterThan(10_000);
+      for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `${mode} frame ${i}`).toBe(0);
+    }
+  }, 120_000);
+
+  it("the bench's official config (random weights, wider nets) renders the same pixels with the kernel", () => {
+    const av = officialAvatar({ size: 24 });
+    const r = renderBoth(av, 3, 'exact');
+    expect(r.calls).toBeGreaterThan(1000);
+    for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `frame ${i}`).toBe(0);
+  }, 120_000);
+
+  it('scratch beyond the kernel arena falls back to plain arrays (TS loop), same values', () => {
+    const w = loadModelWeights(makeDemoAvatar());
+    const k = enableSimd(w, 1)!;
+    expect(simdFor(w)).toBe(k);
+    const first = createHeadScratch(w);
+    const second = createHeadScratch(w);
+    expect(first.h1.buffer).toBe(k.memory.buffer);
+    expect(second.h1.buffer).not.toBe(k.memory.buffer);
+  });
+
+  it('the engine CPU path says it runs WebAssembly SIMD, and with cpuSimd off renders the same frames in TS', async () => {
+    const on = await AvatarRenderer.create(makeDemoAvatar(), true, { backend: 'cpu', maxSide: 32, cpuMaxSide: 32 });
+    const off = await AvatarRenderer.create(makeDemoAvatar(), true, { backend: 'cpu', maxSide: 32, cpuMaxSide: 32, cpuSimd: false });
+    expect(on.info.adapter).toBe('WebAssembly SIMD');
+    expect(off.info.adapter).toBeNull();
+    for (let i = 0; i < 3; i++) {
+      const input = { timestampUs: i * 40_000, landmarks: null, poseIndex: i, eye: null, audioLevel: 0 };
+      const a = await on.render(input);
+      const b = await off.render(input);
+      if (a.kind !== 'rgba' || b.kind !== 'rgba') throw new Error('expected rgba from the CPU path');
+      expect(Buffer.from(a.data).equals(Buffer.from(b.data)), `frame ${i}`).toBe(true);
+    }
+    on.destroy();
+    off.destroy();
+  });
+});

@@ -309,8 +309,8 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
     mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
   }
   const tpl = poseTemplate(canonical);
-  const tplPoints = Float64Array.from(canonical.vertices);
-  const rigid = rigidVertices(tplPoints);
+  const tplPoints = reliefTemplate(canonical, opts.relief ?? 1);
+  const rigid = rigidVertices(Float64Array.from(canonical.vertices));
   const obsOf = (i: number) => observation(meshes[i]!).obs;
   const landmarkPose = (i: number, f: number): HeadPose => {
     const p = fit.frames[i]!.pose;
@@ -374,15 +374,21 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve() };
 }
 
-/** Depth reliefs the search tries (the canonical face's depth times these). */
-const RELIEF_GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3];
+/** Depth reliefs the search tries (the canonical face's depth times these). Only flatter than the
+ * canonical face: the landmark residual leans deeper than the truth on every render measured (the
+ * face-mesh model under-reports out-of-plane turns, and smaller turns go with a deeper face). The
+ * synthetic heads (true relief 0.53 / 0.57 at their landmarks; rotations best at 0.7) got 0.8 /
+ * 0.9; the astronaut render on the canonical face (relief 1) kept falling to 1.3; on the photo's
+ * own shape (relief 1.05) it chose 1.2, which turned the rotations 3.8 deg off (1.4 at relief 1).
+ * So a relief the residual finds flatter than the canonical face is taken, despite that lean; a
+ * deeper one is not trusted and the canonical depth stays. */
+const RELIEF_GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1];
 /** At most this many frames (evenly spaced) go into the relief search. */
 const RELIEF_FRAMES = 110;
 /** Least relative drop of the landmark residual from the canonical depth (relief 1) to the best
  * relief for the best to be taken: landmark noise leaves a floor the same at every relief, and a
  * head that hardly turns cannot tell the reliefs apart (bas-relief ambiguity). Measured on the
- * training proof's subjects: 2.5% at 0.8 (seed 1), 8.9% at 0.9 (seed 2); the astronaut render
- * (the canonical face itself) has its least residual at the end of the range and keeps 1. */
+ * training proof's subjects: 2.5% at 0.8 (seed 1), 8.9% at 0.9 (seed 2). */
 const MIN_RELIEF_GAIN = 0.02;
 
 export interface ReliefSearch {
@@ -403,7 +409,11 @@ export interface ReliefSearch {
  * the face scales every out-of-plane turn the photometric fit finds (the bas-relief ambiguity),
  * so the cameras disagree with where the landmarks are seen in proportion to the motion; the
  * photometric cost alone does not rank the reliefs (docs/prepare.md). The canonical depth is kept
- * when the best relief is at the end of the range or is not clearly better than it.
+ * when the best relief is the canonical one or the flattest tried, or is not clearly better.
+ * Not called by the pipeline: on the training proof's subjects it made the cameras more
+ * consistent (rigid residual 0.161 -> 0.152 px, 0.375 -> 0.241 px) but the subjects trained no
+ * better (29.77 -> 29.58 dB, 28.66 -> 28.68 dB; docs/prepare.md "The template's depth relief").
+ * The pose labs (bench/pose/refine-lab.ts RELIEF_SEARCH, focal-lab.ts) use it.
  */
 export async function searchRelief(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<ReliefSearch> {
   const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
@@ -443,7 +453,8 @@ export async function searchRelief(fit: VideoFit, meshes: (Float32Array | null)[
   const canonicalRes = curve.find((c) => c.relief === 1)!.residual;
   const keep = (reason: string): ReliefSearch => ({ relief: 1, observed: false, reason, curve });
   if (!curve.every((c) => Number.isFinite(c.residual))) return keep('the landmark residual is not finite at every relief');
-  if (best.relief === RELIEF_GRID[0] || best.relief === RELIEF_GRID[RELIEF_GRID.length - 1]) return keep(`the landmark residual is lowest at the end of the searched range (relief ${best.relief})`);
+  if (best.relief === 1) return keep('the landmark residual is lowest at the canonical depth');
+  if (best.relief === RELIEF_GRID[0]) return keep(`the landmark residual is lowest at the end of the searched range (relief ${best.relief})`);
   const gain = 1 - best.residual / canonicalRes;
   if (!(gain >= MIN_RELIEF_GAIN)) return keep(`the best relief (${best.relief}) explains the landmarks only ${(gain * 100).toFixed(1)}% better than the canonical depth`);
   return { relief: best.relief, observed: true, curve };

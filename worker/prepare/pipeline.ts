@@ -10,7 +10,7 @@ import { resample } from '../audio/resample.ts';
 import { writeWav } from '../io/wav.ts';
 import { eulerXYZ } from '../model/poses.ts';
 import type { RgbFrame } from '../face/crop.ts';
-import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../face/fit-video.ts';
+import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, TYPICAL_CAMERA_DISTANCE_CM } from '../face/fit-video.ts';
 import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
 import type { ImageCodec } from '../subject/images.ts';
@@ -81,17 +81,6 @@ export interface DecoderReport {
   truncated?: boolean;
 }
 
-/** The depth relief of the textured face the photometric poses used (fit-video.ts searchRelief):
- * `value` times the canonical face's depth; `observed` false (and `reason`) when the frames could
- * not tell the reliefs apart and the canonical depth was kept; `curve` the landmark residual (px)
- * of every relief tried. */
-export interface PoseRelief {
-  value: number;
-  observed: boolean;
-  reason?: string;
-  curve: { relief: number; residual: number }[];
-}
-
 export interface PrepareReport {
   version: 1;
   input: { frames: number; fps: number; width: number; height: number; audioSeconds: number; decoder?: DecoderReport };
@@ -114,7 +103,7 @@ export interface PrepareReport {
   landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number };
   /** How the head poses were found: 'photometric' (landmark poses refined on the pixels; `fallbacks`
    * frames kept their landmark pose) or 'landmarks'. */
-  poses: { method: 'photometric' | 'landmarks'; fallbacks: number; relief?: PoseRelief };
+  poses: { method: 'photometric' | 'landmarks'; fallbacks: number };
   warnings: string[];
   timingsMs: Record<PrepareStage | 'total', number>;
 }
@@ -240,7 +229,6 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   progress('fit', 0, 1);
   let fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
   let fallbacks = 0;
-  let relief: PoseRelief | undefined;
   const photometric = opts.photometric ?? true;
   let focalSource: PrepareReport['focalSource'] = { method: opts.focal ? 'given' : 'landmarks' };
   if (photometric) {
@@ -263,13 +251,8 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
         fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: f });
       }
     }
-    // The relief search reads each of its frames once and then fits them for a while: the
-    // cancellation check goes with its progress too.
-    const rs = await searchRelief(fit, cropMeshes, models.canonical, { read, onProgress: () => aborted(opts.signal) });
-    relief = { value: rs.relief, observed: rs.observed, ...(rs.reason ? { reason: rs.reason } : {}), curve: rs.curve };
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,
-      relief: rs.relief,
       onProgress: (done, n) => progress('fit', done, n + 1),
     });
     fit = refined.fit;
@@ -351,7 +334,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       meanReprojectionPx: fitted.reduce((s, f) => s + f.rmsPx, 0) / fitted.length,
       maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
     },
-    poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks, ...(relief ? { relief } : {}) },
+    poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks },
     warnings,
     timingsMs: { track: tTrack - t0, fit: tFit - tTrack, background: tBg - tFit, write: tWrite - tBg, total: 0 },
   };

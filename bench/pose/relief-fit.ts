@@ -1,51 +1,11 @@
 /** Depth relief of one point set against another (bench/pose/relief-lab.ts): a similarity fit
  * (Horn's quaternion method) of the source with its depth stretched, the stretch searched. */
 import type { Mat3 } from '../../worker/face/linalg.ts';
+import { dominantEigenvector } from '../../worker/model/poses.ts';
 
 /** Search range of the relief factor and golden-section steps on its log. */
 const RELIEF_RANGE: [number, number] = [0.25, 4];
 const RELIEF_STEPS = 40;
-
-/** Largest eigenvector of a symmetric 4x4 matrix (cyclic Jacobi). */
-function topEigenvector4(a: Float64Array): number[] {
-  const m = Float64Array.from(a);
-  const v = Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-  for (let sweep = 0; sweep < 30; sweep++) {
-    let off = 0;
-    for (let p = 0; p < 4; p++) for (let q = p + 1; q < 4; q++) off += m[p * 4 + q] ** 2;
-    if (off < 1e-24) break;
-    for (let p = 0; p < 4; p++)
-      for (let q = p + 1; q < 4; q++) {
-        const apq = m[p * 4 + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * 4 + q] - m[p * 4 + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < 4; k++) {
-          const mkp = m[k * 4 + p];
-          const mkq = m[k * 4 + q];
-          m[k * 4 + p] = c * mkp - s * mkq;
-          m[k * 4 + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < 4; k++) {
-          const mpk = m[p * 4 + k];
-          const mqk = m[q * 4 + k];
-          m[p * 4 + k] = c * mpk - s * mqk;
-          m[q * 4 + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < 4; k++) {
-          const vkp = v[k * 4 + p];
-          const vkq = v[k * 4 + q];
-          v[k * 4 + p] = c * vkp - s * vkq;
-          v[k * 4 + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  let best = 0;
-  for (let k = 1; k < 4; k++) if (m[k * 5] > m[best * 5]) best = k;
-  return [0, 1, 2, 3].map((k) => v[k * 4 + best]);
-}
 
 export interface SimilarityFit {
   /** rotation taking the (centred) source onto the (centred) destination, row-major */
@@ -78,7 +38,9 @@ export function similarityFit(src: number[][], dst: number[][], w: number[]): Si
     zx - xz, xy + yx, -xx + yy - zz, yz + zy,
     xy - yx, zx + xz, yz + zy, -xx - yy + zz,
   ]);
-  const [q0, qx, qy, qz] = topEigenvector4(N);
+  const q = new Float64Array(4);
+  dominantEigenvector(N, q);
+  const [q0, qx, qy, qz] = q;
   const R: Mat3 = Float64Array.from([
     q0 * q0 + qx * qx - qy * qy - qz * qz, 2 * (qx * qy - q0 * qz), 2 * (qx * qz + q0 * qy),
     2 * (qy * qx + q0 * qz), q0 * q0 - qx * qx + qy * qy - qz * qz, 2 * (qy * qz - q0 * qx),

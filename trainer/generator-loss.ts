@@ -9,6 +9,10 @@
  *   up to most of a 40 ms frame between sources (assets/generator/README.md, "Why closures
  *   drop"); weighting every frame near the centre makes the MSE optimum a half-open mouth on
  *   all of them, while the best frame lets the model seal the lips once, where the audio says.
+ * - `closureHoldLoss`: the sealed-lips shape of the centre is asked of every frame within
+ *   +-radius, so the lips stay sealed for the whole closure (a bilabial stop or /m/ holds the
+ *   lips shut for 50-120 ms, two to three frames), not for one frame that a label a frame off
+ *   the sound, or a model a frame early, misses.
  * - `stillnessLoss`: the change between consecutive outputs on frames whose target is at rest
  *   (silence), so that a quiet room's spectral flicker does not make the mouth twitch.
  */
@@ -67,6 +71,25 @@ export function closureBestLoss(z: Float32Array, target: Float32Array, t0: numbe
     loss += weight * bestErr;
     for (let d = MOUTH_DIM0; d < LANDMARK_DIM; d++) {
       dz[best * LANDMARK_DIM + d] += (2 * weight * w[d] * (z[best * LANDMARK_DIM + d] - target[(t0 + c) * LANDMARK_DIM + d])) / norm;
+    }
+  }
+  return loss / norm;
+}
+
+/**
+ * For each closure centre c (frame index within the segment), `weight` x the mouth-point error
+ * of every output frame c-radius..c+radius inside the segment against the target at the
+ * centre (target row t0 + c): the lips held sealed across the closure.
+ */
+export function closureHoldLoss(z: Float32Array, target: Float32Array, t0: number, frames: number, closures: readonly number[], radius: number, weight: number, w: Float32Array, norm: number, dz: Float32Array): number {
+  let loss = 0;
+  for (const c of closures) {
+    if (!(c >= 0 && c < frames)) continue;
+    for (let t = Math.max(0, c - radius); t <= Math.min(frames - 1, c + radius); t++) {
+      loss += weight * mouthError(z, t, target, t0 + c, w);
+      for (let d = MOUTH_DIM0; d < LANDMARK_DIM; d++) {
+        dz[t * LANDMARK_DIM + d] += (2 * weight * w[d] * (z[t * LANDMARK_DIM + d] - target[(t0 + c) * LANDMARK_DIM + d])) / norm;
+      }
     }
   }
   return loss / norm;

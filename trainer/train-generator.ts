@@ -25,7 +25,7 @@ import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { Adam, type AdamState } from './adam.ts';
 import { AUGMENT_OFF, augmentMel, checkAugment, nonSpeechMel, quietRoomMel, toneSequenceMel, type AugmentOptions } from './generator-augment.ts';
 import { backwardTrain, forwardTrain, zeroGrads } from './backprop.ts';
-import { closureBestLoss, mseLoss, restFrames, stillnessLoss } from './generator-loss.ts';
+import { closureBestLoss, closureHoldLoss, mseLoss, restFrames, stillnessLoss } from './generator-loss.ts';
 
 export interface TrainingPair {
   pcm: Float32Array;
@@ -99,9 +99,11 @@ export interface TrainOptions {
   /**
    * 'frames': every frame within the radius gets `closureWeight`; 'best': each closure adds
    * (closureWeight-1) x (2 radius+1) x the mouth error of the best frame within the radius
-   * against the centre's target (the same total emphasis when the model is on time)
+   * against the centre's target (the same total emphasis when the model is on time); 'hold':
+   * each closure adds (closureWeight-1) x the mouth error of every frame within the radius
+   * against the centre's sealed target, so the lips stay shut across the closure
    */
-  closureLoss: 'frames' | 'best';
+  closureLoss: 'frames' | 'best' | 'hold';
   /** weight of the frame-to-frame change of the outputs on frames whose target is at rest (0 = off) */
   stillWeight: number;
   /**
@@ -458,8 +460,8 @@ export class GeneratorTraining {
       const z = a.acts[a.acts.length - 1];
       const dz = new Float32Array(z.length);
       loss += mseLoss(z, target, t0, s.frames, this.w, norm, dz, fw);
-      const bestWeight = (o.closureWeight - 1) * (2 * o.closureRadius + 1);
-      if (closures.length > 0) loss += closureBestLoss(z, target, t0, s.frames, closures, o.closureRadius, bestWeight, this.w, norm, dz);
+      if (closures.length > 0 && o.closureLoss === 'best') loss += closureBestLoss(z, target, t0, s.frames, closures, o.closureRadius, (o.closureWeight - 1) * (2 * o.closureRadius + 1), this.w, norm, dz);
+      if (closures.length > 0 && o.closureLoss === 'hold') loss += closureHoldLoss(z, target, t0, s.frames, closures, o.closureRadius, o.closureWeight - 1, this.w, norm, dz);
       if (o.stillWeight > 0) loss += stillnessLoss(z, restFrames(target, t0, s.frames, g.outMean, g.outScale, STILL_TOLERANCE), s.frames, o.stillWeight, this.w, norm, dz);
       backwardTrain(g, a, dz, grads);
     }
@@ -552,7 +554,7 @@ function checkOptions(pairs: TrainingPair[], o: TrainOptions): void {
   checkAugment(o.augment);
   if (!(o.closureWeight >= 1 && o.closureWeight <= 100)) throw new ConfigError(`train.closureWeight: expected 1..100, got ${o.closureWeight}`);
   if (!Number.isInteger(o.closureRadius) || o.closureRadius < 0 || o.closureRadius > 5) throw new ConfigError(`train.closureRadius: expected an integer 0..5, got ${o.closureRadius}`);
-  if (o.closureLoss !== 'frames' && o.closureLoss !== 'best') throw new ConfigError(`train.closureLoss: expected "frames" or "best", got ${JSON.stringify(o.closureLoss)}`);
+  if (o.closureLoss !== 'frames' && o.closureLoss !== 'best' && o.closureLoss !== 'hold') throw new ConfigError(`train.closureLoss: expected "frames", "best" or "hold", got ${JSON.stringify(o.closureLoss)}`);
   if (!(o.stillWeight >= 0 && o.stillWeight <= 100)) throw new ConfigError(`train.stillWeight: expected 0..100, got ${o.stillWeight}`);
   if (o.stillWeight > 0 && o.space !== 'template') throw new ConfigError('train.stillWeight: needs space "template" (the rest pose is the zero offset there)');
   if (!(o.nonSpeech >= 0 && o.nonSpeech <= 0.5)) throw new ConfigError(`train.nonSpeech: expected 0..0.5, got ${o.nonSpeech}`);
@@ -590,7 +592,7 @@ export function prepareData(g: LandmarkGenerator, pairs: TrainingPair[], o: Trai
     }
     const weighted = o.closureWeight !== 1 && p.closureFrames?.length;
     const frameWeight = weighted && o.closureLoss === 'frames' ? closureFrameWeights(frames, p.closureFrames ?? [], o.closureWeight, o.closureRadius) : null;
-    const closures = weighted && o.closureLoss === 'best' ? [...(p.closureFrames ?? [])].sort((x, y) => x - y) : [];
+    const closures = weighted && o.closureLoss !== 'frames' ? [...(p.closureFrames ?? [])].sort((x, y) => x - y) : [];
     return { mel, landmarks: p.landmarks, frames, trainFrames, frameWeight, closures };
   });
   if (o.featureNorm) {

@@ -7,7 +7,7 @@
  *     [--init <onnx>]   (fine-tune that generator: keeps its architecture and normalisation)
  *     [--exclude-source <name>[,<name>]]   (leave-one-out: train without these sources)
  *     [--closure-weight 1] [--closure-radius 1]   (mouth loss weight near bilabial closures)
- *     [--closure-loss frames|best]   (weight every frame near a closure, or its best frame)
+ *     [--closure-loss frames|best|hold]   (weight every frame near a closure, its best frame, or hold every frame there sealed)
  *     [--still-weight 0]   (frame-to-frame change of the outputs where the target is at rest)
  *     [--retime <source>:<seconds>[,...]]   (move that source's labels, e.g. espeak-ng:-0.03; retime.ts)
  *     [--feature-norm-tau <s> [--feature-norm-prior <s>] [--feature-norm-floor <std>]]   (online-normalised features; augmentations act
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     tones: Number(values.tones),
     closureWeight: Number(values['closure-weight']),
     closureRadius: Number(values['closure-radius']),
-    closureLoss: values['closure-loss'] as 'frames' | 'best',
+    closureLoss: values['closure-loss'] as 'frames' | 'best' | 'hold',
     stillWeight: Number(values['still-weight']),
     init: values.init ? generatorFromOnnx(new Uint8Array(await readFile(values.init)), '--init') : null,
     featureNorm: values['feature-norm-tau']

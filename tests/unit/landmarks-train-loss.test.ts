@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LANDMARK_DIM, makeRng } from '../../worker/landmarks/model.ts';
-import { MOUTH_DIM0, closureBestLoss, mseLoss, restFrames, stillnessLoss } from '../../trainer/generator-loss.ts';
+import { MOUTH_DIM0, closureBestLoss, closureHoldLoss, mseLoss, restFrames, stillnessLoss } from '../../trainer/generator-loss.ts';
 import { dimWeights, segmentClosures, trainGenerator } from '../../trainer/train-generator.ts';
 import { predictLandmarks } from '../../worker/landmarks/stream.ts';
 
@@ -67,6 +67,34 @@ describe('generator loss terms', () => {
     expect(closureBestLoss(x, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBe(0);
   });
 
+  it('hold closure loss: analytic gradient matches finite differences, centres at both edges', () => {
+    checkGradient((x, dz) => closureHoldLoss(x, target, 1, frames, [0, 3, 6], 1, 5, w, norm, dz), z, entries);
+    checkGradient((x, dz) => closureHoldLoss(x, target, 0, frames, [2, 4], 2, 3, w, norm, dz), z, entries);
+  });
+
+  it('hold closure loss asks for the sealed centre shape on every frame within the radius', () => {
+    const tgt = new Float32Array(frames * D);
+    for (let d = MOUTH_DIM0; d < D; d++) tgt[3 * D + d] = -2; // sealed lips at the labelled centre, frame 3
+    const sealed = (ts: number[]) => {
+      const x = new Float32Array(frames * D);
+      for (const t of ts) for (let d = MOUTH_DIM0; d < D; d++) x[t * D + d] = -2;
+      return closureHoldLoss(x, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D));
+    };
+    // sealed across the closure costs nothing; one frame of it, even the centre, is not enough
+    expect(sealed([2, 3, 4])).toBe(0);
+    expect(sealed([3])).toBeGreaterThan(0);
+    expect(sealed([2, 3])).toBeGreaterThan(0);
+    // each missing frame costs the same: two missing cost twice one
+    expect(sealed([3])).toBeCloseTo(2 * sealed([2, 3]), 9);
+    // frames outside the radius are not asked for
+    expect(sealed([1, 2, 3, 4, 5])).toBe(0);
+    // where the best-frame loss is satisfied by a frame early, the hold loss is not
+    const early = new Float32Array(frames * D);
+    for (let d = MOUTH_DIM0; d < D; d++) early[2 * D + d] = -2;
+    expect(closureBestLoss(early, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBe(0);
+    expect(closureHoldLoss(early, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBeGreaterThan(0);
+  });
+
   it('stillness: analytic gradient matches finite differences; only pairs of still frames count', () => {
     const still = Uint8Array.from([1, 1, 0, 1, 1, 1, 0]);
     checkGradient((x, dz) => stillnessLoss(x, still, frames, 2, w, norm, dz), z, entries);
@@ -121,7 +149,13 @@ describe('trainer with the new terms', () => {
     const r = trainGenerator([pair], { ...opts, maxSteps: 3, closureWeight: 4, closureLoss: 'best', speed: 0.1 });
     expect(r.steps).toBe(3);
     expect(Number.isFinite(r.trainLoss)).toBe(true);
-    expect(() => trainGenerator([pair], { ...opts, closureLoss: 'nearest' as 'best' })).toThrow(/train.closureLoss/);
+    const h = trainGenerator([pair], { ...opts, maxSteps: 3, closureWeight: 4, closureLoss: 'hold', speed: 0.1 });
+    expect(h.steps).toBe(3);
+    expect(Number.isFinite(h.trainLoss)).toBe(true);
+    // the hold term is part of the loss: the same run without it reports less
+    const off = trainGenerator([pair], { ...opts, maxSteps: 3, closureWeight: 1, closureLoss: 'hold', speed: 0.1 });
+    expect(h.trainLoss).toBeGreaterThan(off.trainLoss);
+    expect(() => trainGenerator([pair], { ...opts, closureLoss: 'nearest' as 'best' })).toThrow(/train.closureLoss: expected "frames", "best" or "hold"/);
     expect(() => trainGenerator([pair], { ...opts, stillWeight: -1 })).toThrow(/train.stillWeight/);
     expect(() => trainGenerator([pair], { ...opts, stillWeight: 1, space: 'avatar' })).toThrow(/train.stillWeight: needs space "template"/);
   });

@@ -1,6 +1,7 @@
 /**
- * The CPU path's WebAssembly SIMD layers (worker/model/simd-mlp.ts) against the TS loop they
- * replace: the same float32 values bit for bit, layer by layer and picture by picture (exact and
+ * The CPU path's WebAssembly SIMD layers (worker/model/simd-mlp.ts) and grid encoder
+ * (wasm-grid.ts) against the TS code they replace: the same float32 values bit for bit, layer by
+ * layer, sample by sample and picture by picture (exact and
  * fast mode, the built-in avatar and the bench's official config), and the TS path wherever the
  * kernel cannot run.
  */
@@ -11,6 +12,8 @@ import type { Avatar } from '../../worker/avatar/types.ts';
 import { AvatarRenderer } from '../../worker/engine/avatar-renderer.ts';
 import { CpuRenderer } from '../../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer } from '../../worker/model/fast-renderer.ts';
+import { defaultOffsets } from '../../worker/avatar/config.ts';
+import { encodeGrid, prepareGrid } from '../../worker/model/grid.ts';
 import { createHeadScratch } from '../../worker/model/head-field.ts';
 import { linear } from '../../worker/model/mlp.ts';
 import { enableSimd, SimdMlp, simdAvailable, simdFor } from '../../worker/model/simd-mlp.ts';
@@ -36,15 +39,18 @@ function sameBits(a: Float32Array, b: Float32Array): number {
 }
 
 /** Renders `frames` frames of a talking, moving sequence with and without the kernel (separate weights). */
-function renderBoth(av: Avatar, frames: number, mode: 'exact' | 'fast'): { ts: Float32Array[]; simd: Float32Array[]; calls: number } {
-  const out = { ts: [] as Float32Array[], simd: [] as Float32Array[], calls: 0 };
+function renderBoth(av: Avatar, frames: number, mode: 'exact' | 'fast'): { ts: Float32Array[]; simd: Float32Array[]; calls: number; gridCalls: number } {
+  const out = { ts: [] as Float32Array[], simd: [] as Float32Array[], calls: 0, gridCalls: 0 };
   for (const simd of [false, true]) {
     const seq = avatarSequence(av, frames);
     const k = simd ? enableSimd(seq.weights) : null;
     if (simd) expect(k).not.toBeNull();
     const r = mode === 'exact' ? new CpuRenderer(seq.weights, av.camera) : new FastCpuRenderer(seq.weights, av.camera);
     for (const f of seq.frames) (simd ? out.simd : out.ts).push(r.render(f).image);
-    if (k) out.calls = k.calls;
+    if (k) {
+      out.calls = k.calls;
+      out.gridCalls = k.gridCalls;
+    }
   }
   return out;
 }
@@ -73,11 +79,39 @@ describe('WebAssembly SIMD layers of the CPU path', () => {
     }
   });
 
+  it('the grid encoder gives encodeGrid() bits for tiled and hashed grids, at cell corners, edges and outside', async () => {
+    const rand = mulberry(11);
+    const official = loadModelWeights(officialAvatar({ size: 16 })).headGrid;
+    const builtin = loadModelWeights(resizeAvatar(await loadBuiltinAvatar(), 32)).headGrid;
+    // A hashed grid whose fine levels' tables are smaller than their cells (2^12 rows).
+    const hashCfg = { ...official.config, gridType: 'hash' as const, offsets: defaultOffsets(3, 16, 32, 2048, 12) };
+    const hashed = prepareGrid(hashCfg, Float32Array.from({ length: hashCfg.offsets[16] * hashCfg.featuresPerLevel }, () => rand() - 0.5));
+    for (const grid of [builtin, official, hashed]) {
+      const k = SimdMlp.create(grid.table.length + 64, 256)!;
+      k.addGrid(grid);
+      const u = k.vector(3)!;
+      const got = k.vector(grid.config.levels * grid.config.featuresPerLevel)!;
+      const want = new Float32Array(got.length);
+      const special = [0, 1, 0.5, 1 / 64, 63 / 64, Math.fround(1 - 2 ** -24), 2 ** -30, -0];
+      for (let n = 0; n < 3000; n++) {
+        for (let d = 0; d < 3; d++) u[d] = n < 512 ? special[(n >> (3 * d)) & 7] : Math.fround(rand());
+        if (n === 2999) u[1] = Math.fround(1.0000001); // outside: zeros
+        const before = k.gridCalls;
+        encodeGrid(grid, u, got, 0);
+        encodeGrid(grid, Float32Array.from(u), want, 0);
+        if (n !== 2999) expect(k.gridCalls, 'the encoder ran').toBe(before + 1);
+        expect(sameBits(got, want), `${grid.config.gridType} u = ${Array.from(u)}`).toBe(0);
+      }
+      expect(got.some((v) => v !== 0)).toBe(false); // the last point was outside
+    }
+  });
+
   it('the built-in avatar renders the same pixels with the kernel, exact and fast mode (32 px, talking, head turning)', async () => {
     const av = resizeAvatar(await loadBuiltinAvatar(), 32);
     for (const mode of ['exact', 'fast'] as const) {
       const r = renderBoth(av, 12, mode);
       expect(r.calls, `${mode}: the kernel ran`).toBeGreaterThan(10_000);
+      expect(r.gridCalls, `${mode}: the grid encoder ran`).toBeGreaterThan(5_000);
       for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `${mode} frame ${i}`).toBe(0);
     }
   }, 120_000);
@@ -86,6 +120,7 @@ describe('WebAssembly SIMD layers of the CPU path', () => {
     const av = officialAvatar({ size: 24 });
     const r = renderBoth(av, 3, 'exact');
     expect(r.calls).toBeGreaterThan(1000);
+    expect(r.gridCalls).toBeGreaterThan(100);
     for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `frame ${i}`).toBe(0);
   }, 120_000);
 

@@ -9,6 +9,9 @@ import { encodeGrid } from './grid.ts';
 import type { HeadScratch } from './head-field.ts';
 import { film, linear, relu, sigmoid } from './mlp.ts';
 import { shEncode } from './sh.ts';
+import { computeFilm, LandmarkConditioner } from './conditioning.ts';
+import { morton3D } from './march.ts';
+import { ConfigError } from '../errors.ts';
 import type { ModelWeights } from './weights.ts';
 
 /** Multiply-adds of each half of one head sample (the weights' layer sizes). */
@@ -75,4 +78,59 @@ export function headColour(weights: ModelWeights, dir: ArrayLike<number>, s: Hea
   rgb[0] = sigmoid(s.rgb[0]);
   rgb[1] = sigmoid(s.rgb[1]);
   rgb[2] = sigmoid(s.rgb[2]);
+}
+
+/** Occupied cells filmScale() samples at most (evenly over the bitfield's cells in x, y, z order). */
+const SCALE_CELLS = 256;
+
+/**
+ * The size of the head net's FiLM-ed hidden pre-activations: their root mean square over both
+ * conditioned layers, at the centres of (up to SCALE_CELLS) occupied grid cells, with the FiLM
+ * vectors of an all-zero landmark window (the landmark origin; trained avatars' landmark means lie
+ * near it, and the figure moves by a few per cent between that and a talking frame's). The FiLM
+ * gate (FastModeOptions.filmTolerance) compares each sample's FiLM shift with this, so one
+ * tolerance means the same for nets whose pre-activations differ in size: the built-in's are about
+ * 4.4, the bench avatar's (official config, random weights) 1.4, where a shift of 3 is already
+ * most of a unit's range. Computed once per renderer from the weights alone.
+ */
+export function filmScale(weights: ModelWeights): number {
+  const h = weights.config.head;
+  const H = h.hiddenDim;
+  const cond = weights.config.condition;
+  const numbers = cond.numLandmarks * 3;
+  const conditioner = new LandmarkConditioner(weights, { mean: new Float32Array(numbers), std: new Float32Array(numbers).fill(1) });
+  const { film1, film2 } = computeFilm(weights, conditioner.code(new Float32Array(cond.window * numbers)));
+  const R = weights.config.march.gridResolution;
+  const cells: number[] = [];
+  for (let x = 0; x < R; x++)
+    for (let y = 0; y < R; y++)
+      for (let z = 0; z < R; z++) {
+        const m = morton3D(x, y, z);
+        if (weights.bitfield[m >>> 3] & (1 << (m & 7))) cells.push(x, y, z);
+      }
+  const count = cells.length / 3;
+  if (count === 0) throw new ConfigError('fast mode: the head has no occupied cell to measure its FiLM scale on');
+  const every = Math.max(1, Math.floor(count / SCALE_CELLS));
+  const gridOut = h.grid.levels * h.grid.featuresPerLevel;
+  const features = new Float32Array(gridOut + (h.eyeInput ? 1 : 0));
+  const u = new Float32Array(3);
+  const h1 = new Float32Array(H);
+  const h2 = new Float32Array(H);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < count; i += every) {
+    for (let d = 0; d < 3; d++) u[d] = Math.fround((cells[i * 3 + d] + 0.5) / R);
+    encodeGrid(weights.headGrid, u, features, 0);
+    linear(weights.sigma[0], H, features.length, features, 0, h1, 0);
+    film(h1, 0, H, film1);
+    for (let j = 0; j < H; j++) sum += h1[j] * h1[j];
+    relu(h1, 0, H);
+    linear(weights.sigma[1], H, H, h1, 0, h2, 0);
+    film(h2, 0, H, film2);
+    for (let j = 0; j < H; j++) sum += h2[j] * h2[j];
+    n += 2 * H;
+  }
+  const scale = Math.sqrt(sum / n);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new ConfigError(`fast mode: the head net's FiLM scale is ${scale}: expected a positive finite number`);
+  return scale;
 }

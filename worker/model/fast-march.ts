@@ -59,6 +59,12 @@ export interface FastMarchResult {
   colourEvals: number;
   /** Guided rays that failed the validity test and were replayed with every sample. */
   replayed: number;
+  /**
+   * sigmaEvals by the rays' fate: guided rays that passed the validity test, rays without a
+   * start (no reprojected surface: the first frame, disocclusions, background), and replayed
+   * rays (their evaluations before and after the replay).
+   */
+  evalsBy: { guided: number; unguided: number; replayed: number };
 }
 
 type RayFate = 'alive' | 'dead' | 'replay';
@@ -105,6 +111,7 @@ export function fastMarchImage(rays: RayBatch, bitfield: Uint8Array, march: Marc
   const thr = Math.max(march.tThreshold, opts.terminate ?? 0);
   let sigmaEvals = 0;
   let colourEvals = 0;
+  const evalsOf = new Uint32Array(N);
   // Per ray: weight of samples whose colour was not evaluated yet to be given one, and weight of those that have one.
   const pending = new Float32Array(N);
   const coloured = new Float32Array(N);
@@ -134,6 +141,7 @@ export function fastMarchImage(rays: RayBatch, bitfield: Uint8Array, march: Marc
       xs[2] = xyz[s * 3 + 2];
       const sigma = field.sigma(xs);
       sigmaEvals++;
+      evalsOf[r]++;
       const alpha = f(1 - Math.exp(-f(sigma * dt)));
       if (guided && !started[r]) {
         started[r] = 1;
@@ -203,7 +211,16 @@ export function fastMarchImage(rays: RayBatch, bitfield: Uint8Array, march: Marc
     }
   }
   borrowColour(rgb, pending, coloured);
-  return { rgb, weightSum, hitT, sensitivity, passes, sigmaEvals, colourEvals, replayed: replay.length };
+  const evalsBy = { guided: 0, unguided: 0, replayed: 0 };
+  for (const r of replay) {
+    evalsBy.replayed += evalsOf[r];
+    evalsOf[r] = 0;
+  }
+  for (let r = 0; r < N; r++) {
+    if (opts.tStart[r] > -Infinity) evalsBy.guided += evalsOf[r];
+    else evalsBy.unguided += evalsOf[r];
+  }
+  return { rgb, weightSum, hitT, sensitivity, passes, sigmaEvals, colourEvals, replayed: replay.length, evalsBy };
 }
 
 /**

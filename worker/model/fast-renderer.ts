@@ -20,7 +20,7 @@
 import type { CameraConfig } from '../avatar/config.ts';
 import { ConfigError } from '../errors.ts';
 import { CpuRenderer, type FrameInput, type RenderResult } from './cpu-renderer.ts';
-import { headColour, headHalfMacs, headSigma, type FilmDelta } from './fast-field.ts';
+import { filmScale, headColour, headHalfMacs, headSigma, type FilmDelta } from './fast-field.ts';
 import { fastMarchImage, type SplitField } from './fast-march.ts';
 import { predictStarts, surfacePoints } from './fast-reproject.ts';
 import { gatherRays, refineLevel, type PixelState } from './fast-refine.ts';
@@ -62,12 +62,18 @@ export interface FastModeOptions {
   /** ... and their surface depths by at most this many dt steps. */
   depthTolerance: number;
   /**
-   * ... and none of them has a sample whose FiLM shift since the previous frame exceeds this.
-   * 'auto': 3 from 128 pixels on the shorter side, 0.02 below. The trained built-in's speech moves
-   * nearly every head sample by more than 0.02, so that marches the whole talking head (0.38 of
-   * exact's multiply-adds at 128 px over 10 s); 3 keeps the largest moves marched, 0.29 at the
-   * same worst frame and worst mouth frame. On small images the looser gate gains little (0.44 ->
-   * 0.40 at 64 px) and loses up to 4 dB on head-turn frames (a lattice step spans more face).
+   * ... and none of them has a sample whose FiLM shift since the previous frame exceeds this
+   * many times the avatar's FiLM scale (fast-field.ts filmScale(): the root mean square of the
+   * head net's FiLM-ed pre-activations, measured once from the weights), so the gate means the
+   * same for every avatar. 'auto': 0.5 from 128 pixels on the shorter side, 0.0045 below (0.02 on
+   * the built-in, scale 4.42). The trained built-in moves nearly every head sample by more than
+   * 0.0045 when it talks, which marches the whole talking head (0.38 of exact's multiply-adds at
+   * 128 px over 10 s); 0.5 keeps the largest moves marched: 0.299 over 4 s with the same worst
+   * frame and worst mouth frame (36.69 / 36.20 dB). Stop 21's gate was an absolute 3 (0.68 of the
+   * built-in's scale, 2.1 of the bench avatar's, 1.418): it let the bench avatar's mouth fall to
+   * 34.03 dB against exact; at 0.5 its mouth holds 41.91 dB for the same multiply-adds (0.415).
+   * On small images the looser gate gains little and loses up to 4 dB on head-turn frames (a
+   * lattice step spans more face).
    */
   filmTolerance: number | 'auto';
   /** Or: their line's second differences (colour, weight sum; depth against depthTolerance) are at most this. */
@@ -81,7 +87,11 @@ export interface FastModeOptions {
   refreshPeriod: number;
   /** The speech region's box is grown on every side by this times its larger side ... */
   regionPad: number;
-  /** ... plus this many pixels (the smallest renders' boxes are a few pixels wide). */
+  /**
+   * ... plus this many pixels (the smallest renders' boxes are a few pixels wide). At 32 px, 2
+   * pixels let a stale mouth edge show at the end of the CPU fallback's pose holds (built-in,
+   * frame 135 of the 10 s sequence: mouth 34.86 dB from exact; 3 pixels: 36.96).
+   */
   regionPadPixels: number;
 }
 
@@ -98,7 +108,7 @@ export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
   curvatureTolerance: 0.02,
   refreshPeriod: 8,
   regionPad: 0.25,
-  regionPadPixels: 2,
+  regionPadPixels: 3,
 };
 
 /** alpha that marks a ray's surface for the next frame's prediction. */
@@ -115,6 +125,8 @@ export interface FastFrameStats {
   marchedRays: number;
   guidedRays: number;
   replayedRays: number;
+  /** sigmaEvals by ray fate (fast-march.ts FastMarchResult.evalsBy): where the head march's multiply-adds go. */
+  sigmaEvalsBy: { guided: number; unguided: number; replayed: number };
   /** Multiply-adds of the head and torso nets this frame (the conditioning MLPs come on top). */
   macs: number;
   /** A partial frame: only the speech region and one row in refreshPeriod were rendered. */
@@ -154,6 +166,8 @@ export class FastCpuRenderer {
   private readonly scratch;
   private readonly torso: FoldedTorso | null;
   private readonly refiner: TorsoRefiner | null;
+  /** The head net's FiLM scale (fast-field.ts filmScale()), the unit of options.filmTolerance. */
+  readonly filmScale: number;
   /** The torso's row and column tables are counted with the first frame they serve. */
   private setupCounted = false;
   /** Previous frame: camera origin and each pixel's surface point (NaN where none). */
@@ -172,6 +186,7 @@ export class FastCpuRenderer {
     this.weights = weights;
     this.camera = camera;
     this.scratch = createHeadScratch(weights);
+    this.filmScale = filmScale(weights);
     const t = weights.torso;
     this.torso = t ? new FoldedTorso(weights, camera.width, camera.height) : null;
     this.refiner = t ? new TorsoRefiner(camera.width, camera.height, torsoPixels(t.densityGrid, weights.config.torso!.densityResolution, camera.width, camera.height, t.densityThreshold)) : null;
@@ -254,7 +269,7 @@ export class FastCpuRenderer {
       hitT: partial ? Float32Array.from(prev.px.hitT) : new Float32Array(n).fill(NaN),
       sensitivity: new Float32Array(n).fill(delta ? 0 : Infinity),
     };
-    const stats = { sigmaEvals: 0, colourEvals: 0, guided: 0, replayed: 0, marched: 0, passes: [] as number[] };
+    const stats = { sigmaEvals: 0, colourEvals: 0, guided: 0, replayed: 0, marched: 0, passes: [] as number[], by: { guided: 0, unguided: 0, replayed: 0 } };
     const marched = new Uint8Array(n);
     const march = (list: number[]): void => {
       if (list.length === 0) return;
@@ -272,6 +287,9 @@ export class FastCpuRenderer {
       stats.sigmaEvals += m.sigmaEvals;
       stats.colourEvals += m.colourEvals;
       stats.replayed += m.replayed;
+      stats.by.guided += m.evalsBy.guided;
+      stats.by.unguided += m.evalsBy.unguided;
+      stats.by.replayed += m.evalsBy.replayed;
       stats.marched += list.length;
       if (stats.passes.length === 0) stats.passes = m.passes;
     };
@@ -283,7 +301,7 @@ export class FastCpuRenderer {
       for (let r = 0; r < H; r += stride) for (let c = 0; c < W; c += stride) coarse.push(r * W + c);
       march(coarse);
       const dtMax = stepBounds(w.config.march).dtMax;
-      const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H), curvature: o.curvatureTolerance };
+      const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H, this.filmScale), curvature: o.curvatureTolerance };
       for (let s = stride; s > 1; s /= 2) refineLevel(px, W, H, s, tol, march);
     }
     this.prev = { px, pose: Float32Array.from(frame.pose), eye: frame.eye };
@@ -315,7 +333,7 @@ export class FastCpuRenderer {
       hitT: px.hitT,
       origins: rays.origins,
       directions: rays.directions,
-      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, macs, partial },
+      stats: { sigmaEvals: stats.sigmaEvals, colourEvals: stats.colourEvals, torsoEvals: bg.evals, torsoMacs: bg.macs, marchedRays: stats.marched, guidedRays: stats.guided, replayedRays: stats.replayed, sigmaEvalsBy: stats.by, macs, partial },
     };
   }
 
@@ -362,10 +380,18 @@ export function strideAt(o: Pick<FastModeOptions, 'stride'>, width: number, heig
   return side <= 32 ? 1 : side < 128 ? 2 : 4;
 }
 
-/** The FiLM gate's tolerance for a width x height image (FastModeOptions.filmTolerance). */
-export function filmToleranceAt(o: Pick<FastModeOptions, 'filmTolerance'>, width: number, height: number): number {
-  return o.filmTolerance !== 'auto' ? o.filmTolerance : Math.min(width, height) >= 128 ? 3 : 0.02;
+/**
+ * The FiLM gate's tolerance for a width x height image (FastModeOptions.filmTolerance) in the
+ * head net's pre-activation units: the relative tolerance times the avatar's filmScale().
+ */
+export function filmToleranceAt(o: Pick<FastModeOptions, 'filmTolerance'>, width: number, height: number, scale: number): number {
+  if (!(scale > 0 && Number.isFinite(scale))) throw new ConfigError(`fast mode: FiLM scale: expected a positive finite number, got ${scale}`);
+  return (o.filmTolerance !== 'auto' ? o.filmTolerance : Math.min(width, height) >= 128 ? FILM_TOLERANCE_LARGE : FILM_TOLERANCE_SMALL) * scale;
 }
+
+/** filmTolerance 'auto', in units of the avatar's FiLM scale: from 128 px on the shorter side, and below. */
+export const FILM_TOLERANCE_LARGE = 0.5;
+export const FILM_TOLERANCE_SMALL = 0.0045;
 
 /** Multiply-adds of the torso nets at one pixel (deform net + torso net). */
 export function torsoPixelMacs(w: Pick<ModelWeights, 'config'>): number {

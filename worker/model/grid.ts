@@ -7,6 +7,7 @@
  */
 import { gridLevelParams, type GridConfig, validateGridConfig } from '../avatar/config.ts';
 import { ConfigError } from '../errors.ts';
+import { SimdMlp, simdGridsExist } from './simd-mlp.ts';
 
 export interface PreparedGrid {
   config: GridConfig;
@@ -88,6 +89,7 @@ export function encodeGrid(grid: PreparedGrid, u: ArrayLike<number>, out: Float3
     out.fill(0, outOffset, outOffset + L * C);
     return;
   }
+  if (simdGridsExist && SimdMlp.encode(grid, u, out, outOffset)) return;
   const table = grid.table;
   const corners = 1 << dims;
   for (let l = 0; l < L; l++) {

@@ -1,7 +1,9 @@
 /**
  * WebAssembly SIMD for the CPU path's matrix-vector products (issue 14, "No GPU at all"): the
  * head field's five bias-free layers (mlp.ts linear()) run in a tiny module emitted below as
- * bytes (no toolchain, no package), with the TS loop as the reference.
+ * bytes (no toolchain, no package), with the TS loop as the reference. The head's grid encoding
+ * (grid.ts encodeGrid) runs in a second module emitted per grid (wasm-grid.ts) on the same memory.
+ * Together they take ~40% off a 64 px CPU frame (bench/builtin.ts).
  *
  * Same pixels as the TS path, bit for bit: linear() accumulates each output in a JS number
  * (float64) in input order and rounds once to float32. The kernel does exactly that, vectorised
@@ -18,7 +20,9 @@
  * Where WebAssembly or its SIMD is unavailable (validate() refuses the module), enableSimd()
  * returns null and nothing changes.
  */
+import type { PreparedGrid } from './grid.ts';
 import { headScratchLengths } from './head-field.ts';
+import { gridModuleBytes } from './wasm-grid.ts';
 import type { ModelWeights } from './weights.ts';
 
 /** Outputs per block (4 f64x2 accumulators). */
@@ -26,7 +30,7 @@ const BLOCK = 8;
 const PAGE = 65536;
 
 // ---- module bytes ------------------------------------------------------------------------------
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -36,7 +40,7 @@ function uleb(n: number): number[] {
   } while (n !== 0);
   return out;
 }
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -48,11 +52,11 @@ function sleb(n: number): number[] {
     out.push(b | 0x80);
   }
 }
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+export const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
-const I32 = 0x7f;
+export const I32 = 0x7f;
 const V128 = 0x7b;
 const op = {
   block: [0x02, 0x40],
@@ -162,18 +166,26 @@ interface Layer {
   inDim: number;
 }
 
-/** Layers by their weight matrix: linear() looks its W up here. */
-const layers = new WeakMap<Float32Array, Layer>();
+/**
+ * A layer's kernel entry, kept on its weight matrix under this key: linear() runs once per layer
+ * and sample, and a WeakMap lookup there cost as much as the kernel's own arithmetic.
+ */
+const LAYER: unique symbol = Symbol('simd layer');
+type WithLayer = Float32Array & { [LAYER]?: Layer };
 /** Whether any layer was ever registered (linear() skips the lookup until then). */
 export let simdLayersExist = false;
+const grids = new WeakMap<PreparedGrid, { kernel: SimdMlp; encode: (u: number, out: number) => void }>();
+/** Whether any grid encoder was ever built (encodeGrid() skips the lookup until then). */
+export let simdGridsExist = false;
 const kernels = new WeakMap<ModelWeights, SimdMlp>();
 
 export class SimdMlp {
   readonly memory: WebAssembly.Memory;
   private readonly matvec: (w: number, outPad: number, inDim: number, x: number, y: number) => void;
   private top = 0;
-  /** Calls that went to the kernel (tests check the kernel really ran). */
+  /** Layer and grid-encoder calls that went to the kernel (tests check the kernel really ran). */
   calls = 0;
+  gridCalls = 0;
 
   private constructor(module: WebAssembly.Module, private readonly limit: number) {
     const pages = Math.ceil(limit / PAGE);
@@ -203,8 +215,28 @@ export class SimdMlp {
         }
       }
     }
-    layers.set(W, { kernel: this, ptr, outDim, outPad, inDim });
+    (W as WithLayer)[LAYER] = { kernel: this, ptr, outDim, outPad, inDim };
     simdLayersExist = true;
+  }
+
+  /** Copies the grid's table in and compiles its encoder (wasm-grid.ts) for encodeGrid(). */
+  addGrid(grid: PreparedGrid): void {
+    const ptr = this.reserve(grid.table.length * 4, 16);
+    new Float32Array(this.memory.buffer, ptr, grid.table.length).set(grid.table);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(gridModuleBytes(grid, ptr)), { m: { memory: this.memory } });
+    grids.set(grid, { kernel: this, encode: inst.exports.encode as (u: number, out: number) => void });
+    simdGridsExist = true;
+  }
+
+  /** encodeGrid() through the grid's wasm encoder when u and out are this kernel's vectors; false otherwise. */
+  static encode(grid: PreparedGrid, u: ArrayLike<number>, out: Float32Array, outOffset: number): boolean {
+    const g = grids.get(grid);
+    if (g === undefined) return false;
+    const buf = g.kernel.memory.buffer;
+    if (!(u instanceof Float32Array) || u.buffer !== buf || out.buffer !== buf) return false;
+    g.encode(u.byteOffset, out.byteOffset + 4 * outOffset);
+    g.kernel.gridCalls++;
+    return true;
   }
 
   /**
@@ -216,7 +248,8 @@ export class SimdMlp {
     return ptr < 0 ? null : new Float32Array(this.memory.buffer, ptr, length);
   }
 
-  private reserve(nbytes: number, align: number, soft = false): number {
+  /** Reserves `nbytes` of the kernel's memory (throws when full); its byte offset. */
+  reserve(nbytes: number, align: number, soft = false): number {
     const ptr = Math.ceil(this.top / align) * align;
     if (ptr + nbytes > this.limit) {
       if (soft) return -1;
@@ -228,7 +261,7 @@ export class SimdMlp {
 
   /** y = W x for a registered W when x and y are this kernel's vectors; false (nothing done) otherwise. */
   static run(W: Float32Array, outDim: number, inDim: number, x: ArrayLike<number>, xOff: number, y: Float32Array, yOff: number): boolean {
-    const l = layers.get(W);
+    const l = (W as WithLayer)[LAYER];
     if (l === undefined || l.outDim !== outDim || l.inDim !== inDim) return false;
     const k = l.kernel;
     const buf = k.memory.buffer;
@@ -266,9 +299,11 @@ export function enableSimd(weights: ModelWeights, scratches = 8): SimdMlp | null
   const list = headLayers(weights);
   const weightFloats = list.reduce((n, [, o, i]) => n + Math.ceil(o / BLOCK) * BLOCK * i, 0);
   const perScratch = Object.values(headScratchLengths(weights)).reduce((n, len) => n + vectorFloats(len), 0);
-  const k = SimdMlp.create(weightFloats + BLOCK, perScratch * scratches);
+  const table = weights.headGrid.table;
+  const k = SimdMlp.create(weightFloats + BLOCK + table.length / 2 + 8, perScratch * scratches);
   if (!k) return null;
   for (const [W, o, i] of list) k.addLayer(W, o, i);
+  k.addGrid(weights.headGrid);
   kernels.set(weights, k);
   return k;
 }

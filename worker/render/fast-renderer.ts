@@ -24,6 +24,8 @@ import { ConfigError, GpuError, R2TalkerError } from '../errors.ts';
 import { acquireGpu, reacquireGpu, type GpuContext } from '../gpu/device.ts';
 import { buildPasses, destroyPasses, LossWatch } from './pass-set.ts';
 import { headHalfMacs } from '../model/fast-field.ts';
+import { filmScale } from '../model/fast-field.ts';
+import { loadModelWeights } from '../model/weights.ts';
 import { FAST_MODE_DEFAULTS, checkFastModeOptions, filmToleranceAt, strideAt, torsoPixelMacs, type FastModeOptions } from '../model/fast-renderer.ts';
 import { refineLevel, type PixelState } from '../model/fast-refine.ts';
 import { TorsoRefiner } from '../model/fast-torso.ts';
@@ -110,8 +112,11 @@ export class GpuFastRenderer {
   private readonly background: Float32Array;
   /** The torso's position tables are counted with the first frame that uses them. */
   private tablesCounted = false;
+  /** The head net's FiLM scale (worker/model/fast-field.ts filmScale()), the unit of options.filmTolerance. */
+  readonly filmScale: number;
 
-  private constructor(readonly avatar: Avatar, private readonly gpuOptions: GpuFastRendererOptions, ctx: GpuContext, passes: Passes, options: FastModeOptions) {
+  private constructor(readonly avatar: Avatar, private readonly gpuOptions: GpuFastRendererOptions, ctx: GpuContext, passes: Passes, options: FastModeOptions, filmScale: number) {
+    this.filmScale = filmScale;
     this.ctx = ctx;
     this.passes = passes;
     this.options = options;
@@ -126,9 +131,10 @@ export class GpuFastRenderer {
     validateCamera(avatar.camera);
     const fast = { ...FAST_MODE_DEFAULTS, ...options.fast };
     checkFastModeOptions(fast);
+    const scale = filmScale(loadModelWeights(avatar));
     const ctx = await (options.acquire ?? (() => acquireGpu(options)))();
     const passes = await GpuFastRenderer.build(avatar, options, fast, ctx);
-    return new GpuFastRenderer(avatar, options, ctx, passes, fast);
+    return new GpuFastRenderer(avatar, options, ctx, passes, fast, scale);
   }
 
   get device(): GPUDevice {
@@ -265,7 +271,7 @@ export class GpuFastRenderer {
     // The torso's lattice trails the head's by one level (fast-torso.ts start / levelList).
     let torsoList = torso ? refiner!.start(frame.pose, px.weightSum, o.torsoVisible, stride) : null;
     const dtMax = stepBounds(cfg.march).dtMax;
-    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H), curvature: o.curvatureTolerance };
+    const tol = { colour: o.colourTolerance, depth: o.depthTolerance * dtMax, film: filmToleranceAt(o, W, H, this.filmScale), curvature: o.curvatureTolerance };
     for (let s = stride; s > 1; s /= 2) {
       // refineLevel interpolates from the coarser lattice only, so the pixels it leaves to march
       // can go to the GPU after it returns.

@@ -238,6 +238,9 @@ export interface VideoOptions {
   extra?: ((i: number) => HeadPose)[];
   /** Replaces frame i entirely (e.g. blank frames). */
   override?: (i: number) => RgbFrame | null;
+  /** The head to draw at frame i instead of \`head\` (a moving mouth and lids:
+   * \`(i) => articulatedHead(models).frame(talkingState(i))\`); extra heads keep \`head\`. */
+  headAt?: (i: number) => TexturedMesh;
 }
 
 export function renderedVideo(head: TexturedMesh, o: VideoOptions): FrameSource {
@@ -249,7 +252,7 @@ export function renderedVideo(head: TexturedMesh, o: VideoOptions): FrameSource 
     read(i) {
       const custom = o.override?.(i);
       if (custom) return Promise.resolve(custom);
-      let img = renderHead(head, pose(i), o.focal, bg);
+      let img = renderHead(o.headAt?.(i) ?? head, pose(i), o.focal, bg);
       for (const p of o.extra ?? []) img = renderHead(head, p(i), o.focal, img);
       return Promise.resolve(img);
     },

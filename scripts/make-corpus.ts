@@ -20,7 +20,7 @@ import { writeNpy } from '../worker/io/npy.ts';
 import { writeWav } from '../worker/io/wav.ts';
 import { LANDMARK_DIM, NUM_LANDMARKS, gaussian, makeRng } from '../worker/landmarks/model.ts';
 import { framesForSamples } from '../worker/landmarks/stream.ts';
-import { synthesize, type SynthVoice } from './corpus/espeak.ts';
+import { restartSynth, synthesize, type SynthVoice } from './corpus/espeak.ts';
 import { heldoutUtterances, trainUtterances } from './corpus/sentences.ts';
 import { closureFrames, phonemesToTrack, silenceFrames, type TimedPhoneme } from './corpus/visemes.ts';
 
@@ -70,6 +70,8 @@ export async function makeCorpus(out: string, seed: number, count: number, split
   const rng = makeRng(seed ^ (split === 'train' ? 0x51ed : 0xbeef));
   const pick = <T>(a: T[]): T => a[Math.floor(rng() * a.length)];
   await mkdir(out, { recursive: true });
+  // Same seed, same files: eSpeak NG starts afresh, its clock pinned (corpus/espeak.ts).
+  await restartSynth();
   const clips: ClipEntry[] = [];
   for (let i = 0; i < texts.length; i++) {
     const cfg = VOICES[split];

@@ -2,7 +2,7 @@
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
  * Run: [SHAPE=photo] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric, searchFocalPhotometric, searchRelief } from '../../worker/face/fit-video.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import type { HeadPose } from '../../worker/face/pose-solver.ts';
@@ -44,6 +44,19 @@ async function run(name: string, meshes: (Float32Array | null)[], read: (i: numb
   console.log(`  search ${(performance.now() - t0).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU: f ${s.f.toFixed(1)} (${((s.f / trueF - 1) * 100).toFixed(1)}%), observed ${s.observed} ${s.reason ?? ''}, motion ${s.motionDeg.toFixed(1)} deg`);
   console.log('  curve', s.curve.map((c) => `${c.f.toFixed(0)}:${c.cost.toFixed(3)}`).join(' '));
   if (!truth) return;
+  const valid = meshes.flatMap((m, i) => (m ? [i] : []));
+  // The pipeline's relief search at the searched focal, then (RELIEF_ROUNDS) the focal searched
+  // again on the template at that relief, and so on.
+  let f = s.f;
+  for (let round = 0; round < Number(process.env.RELIEF_ROUNDS ?? 1); round++) {
+    const fitF = fitVideo(meshes, size, size, models.canonical, { focal: f });
+    const rs = await searchRelief(fitF, meshes, models.canonical, { read });
+    const r = await refineVideoPhotometric(fitF, meshes, models.canonical, { read, relief: rs.relief });
+    console.log(`  round ${round}: f ${f.toFixed(1)} (${((f / trueF - 1) * 100).toFixed(1)}%) relief ${rs.relief} (${rs.observed ? 'observed' : rs.reason}) [${rs.curve.map((c) => `${c.relief}:${c.residual.toFixed(3)}`).join(' ')}]: photometric ${rotErr(valid.map((i) => r.fit.frames[i]!.pose), valid.map((i) => truth[i]))}`);
+    const s2 = await searchFocalPhotometric(fit, meshes, models.canonical, { read, relief: rs.relief });
+    console.log(`  focal at relief ${rs.relief}: ${s2.f.toFixed(1)} (${((s2.f / trueF - 1) * 100).toFixed(1)}%), observed ${s2.observed} ${s2.reason ?? ''}`);
+    f = s2.f;
+  }
   for (const [label, f] of [['searched', s.f], ['true', trueF]] as const) {
     const fitF = fitVideo(meshes, size, size, models.canonical, { focal: f });
     const r = await refineVideoPhotometric(fitF, meshes, models.canonical, { read });

@@ -8,9 +8,11 @@
  * SHAPE: the rendered head (tests/helpers/face-video.ts astronautHead): canonical (the closed
  * canonical mouth under the photo's open smile), photo (the mesh model's own reading of the
  * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips).
+ * articulated (the photo's shape, lips and lids sliding over a mouth interior and the eyes, on a
+ * talking trajectory with closures and blinks: also prints the opening and eye_ratio, tracked vs true).
  * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
  * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.
- * Run: [SHAPE=photo] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
+ * Run: [SHAPE=photo|articulated [MOUTH=1.22]] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
  *   [VARIANTS=1] [FIX=mouth] [ATTN=1] npx tsx bench/pose/mouth-lab.ts */
 import { IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
@@ -19,11 +21,12 @@ import { liftToHead, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { roiFromMesh, runFaceMesh } from '../../worker/face/mesh.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { astronautHead, meshInTemplate } from '../../tests/helpers/face-video.ts';
+import { articulatedHead, astronautHead, meshInTemplate, talkingState } from '../../tests/helpers/face-video.ts';
+import { eyeRatio } from '../../worker/face/ibug68.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180, SIZE = 512, FOCAL = 1.3 * SIZE, FRAMES = 24;
 const PHASE = Number(process.env.PHASE ?? 0), AMP = Number(process.env.AMP ?? 1);
-const SHAPE = (process.env.SHAPE ?? 'canonical') as 'canonical' | 'photo' | 'photo-mouth';
+const SHAPE = (process.env.SHAPE ?? 'canonical') as 'canonical' | 'photo' | 'photo-mouth' | 'articulated';
 const angles = (i: number) => {
   const s = i / FRAMES;
   return { yaw: AMP * 22 * Math.sin(2 * Math.PI * s + PHASE), pitch: AMP * 9 * Math.sin(4 * Math.PI * s + 1 + PHASE), roll: 6 * Math.sin(2 * Math.PI * s + 2 + PHASE) };
@@ -36,15 +39,25 @@ function truePose(i: number): HeadPose {
   return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
 }
 const models = await loadFaceModels(nodeFaceModelSource);
-const head = astronautHead(models, { shape: SHAPE });
+/** SHAPE=articulated (tests/helpers/face-video.ts articulatedHead): the photo-shaped head whose lips
+ * slide over a mouth interior and whose lids blink, on the helper's talking trajectory
+ * (talkingState: the lips closed on about one frame in eight, up to 2 cm open, a blink every 12
+ * frames); PHASE shifts it too; MOUTH=cm [BLINK=0-1] holds the mouth and lids still instead. */
+const art = SHAPE === 'articulated' ? articulatedHead(models) : null;
+const stateAt = (i: number) => (process.env.MOUTH ? { mouth: Number(process.env.MOUTH), blink: Number(process.env.BLINK ?? 0) } : talkingState(i, PHASE));
+const mouthAt = (i: number) => stateAt(i).mouth;
+const blinkAt = (i: number) => stateAt(i).blink;
+const head = art ? art.head : astronautHead(models, { shape: SHAPE as 'canonical' | 'photo' | 'photo-mouth' });
+const verts = Array.from({ length: FRAMES }, (_, i) => (art ? art.at({ mouth: mouthAt(i), blink: blinkAt(i) }) : head.vertices));
 const uv = head.uv;
 const bg = testBackground(SIZE, SIZE);
-const frames = Array.from({ length: FRAMES }, (_, i) => renderHead(head, truePose(i), FOCAL, bg));
+const frames = Array.from({ length: FRAMES }, (_, i) => (art ? renderHead(art.frame(stateAt(i)), truePose(i), FOCAL, bg) : renderHead(head, truePose(i), FOCAL, bg)));
 const V = head.vertices;
 console.log(`shape ${SHAPE}, phase ${PHASE}, amplitude ${AMP}: outer mouth height (0-17) ${dist3(0, 17).toFixed(2)} cm, inner (13-14) ${dist3(13, 14).toFixed(2)} cm`);
 function dist3(a: number, b: number): number { return Math.hypot(V[a * 3] - V[b * 3], V[a * 3 + 1] - V[b * 3 + 1], V[a * 3 + 2] - V[b * 3 + 2]); }
 function proj(i: number, v: number): [number, number] {
   const { R, t } = truePose(i);
+  const V = verts[i];
   const p = [0, 1, 2].map((r) => R[r * 3] * V[v * 3] + R[r * 3 + 1] * V[v * 3 + 1] + R[r * 3 + 2] * V[v * 3 + 2] + t[r]);
   return [(FOCAL * p[0]) / p[2] + SIZE / 2, (FOCAL * p[1]) / p[2] + SIZE / 2];
 }
@@ -117,6 +130,27 @@ function score(name: string, meshes: Float32Array[]) {
 const tr = new FaceTracker(models);
 const shipped = frames.map((f) => tr.track(f).mesh!.points);
 score('shipped', shipped);
+if (art) {
+  // The opening (inner lips 13-14) and the eyes (prepare's eye_ratio of the .lms) per frame,
+  // tracked against true; the opening as a share of the face width.
+  const fwOf = (i: number) => { const [a, b] = [proj(i, IBUG68_FROM_MESH[0]), proj(i, IBUG68_FROM_MESH[16])]; return Math.hypot(b[0] - a[0], b[1] - a[1]); };
+  const d2 = (m: Float32Array, a: number, b: number) => Math.hypot(m[a * 3] - m[b * 3], m[a * 3 + 1] - m[b * 3 + 1]);
+  const ot = shipped.map((_, i) => { const [a, b] = [proj(i, 13), proj(i, 14)]; return Math.hypot(a[0] - b[0], a[1] - b[1]) / fwOf(i); });
+  const ok = shipped.map((m, i) => d2(m, 13, 14) / fwOf(i));
+  const trueMesh = (i: number) => { const o = new Float32Array(468 * 3); for (let v = 0; v < 468; v++) { const q = proj(i, v); o[v * 3] = q[0]; o[v * 3 + 1] = q[1]; } return o; };
+  const et = shipped.map((_, i) => eyeRatio(meshToIbug68(trueMesh(i), 2)));
+  const ek = shipped.map((m) => eyeRatio(meshToIbug68(m, 2)));
+  const slope = (x: number[], y: number[]) => { const mx = x.reduce((s, v) => s + v) / x.length, my = y.reduce((s, v) => s + v) / y.length; let c = 0, v = 0; x.forEach((xi, k) => { c += (xi - mx) * (y[k] - my); v += (xi - mx) ** 2; }); return c / v; };
+  const f = (a: number[]) => a.map((v) => (v * 100).toFixed(1)).join(' ');
+  console.log(`opening: true/tracked corr ${corr(ot, ok).toFixed(3)}, slope ${slope(ot, ok).toFixed(2)}; closed frames (true 0) tracked ${f(ok.filter((_, i) => mouthAt(i) === 0))} % of the face width`);
+  if (process.env.V) console.log(`  opening true ${f(ot)}\n  tracked ${f(ok)}`);
+  const closedT = et.map((v) => v < 0.5 * Math.max(...et));
+  const medK = [...ek].sort((a, b) => a - b)[Math.floor(ek.length / 2)];
+  const closedK = ek.map((v) => v < 0.5 * medK);
+  const hits = closedT.filter((c, i) => c && closedK[i]).length;
+  console.log(`eye_ratio: corr ${corr(et, ek).toFixed(3)}, slope ${slope(et, ek).toFixed(2)}; true open ${Math.max(...et).toFixed(3)} shut ${Math.min(...et).toFixed(3)}, tracked median ${medK.toFixed(3)} min ${Math.min(...ek).toFixed(3)}; blink frames (true < half open) ${closedT.filter(Boolean).length}, tracked < half its median on ${hits} of them, ${closedK.filter((c, i) => c && !closedT[i]).length} false`);
+  if (process.env.V) console.log(`  eye true ${f(et)}\n  tracked ${f(ek)}`);
+}
 {
   // The 3-D condition (fit-video.ts assemble: idexp = .lms lifted along each ray onto the canonical
   // face's depth at the frame's pose, minus the canonical face), here at the TRUE pose, against the
@@ -132,7 +166,7 @@ score('shipped', shipped);
   shipped.forEach((m, i) => {
     const lift = (xy: number[]) => liftToHead(Float64Array.from(xy), canon, truePose(i), k);
     const got = { tracked: lift(MOUTH.flatMap((v) => [m[v * 3], m[v * 3 + 1]])), perfect: lift(MOUTH.flatMap((v) => proj(i, v))) };
-    for (const key of ['tracked', 'perfect'] as const) MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) errs[key][i * 60 + j * 3 + d] = got[key][j * 3 + d] - V[v * 3 + d]; });
+    for (const key of ['tracked', 'perfect'] as const) MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) errs[key][i * 60 + j * 3 + d] = got[key][j * 3 + d] - verts[i][v * 3 + d]; });
   });
   const stat = (e: Float64Array) => {
     const mean = new Float64Array(60);
@@ -149,7 +183,7 @@ score('shipped', shipped);
   // Alternative: the mesh model's own 3-D points, the pose removed by a similarity onto the
   // canonical face on its stable points (meshInTemplate), no canonical depth involved.
   const own = new Float64Array(FRAMES * 60);
-  shipped.forEach((m, i) => { const h = meshInTemplate(m, models.canonical); MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) own[i * 60 + j * 3 + d] = h[v * 3 + d] - V[v * 3 + d]; }); });
+  shipped.forEach((m, i) => { const h = meshInTemplate(m, models.canonical); MOUTH.forEach((v, j) => { for (let d = 0; d < 3; d++) own[i * 60 + j * 3 + d] = h[v * 3 + d] - verts[i][v * 3 + d]; }); });
   console.log(`  the mesh's own 3-D, pose removed by a similarity on the stable points: ${stat(own)}`);
 }
 if (process.env.FLIPTTA) {

@@ -10,11 +10,12 @@ import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { loadFaceModels } from '../../worker/face/tracker.ts';
 import { trackedMeshes } from './mesh-cache.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
-import { fitVideo, refineVideoPhotometric } from '../../worker/face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric, searchRelief } from '../../worker/face/fit-video.ts';
 import { headTransform, poseFromTransform, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { smoothPoses } from '../../worker/model/poses.ts';
 import { mat3Mul, mat3T, rodrigues, rotationVector } from '../../worker/face/linalg.ts';
 import { poseError } from './pose-err.ts';
+import { landmarkResidual } from '../../worker/face/relief.ts';
 
 const [truthDir, cache, focalArg] = process.argv.slice(2);
 const T = ['train', 'val'].flatMap((s) => JSON.parse(readFileSync(`${truthDir}/transforms_${s}.json`, 'utf8')).frames.map((f: any) => f.transform_matrix as number[][]));
@@ -69,6 +70,16 @@ const { fit: ref, fallbacks } = await refineVideoPhotometric(fit, meshes, models
 console.log(`photometric: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${fallbacks} fallbacks`);
 variants('photometric', ref.frames.map((fr) => fr!.pose));
 
+if (process.env.RELIEF_SEARCH) {
+  // The pipeline's relief search (fit-video.ts searchRelief), then every frame refined at its relief.
+  const read = (i: number) => decodeImage(readFileSync(`${truthDir}/ori_imgs/${i}.jpg`));
+  const t1 = performance.now();
+  const search = await searchRelief(fit, meshes, models.canonical, { read });
+  console.log(`relief search: ${((performance.now() - t1) / 1000).toFixed(1)} s, relief ${search.relief} (${search.observed ? 'observed' : search.reason}); landmark residual ${search.curve.map((c) => `${c.relief}: ${c.residual.toFixed(4)}`).join(', ')}`);
+  const { fit: rel } = await refineVideoPhotometric(fit, meshes, models.canonical, { read, relief: search.relief });
+  variants(`photometric relief ${search.relief}`, rel.frames.map((fr) => fr!.pose));
+}
+
 if (process.env.RELIEF) {
   // The texture lifted onto the template with its depth relief scaled (about the rigid face's
   // mean depth): does the photometric cost pick the scale that gives the truest rotations?
@@ -100,12 +111,15 @@ if (process.env.RELIEF) {
       scale = Math.max(1, 1.345 * sig[sig.length >> 1]);
     }
     const cost = sel.reduce((acc, i, j) => acc + photometricCost(tex, refValues[fine], levels.get(i)![fine], k, poses[j], scale).cost, 0) / sel.length;
+    // Without the truth: the tracked mesh's stable points triangulated through these cameras (one
+    // rigid scene), and what that scene leaves of them.
+    const lm = landmarkResidual(meshes.filter((_, i) => i % STEP === 0), poses, k, models.canonical);
     const g = [0, 0, 0];
     sel.forEach((i, j) => rotationVector(mat3Mul(R(headTransform(poses[j])), mat3T(R(T[i])))).forEach((v, d) => (g[d] += v / sel.length)));
     const G = rodrigues(g);
     const err = sel.map((i, j) => rotationVector(mat3Mul(mat3T(G), mat3Mul(R(headTransform(poses[j])), mat3T(R(T[i]))))).map((v) => (v * 180) / Math.PI));
     const rows = poseError(truthDir, sel, poses, f, S / 2, S / 2, sel.filter((i) => i >= N - nVal).length, `relief ${s.toFixed(2)} `);
-    console.log(`relief ${s.toFixed(2)} cost ${cost.toFixed(4)} rotation error mean ${[0, 1, 2].map((d) => (err.reduce((a, e) => a + Math.abs(e[d]), 0) / sel.length).toFixed(3)).join('/')} residual ${Math.sqrt(rows.reduce((a, r) => a + r.res ** 2, 0) / rows.length).toFixed(3)} px`);
+    console.log(`relief ${s.toFixed(2)} cost ${cost.toFixed(4)} rotation error mean ${[0, 1, 2].map((d) => (err.reduce((a, e) => a + Math.abs(e[d]), 0) / sel.length).toFixed(3)).join('/')} residual ${Math.sqrt(rows.reduce((a, r) => a + r.res ** 2, 0) / rows.length).toFixed(3)} px, landmarks' rigid residual ${lm.toFixed(4)} px`);
   }
 }
 

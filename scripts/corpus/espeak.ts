@@ -30,13 +30,37 @@ export interface Synthesis {
 
 let worker: EspeakWorker | null = null;
 
-async function getWorker(): Promise<EspeakWorker> {
-  if (!worker) {
-    const factory = (await import('@echogarden/espeak-ng-emscripten')).default;
+/**
+ * What the wasm build's clock reads while eSpeak NG starts. Its C library seeds rand(), which
+ * drives the pitch flutter and breath noise of some variants, from time() there; with the real
+ * clock the same text, voice and settings gave other audio from run to run (a held-out clip:
+ * two thirds of its samples), and the held-out adoption test's closure count with it.
+ */
+const START_CLOCK_MS = 0;
+
+async function startWorker(): Promise<EspeakWorker> {
+  const factory = (await import('@echogarden/espeak-ng-emscripten')).default;
+  const now = Date.now;
+  Date.now = () => START_CLOCK_MS;
+  try {
     const mod = await factory();
-    worker = new mod.eSpeakNGWorker();
+    return new mod.eSpeakNGWorker();
+  } finally {
+    Date.now = now;
   }
+}
+
+async function getWorker(): Promise<EspeakWorker> {
+  worker ??= await startWorker();
   return worker;
+}
+
+/**
+ * Starts eSpeak NG afresh: its random state, and whatever a voice or variant left set, return
+ * to the start, so a corpus made after another one in the same process is the same corpus.
+ */
+export async function restartSynth(): Promise<void> {
+  worker = await startWorker();
 }
 
 /** Bound on one synthesis (60 s at 22.05 kHz). */

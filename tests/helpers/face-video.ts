@@ -170,7 +170,7 @@ export function lowerLipWeights(canonical: CanonicalFace): Float64Array {
 /** Offsets (n x 3) that take `set`'s values on its vertices, zero on MediaPipe's stable points and
  * on the mesh's outline (edges of one triangle), and at every other vertex the mean of its
  * neighbours (Gauss-Seidel sweeps until the largest change is below 1e-6). */
-function harmonicOffsets(canonical: CanonicalFace, set: Map<number, number[]>): Float64Array {
+function harmonicOffsets(canonical: CanonicalFace, set: Map<number, number[]>, alsoFixed: readonly number[] = []): Float64Array {
   const n = canonical.vertices.length / 3;
   const nb: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
   const T = canonical.triangles;
@@ -188,6 +188,7 @@ function harmonicOffsets(canonical: CanonicalFace, set: Map<number, number[]>): 
   const fixed = new Uint8Array(n);
   for (let v = 0; v < n; v++) if (canonical.weights[v] > 0) fixed[v] = 1;
   for (const [key, uses] of edgeUse) if (uses === 1) for (const v of key.split(',').map(Number)) fixed[v] = 1;
+  for (const v of alsoFixed) fixed[v] = 1;
   const off = new Float64Array(n * 3);
   for (const [v, value] of set) {
     fixed[v] = 1;
@@ -237,6 +238,9 @@ export interface VideoOptions {
   extra?: ((i: number) => HeadPose)[];
   /** Replaces frame i entirely (e.g. blank frames). */
   override?: (i: number) => RgbFrame | null;
+  /** The head to draw at frame i instead of \`head\` (a moving mouth and lids:
+   * \`(i) => articulatedHead(models).frame(talkingState(i))\`); extra heads keep \`head\`. */
+  headAt?: (i: number) => TexturedMesh;
 }
 
 export function renderedVideo(head: TexturedMesh, o: VideoOptions): FrameSource {
@@ -248,9 +252,266 @@ export function renderedVideo(head: TexturedMesh, o: VideoOptions): FrameSource 
     read(i) {
       const custom = o.override?.(i);
       if (custom) return Promise.resolve(custom);
-      let img = renderHead(head, pose(i), o.focal, bg);
+      let img = renderHead(o.headAt?.(i) ?? head, pose(i), o.focal, bg);
       for (const p of o.extra ?? []) img = renderHead(head, p(i), o.focal, img);
       return Promise.resolve(img);
     },
   };
+}
+
+/** Lip and eyelid contours, each list from the subject's right to left (image left to right), so
+ * that the k-th entries of an upper and a lower list face each other across the opening. */
+const UPPER_INNER_LIP = [191, 80, 81, 82, 13, 312, 311, 310, 415];
+const LOWER_INNER_LIP = [95, 88, 178, 87, 14, 317, 402, 318, 324];
+const LOWER_OUTER_LIP = [146, 91, 181, 84, 17, 314, 405, 321, 375];
+const MOUTH_CORNERS = [61, 78, 291, 308];
+/** Eyelid margins, outer corner to inner corner: [corners, upper lid, lower lid] per eye. */
+const EYES: { corners: [number, number]; upper: number[]; lower: number[] }[] = [
+  { corners: [33, 133], upper: [246, 161, 160, 159, 158, 157, 173], lower: [7, 163, 144, 145, 153, 154, 155] },
+  { corners: [263, 362], upper: [466, 388, 387, 386, 385, 384, 398], lower: [249, 390, 373, 374, 380, 381, 382] },
+];
+/** Eyebrow vertices (two rows), held still while the lids move. */
+const BROWS = [70, 63, 105, 66, 107, 46, 53, 52, 65, 55, 300, 293, 334, 296, 336, 276, 283, 282, 295, 285];
+
+export interface ArticulatedState {
+  /** The inner lips' opening at the middle (vertices 13-14), cm: 0 closed, the photo's own
+   * opening (`ArticulatedHead.photoOpening`, 1.22 cm) as photographed, more is wider. */
+  mouth: number;
+  /** 0 open (the photo's eyes), 1 shut: the upper lids' share of the way to the lower lids. */
+  blink: number;
+}
+
+export interface ArticulatedHead {
+  /** Vertices 0-467 are the face (the known landmarks), the rest the mouth's and eyes' interiors. */
+  head: TexturedMesh;
+  photoOpening: number;
+  /** The whole vertex array (face and interiors) for a mouth opening and a blink. */
+  at(state: ArticulatedState): Float32Array;
+  /** The head to draw for a state: \`at\`'s vertices, and texture coordinates in which the upper lids'
+   * skin slides down with them (the lid unfolding), the lash line riding on the margin. */
+  frame(state: ArticulatedState): TexturedMesh;
+}
+
+/**
+ * The photo-shaped head (shape 'photo') with a mouth that closes and opens over its teeth and eyes
+ * that blink, every face vertex 0-467 still a known landmark. The face mesh loses its triangles
+ * inside the lips' and the lids' inner contours; behind each opening sits its own surface:
+ * - the mouth: a curved sheet 0.6 cm behind the inner lips, from 0.5 cm beyond each corner and
+ *   from the upper lip to 2 cm below the photo's lower lip, textured with the photo's teeth where
+ *   the photo shows them (inside its inner-lip contour) and a dark cavity elsewhere (a second copy
+ *   of the photo stacked under it in the texture);
+ * - each eye: the eye's own triangles 0.25 cm back, spread 1.3x about the eye's centre (texture
+ *   coordinates spread alike), so that no view sees past its edge.
+ * The lips keep their pixels and slide over the interior: the lower lip (inner and outer contour
+ * alike) moves along each facing pair's gap, to meet the upper lip at `mouth` 0 (the skin around
+ * follows harmonically; corners, upper lip, stable points and outline held).
+ * The upper lids: each margin vertex moves `blink` of the way to its lower partner, the lid's skin
+ * follows harmonically (brows, lower lids, corners, lips held). So that the lashes do not smear
+ * over the closing eye, the margin is a strip of its own: the lash line (the photo's 0.1 cm just
+ * above the margin) keeps its height and rides down on the margin. Drawn with \`frame(state)\`, the
+ * lid's skin also slides: each vertex the lid moves down shows the photo's skin half as far above it
+ * as it moved (a lid unfolding; stretching alone drags the lid's dark fold over the whole eye).
+ */
+export function articulatedHead(models: FaceModels): ArticulatedHead {
+  const base = astronautHead(models, { shape: 'photo' });
+  const V = base.vertices;
+  const { texture: photo, uv } = base;
+  const C = models.canonical;
+  const W = photo.width;
+  const H = photo.height;
+  const sub = (a: number, b: number) => [0, 1, 2].map((d) => V[a * 3 + d] - V[b * 3 + d]);
+  const photoOpening = Math.hypot(...sub(13, 14));
+  // The lower lip's displacement field for a full close (from the photo's opening to 0).
+  const lipSet = new Map<number, number[]>();
+  LOWER_INNER_LIP.forEach((v, k) => {
+    const gap = sub(UPPER_INNER_LIP[k], v);
+    lipSet.set(v, gap);
+    lipSet.set(LOWER_OUTER_LIP[k], gap);
+  });
+  for (const v of LIP_VERTICES) if (!lipSet.has(v)) lipSet.set(v, [0, 0, 0]);
+  for (const v of MOUTH_CORNERS) lipSet.set(v, [0, 0, 0]);
+  const close = harmonicOffsets(C, lipSet);
+  // The upper lids' field for a full blink.
+  const lidSet = new Map<number, number[]>();
+  for (const eye of EYES) {
+    for (const v of [...eye.corners, ...eye.lower]) lidSet.set(v, [0, 0, 0]);
+    eye.upper.forEach((v, k) => lidSet.set(v, sub(eye.lower[k], v)));
+  }
+  const blinkField = harmonicOffsets(C, lidSet, [...BROWS, ...LIP_VERTICES]);
+
+  // Triangles: the face without those inside the inner lips and the lid margins.
+  const inMouth = new Set([...UPPER_INNER_LIP, ...LOWER_INNER_LIP, 78, 308]);
+  const eyeSets = EYES.map((e) => new Set([...e.corners, ...e.upper, ...e.lower]));
+  const T = C.triangles;
+  const faceTris: number[] = [];
+  const eyeTris: number[][] = [[], []];
+  for (let k = 0; k < T.length; k += 3) {
+    const t = [T[k], T[k + 1], T[k + 2]];
+    if (t.every((v) => inMouth.has(v))) continue;
+    const e = eyeSets.findIndex((s) => t.every((v) => s.has(v)));
+    if (e >= 0) eyeTris[e].push(...t);
+    else faceTris.push(...t);
+  }
+  const extraV: number[] = [];
+  const extraUv: number[] = [];
+  let next = V.length / 3;
+  const add = (p: ArrayLike<number>, u: ArrayLike<number>): number => {
+    extraV.push(p[0], p[1], p[2]);
+    extraUv.push(u[0], u[1]);
+    return next++;
+  };
+  // Lash strips: per eye, across the outer corner, the 7 upper-margin vertices and the inner
+  // corner, a top row LASH cm above the margin (the lid skin's lower edge: the face's triangles
+  // take it instead of the margin) and a bottom row on the margin, the photo's pixels between.
+  const LASH = 0.1;
+  const SLIDE = 0.5;
+  const strips = EYES.map((eye, e) => {
+    const vs = [...eyeSets[e], ...eye.upper.map((v) => v)];
+    // Template (x, y) -> photo pixel, linear part, fitted on the eye's vertices.
+    const fit = [0, 1].map((d) => lstsq(vs.map((v) => [V[v * 3], V[v * 3 + 1], 1]), vs.map((v) => uv[v * 2 + d])));
+    const cols = [eye.corners[0], ...eye.upper, eye.corners[1]];
+    const lift = cols.map((_, j) => (j === 0 || j === cols.length - 1 ? 0 : j === 1 || j === cols.length - 2 ? LASH / 2 : LASH));
+    const top = cols.map((v, j) => (lift[j] === 0 ? v : add([V[v * 3], V[v * 3 + 1] + lift[j], V[v * 3 + 2]], [uv[v * 2] + fit[0][1] * lift[j], uv[v * 2 + 1] + fit[1][1] * lift[j]])));
+    const bottom = cols.map((v, j) => (lift[j] === 0 ? v : add([V[v * 3], V[v * 3 + 1], V[v * 3 + 2]], [uv[v * 2], uv[v * 2 + 1]])));
+    return { cols, lift, top, bottom, linear: [fit[0][0], fit[0][1], fit[1][0], fit[1][1]] };
+  });
+  const topOf = new Map<number, number>();
+  for (const s of strips) s.cols.forEach((v, j) => topOf.set(v, s.top[j]));
+  const tris = faceTris.map((v) => topOf.get(v) ?? v);
+  for (const { top, bottom } of strips) for (let j = 0; j + 1 < top.length; j++) tris.push(top[j], top[j + 1], bottom[j + 1], top[j], bottom[j + 1], bottom[j]);
+  // Eyes: their own triangles, spread about the centre and pushed back.
+  EYES.forEach((eye, e) => {
+    const vs = [...eyeSets[e]];
+    const c = [0, 1, 2].map((d) => vs.reduce((s, v) => s + V[v * 3 + d], 0) / vs.length);
+    const cu = [0, 1].map((d) => vs.reduce((s, v) => s + uv[v * 2 + d], 0) / vs.length);
+    const index = new Map<number, number>();
+    for (const v of vs) index.set(v, add([c[0] + 1.3 * (V[v * 3] - c[0]), c[1] + 1.3 * (V[v * 3 + 1] - c[1]), V[v * 3 + 2] - 0.25], [cu[0] + 1.3 * (uv[v * 2] - cu[0]), cu[1] + 1.3 * (uv[v * 2 + 1] - cu[1])]));
+    for (const v of eyeTris[e]) tris.push(index.get(v)!);
+  });
+  // Mouth: texture coordinates by the affine map (template x, y -> photo pixel) fitted on the 40
+  // lip vertices; depth a parabola in x through the inner lips' depth, 0.6 cm back.
+  const affine = [0, 1].map((d) => lstsq(LIP_VERTICES.map((v) => [V[v * 3], V[v * 3 + 1], 1]), LIP_VERTICES.map((v) => uv[v * 2 + d])));
+  const inner = [...UPPER_INNER_LIP, ...LOWER_INNER_LIP, 78, 308];
+  const depth = lstsq(inner.map((v) => [1, V[v * 3], V[v * 3] ** 2]), inner.map((v) => V[v * 3 + 2]));
+  const xs = [V[78 * 3], V[308 * 3]];
+  const [x0, x1] = [Math.min(...xs) - 0.5, Math.max(...xs) + 0.5];
+  const y1 = Math.max(...UPPER_INNER_LIP.map((v) => V[v * 3 + 1])) + 0.3;
+  const y0 = Math.min(...LOWER_INNER_LIP.map((v) => V[v * 3 + 1])) - 2;
+  const [NX, NY] = [16, 10];
+  const first = next;
+  for (let j = 0; j <= NY; j++) {
+    for (let i = 0; i <= NX; i++) {
+      const x = x0 + ((x1 - x0) * i) / NX;
+      const y = y0 + ((y1 - y0) * j) / NY;
+      add([x, y, depth[0] + depth[1] * x + depth[2] * x * x - 0.6], [affine[0][0] * x + affine[0][1] * y + affine[0][2], affine[1][0] * x + affine[1][1] * y + affine[1][2] + H]);
+    }
+  }
+  for (let j = 0; j < NY; j++) {
+    for (let i = 0; i < NX; i++) {
+      const a = first + j * (NX + 1) + i;
+      tris.push(a, a + 1, a + NX + 2, a, a + NX + 2, a + NX + 1);
+    }
+  }
+  // Texture: the photo, and under it a copy whose mouth is the photo's inside the inner-lip contour
+  // (teeth) and a dark cavity outside it.
+  const poly = [78, ...UPPER_INNER_LIP, 308, ...[...LOWER_INNER_LIP].reverse()].map((v) => [uv[v * 2], uv[v * 2 + 1]]);
+  const rgb = new Uint8Array(W * H * 6);
+  rgb.set(photo.rgb);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = ((H + y) * W + x) * 3;
+      if (insidePolygon(poly, x + 0.5, y + 0.5)) rgb.set(photo.rgb.subarray((y * W + x) * 3, (y * W + x) * 3 + 3), o);
+      else rgb.set([38, 14, 18], o);
+    }
+  }
+  const n0 = V.length;
+  const vertices = new Float32Array(n0 + extraV.length);
+  vertices.set(V);
+  vertices.set(extraV, n0);
+  const allUv = new Float32Array(uv.length + extraUv.length);
+  allUv.set(uv);
+  allUv.set(extraUv, uv.length);
+  const head: TexturedMesh = { vertices, triangles: Uint32Array.from(tris), uv: allUv, texture: { width: W, height: 2 * H, rgb } };
+  return {
+    head,
+    photoOpening,
+    at({ mouth, blink }) {
+      const c = 1 - mouth / photoOpening;
+      const out = Float32Array.from(vertices);
+      for (let k = 0; k < n0; k++) out[k] += c * close[k] + blink * blinkField[k];
+      // The lash strips ride on the margin: bottom on it, top LASH cm above it (template y).
+      for (const { cols, lift, top, bottom } of strips) {
+        cols.forEach((v, j) => {
+          if (lift[j] === 0) return;
+          for (let d = 0; d < 3; d++) {
+            out[bottom[j] * 3 + d] = out[v * 3 + d];
+            out[top[j] * 3 + d] = out[v * 3 + d] + (d === 1 ? lift[j] : 0);
+          }
+        });
+      }
+      return out;
+    },
+    frame(state) {
+      const out = Float32Array.from(allUv);
+      const k = SLIDE * state.blink;
+      if (k !== 0) {
+        // Each vertex the lid moves shows the photo's skin as far above it as it moved down.
+        const slide = (e: number, v: number): [number, number] => {
+          const L = strips[e].linear;
+          const [dx, dy] = [blinkField[v * 3], blinkField[v * 3 + 1]];
+          return [-k * (L[0] * dx + L[1] * dy), -k * (L[2] * dx + L[3] * dy)];
+        };
+        for (let v = 0; v < n0 / 3; v++) {
+          if (blinkField[v * 3] === 0 && blinkField[v * 3 + 1] === 0) continue;
+          const [du, dv] = slide(V[v * 3] < 0 ? 0 : 1, v);
+          out[v * 2] += du;
+          out[v * 2 + 1] += dv;
+        }
+        strips.forEach(({ cols, lift, top }, e) => {
+          cols.forEach((v, j) => {
+            if (lift[j] === 0) return;
+            const [du, dv] = slide(e, v);
+            out[top[j] * 2] += du;
+            out[top[j] * 2 + 1] += dv;
+          });
+        });
+      }
+      return { ...head, vertices: this.at(state), uv: out };
+    },
+  };
+}
+
+/** A talking trajectory for `articulatedHead`, frame `i` at 25 fps: the inner lips' opening
+ * 1 + 1.1 sin(2 pi i / 6.3 + 3 phase) cm, clamped to 0-2 (closed on about one frame in eight,
+ * wider than the photo's 1.22 cm at the peaks: a syllable every quarter second), and a blink
+ * (lid 0.4, 1, 0.6 of the way shut on three frames) every 12 frames, shifted by `phase`. */
+export function talkingState(i: number, phase = 0): ArticulatedState {
+  const mouth = Math.min(2, Math.max(0, 1 + 1.1 * Math.sin((2 * Math.PI * i) / 6.3 + 3 * phase)));
+  const blink = [0, 0, 0, 0, 0, 0, 0, 0.4, 1, 0.6, 0, 0][(((i + Math.round(5 * phase)) % 12) + 12) % 12];
+  return { mouth, blink };
+}
+
+/** Least squares: x minimising |A x - b| (normal equations; a few unknowns). */
+function lstsq(A: number[][], b: number[]): number[] {
+  const m = A[0].length;
+  const N = Array.from({ length: m }, (_, i) => Array.from({ length: m + 1 }, (_, j) => A.reduce((s, row, r) => s + row[i] * (j < m ? row[j] : b[r]), 0)));
+  for (let i = 0; i < m; i++) {
+    for (let r = i + 1; r < m; r++) {
+      const f = N[r][i] / N[i][i];
+      for (let j = i; j <= m; j++) N[r][j] -= f * N[i][j];
+    }
+  }
+  const x = new Array<number>(m).fill(0);
+  for (let i = m - 1; i >= 0; i--) x[i] = (N[i][m] - N[i].slice(i + 1, m).reduce((s, v, j) => s + v * x[i + 1 + j], 0)) / N[i][i];
+  return x;
+}
+
+function insidePolygon(poly: number[][], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i];
+    const [xj, yj] = poly[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
 }

@@ -8,6 +8,7 @@ import type { CanonicalFace } from './canonical.ts';
 import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
 import { fitStructure } from './structure.ts';
+import { landmarkResidual } from './relief.ts';
 import type { RgbFrame } from './crop.ts';
 import { mat3Mul, mat3T, rotationAngle, rotationVector } from './linalg.ts';
 import { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
@@ -124,6 +125,26 @@ export interface PhotometricOptions {
   onProgress?: (done: number, total: number) => void;
   /** Smoothing radius of the refined poses, frames (default PHOTOMETRIC_SMOOTH_RADIUS). */
   smoothRadius?: number;
+  /** Depth relief of the textured face relative to the canonical face (default 1; searchRelief). */
+  relief?: number;
+}
+
+/** The canonical face's vertices with their depth stretched by `relief` about the mean depth of
+ * the rigid (textured) vertices; x and y unchanged. */
+export function reliefTemplate(canonical: CanonicalFace, relief: number): Float64Array {
+  const V = Float64Array.from(canonical.vertices);
+  if (relief === 1) return V;
+  const rigid = rigidVertices(V);
+  let sum = 0;
+  let n = 0;
+  for (let v = 0; v < MESH_POINTS; v++)
+    if (rigid(v)) {
+      sum += V[v * 3 + 2];
+      n++;
+    }
+  const meanZ = sum / n;
+  for (let v = 0; v < MESH_POINTS; v++) V[v * 3 + 2] = meanZ + relief * (V[v * 3 + 2] - meanZ);
+  return V;
 }
 
 /**
@@ -144,8 +165,8 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     mesh2[q * 2] = meshes[ref]![q * 3];
     mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
   }
-  const tplPoints = Float64Array.from(canonical.vertices);
-  const tex = buildTexture(mesh2, tplPoints, canonical.triangles, rigidVertices(tplPoints), fit.frames[ref]!.pose, k);
+  const canon = Float64Array.from(canonical.vertices);
+  const tex = buildTexture(mesh2, reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
   const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
   const poses: HeadPose[] = [];
   const rms: number[] = [];
@@ -288,8 +309,8 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
     mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
   }
   const tpl = poseTemplate(canonical);
-  const tplPoints = Float64Array.from(canonical.vertices);
-  const rigid = rigidVertices(tplPoints);
+  const tplPoints = reliefTemplate(canonical, opts.relief ?? 1);
+  const rigid = rigidVertices(Float64Array.from(canonical.vertices));
   const obsOf = (i: number) => observation(meshes[i]!).obs;
   const landmarkPose = (i: number, f: number): HeadPose => {
     const p = fit.frames[i]!.pose;
@@ -351,4 +372,90 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   }
   const f = Math.exp(fc < fd ? c : d);
   return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve() };
+}
+
+/** Depth reliefs the search tries (the canonical face's depth times these). Only flatter than the
+ * canonical face: the landmark residual leans deeper than the truth on every render measured (the
+ * face-mesh model under-reports out-of-plane turns, and smaller turns go with a deeper face). The
+ * synthetic heads (true relief 0.53 / 0.57 at their landmarks; rotations best at 0.7) got 0.8 /
+ * 0.9; the astronaut render on the canonical face (relief 1) kept falling to 1.3; on the photo's
+ * own shape (relief 1.05) it chose 1.2, which turned the rotations 3.8 deg off (1.4 at relief 1).
+ * So a relief the residual finds flatter than the canonical face is taken, despite that lean; a
+ * deeper one is not trusted and the canonical depth stays. */
+const RELIEF_GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** At most this many frames (evenly spaced) go into the relief search. */
+const RELIEF_FRAMES = 110;
+/** Least relative drop of the landmark residual from the canonical depth (relief 1) to the best
+ * relief for the best to be taken: landmark noise leaves a floor the same at every relief, and a
+ * head that hardly turns cannot tell the reliefs apart (bas-relief ambiguity). Measured on the
+ * training proof's subjects: 2.5% at 0.8 (seed 1), 8.9% at 0.9 (seed 2). */
+const MIN_RELIEF_GAIN = 0.02;
+
+export interface ReliefSearch {
+  /** The relief chosen (1: the canonical face's depth). */
+  relief: number;
+  /** Whether the frames told the reliefs apart; if not, `reason` says why and `relief` is 1. */
+  observed: boolean;
+  reason?: string;
+  /** Every relief tried and its landmark residual (pixels). */
+  curve: { relief: number; residual: number }[];
+}
+
+/**
+ * The depth relief of the face from its motion: the photometric texture is lifted onto the
+ * canonical face with its depth stretched by each relief in turn, a spread of frames is aligned
+ * to it photometrically, and the relief whose cameras best explain the tracked meshes' stable
+ * points as one rigid scene wins (relief.ts landmarkResidual). A template deeper or flatter than
+ * the face scales every out-of-plane turn the photometric fit finds (the bas-relief ambiguity),
+ * so the cameras disagree with where the landmarks are seen in proportion to the motion; the
+ * photometric cost alone does not rank the reliefs (docs/prepare.md). The canonical depth is kept
+ * when the best relief is the canonical one or the flattest tried, or is not clearly better.
+ * Not called by the pipeline: on the training proof's subjects it made the cameras more
+ * consistent (rigid residual 0.161 -> 0.152 px, 0.375 -> 0.241 px) but the subjects trained no
+ * better (29.77 -> 29.58 dB, 28.66 -> 28.68 dB; docs/prepare.md "The template's depth relief").
+ * The pose labs (bench/pose/refine-lab.ts RELIEF_SEARCH, focal-lab.ts) use it.
+ */
+export async function searchRelief(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<ReliefSearch> {
+  const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
+  if (valid.length === 0) throw new Error('searchRelief: no fitted frame');
+  const k = fit.intrinsics;
+  const ref = valid[valid.length >> 1];
+  const stride = Math.max(1, Math.ceil(valid.length / RELIEF_FRAMES));
+  const sel = valid.filter((_, j) => j % stride === 0);
+  const refImg = await opts.read(ref);
+  const radii = levelRadii(Math.max(refImg.width, refImg.height));
+  const refLevels = pyramid(toGray(refImg), radii);
+  const mesh2 = new Float64Array(MESH_POINTS * 2);
+  for (let q = 0; q < MESH_POINTS; q++) {
+    mesh2[q * 2] = meshes[ref]![q * 3];
+    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
+  }
+  const rigid = rigidVertices(Float64Array.from(canonical.vertices));
+  const textures = RELIEF_GRID.map((relief) => {
+    const tex = buildTexture(mesh2, reliefTemplate(canonical, relief), canonical.triangles, rigid, fit.frames[ref]!.pose, k);
+    return { tex, refValues: referenceValues(tex, refLevels) };
+  });
+  // One frame at a time (its pyramid is dropped before the next is read), every relief on it.
+  const poses: HeadPose[][] = RELIEF_GRID.map(() => []);
+  for (let j = 0; j < sel.length; j++) {
+    const i = sel[j];
+    const lv = i === ref ? refLevels : pyramid(toGray(await opts.read(i)), radii);
+    const init = fit.frames[i]!.pose;
+    textures.forEach(({ tex, refValues }, g) => {
+      const r = refinePosePhotometric(tex, refValues, lv, k, init);
+      poses[g].push(Number.isFinite(r.rms) && rotationAngle(r.pose.R, init.R) <= MAX_PHOTOMETRIC_TURN ? r.pose : init);
+    });
+    opts.onProgress?.(j + 1, sel.length);
+  }
+  const selMeshes = sel.map((i) => meshes[i]!);
+  const curve = RELIEF_GRID.map((relief, g) => ({ relief, residual: landmarkResidual(selMeshes, poses[g], k, canonical) }));
+  const best = curve.reduce((a, b) => (b.residual < a.residual ? b : a));
+  const canonicalRes = curve.find((c) => c.relief === 1)!.residual;
+  const keep = (reason: string): ReliefSearch => ({ relief: 1, observed: false, reason, curve });
+  if (!curve.every((c) => Number.isFinite(c.residual))) return keep('the landmark residual is not finite at every relief');
+  if (best.relief === 1) return keep('the landmark residual is lowest at the canonical depth');
+  if (best.relief === RELIEF_GRID[0]) return keep(`the landmark residual is lowest at the end of the searched range (relief ${best.relief})`);
+  const gain = 1 - best.residual / canonicalRes;
+  if (!(gain >= MIN_RELIEF_GAIN)) return keep(`the best relief (${best.relief}) explains the landmarks only ${(gain * 100).toFixed(1)}% better than the canonical depth`);
+  return { relief: best.relief, observed: true, curve };
 }

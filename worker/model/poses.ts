@@ -41,8 +41,9 @@ function quaternionFromPose(m: Float32Array, off: number, q: Float64Array): void
   for (let i = 0; i < 4; i++) q[i] /= norm;
 }
 
-/** Eigenvector of the largest eigenvalue of a symmetric 4x4 matrix (cyclic Jacobi, bounded sweeps). */
-function dominantEigenvector(a: Float64Array, out: Float64Array): void {
+/** Eigenvector of the largest eigenvalue of a symmetric 4x4 matrix (cyclic Jacobi, bounded sweeps;
+ * overwrites `a`). */
+export function dominantEigenvector(a: Float64Array, out: Float64Array): void {
   const v = new Float64Array(16);
   for (let i = 0; i < 4; i++) v[i * 4 + i] = 1;
   for (let sweep = 0; sweep < 64; sweep++) {

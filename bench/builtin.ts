@@ -37,7 +37,7 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 console.log(`\nbuilt-in avatar on the CPU reference (one JS thread), ${frames} talking frames per row; camera ${side}x${builtin.camera.height}`);
-console.log('  TS: the layers in JavaScript; SIMD: the head nets in WebAssembly SIMD (simd-mlp.ts, same pixels), as the extension runs them;');
+console.log('  TS: the head field in JavaScript; SIMD: its layers in WebAssembly SIMD and its grid encoding in WebAssembly (simd-mlp.ts, wasm-grid.ts; same pixels), as the extension runs them;');
 console.log('  wall ms/frame (CPU ms/frame of this process, robust to other load), best of 2 interleaved passes');
 for (const [label, avatar] of [
   ['extension CPU size 64x64', downscaleAvatar(builtin, side / 64)],

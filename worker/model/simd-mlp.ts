@@ -181,6 +181,11 @@ const kernels = new WeakMap<ModelWeights, SimdMlp>();
 
 export class SimdMlp {
   readonly memory: WebAssembly.Memory;
+  /**
+   * memory.buffer, read once: the memory never grows (maximum = initial), so it never detaches,
+   * and the getter is a call into the engine that cost more than a layer's arithmetic.
+   */
+  readonly buffer: ArrayBuffer;
   private readonly matvec: (w: number, outPad: number, inDim: number, x: number, y: number) => void;
   private top = 0;
   /** Layer and grid-encoder calls that went to the kernel (tests check the kernel really ran). */
@@ -190,6 +195,7 @@ export class SimdMlp {
   private constructor(module: WebAssembly.Module, private readonly limit: number) {
     const pages = Math.ceil(limit / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.buffer = this.memory.buffer;
     const inst = new WebAssembly.Instance(module, { m: { memory: this.memory } });
     this.matvec = inst.exports.matvec as SimdMlp['matvec'];
   }
@@ -232,7 +238,7 @@ export class SimdMlp {
   static encode(grid: PreparedGrid, u: ArrayLike<number>, out: Float32Array, outOffset: number): boolean {
     const g = grids.get(grid);
     if (g === undefined) return false;
-    const buf = g.kernel.memory.buffer;
+    const buf = g.kernel.buffer;
     if (!(u instanceof Float32Array) || u.buffer !== buf || out.buffer !== buf) return false;
     g.encode(u.byteOffset, out.byteOffset + 4 * outOffset);
     g.kernel.gridCalls++;
@@ -264,7 +270,7 @@ export class SimdMlp {
     const l = (W as WithLayer)[LAYER];
     if (l === undefined || l.outDim !== outDim || l.inDim !== inDim) return false;
     const k = l.kernel;
-    const buf = k.memory.buffer;
+    const buf = k.buffer;
     if (!(x instanceof Float32Array) || x.buffer !== buf || y.buffer !== buf) return false;
     // Padded lanes land in the room vector() keeps behind y, so y must start where a vector does.
     if (yOff !== 0) return false;

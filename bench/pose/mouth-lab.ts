@@ -9,7 +9,8 @@
  * canonical mouth under the photo's open smile), photo (the mesh model's own reading of the
  * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips).
  * articulated (the photo's shape, lips and lids sliding over a mouth interior and the eyes, on a
- * talking trajectory with closures and blinks: also prints the opening and eye_ratio, tracked vs true).
+ * talking trajectory with closures and blinks: also prints the opening and eye_ratio, tracked vs true;
+ * with ATTN=1 also eye_ratio from the attention model's eye outputs).
  * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
  * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.
  * Run: [SHAPE=photo|articulated [MOUTH=1.22]] [PHASE=1.3] [AMP=0.7] [V=1] [SC=1.3,1.4] [SS=1] [JIT='1.3,1.4,1.5'] [FLIPTTA=1]
@@ -310,15 +311,36 @@ if (process.env.ATTN) {
     const inp = sampleCrop(frame, roi, 192, 0, 1);
     const outs = runGraphModel(attn, inp, [1, 192, 192, 3]);
     let mesh: Float32Array | undefined, lips: Float32Array | undefined;
-    for (const [k, v] of outs) { if (v.length === 1404) mesh = v; if (k.includes('lips')) lips = v; }
+    const eyes: Float32Array[] = [];
+    for (const [k, v] of outs) { if (v.length === 1404) mesh = v; if (k.includes('lips')) lips = v; if (k.includes('_eye')) eyes.push(v); }
     const pts = new Float32Array(468 * 3);
     for (let i = 0; i < 468; i++) { const [x, y] = cropToFrame(roi, 192, mesh![i * 3], mesh![i * 3 + 1]); pts[i * 3] = x; pts[i * 3 + 1] = y; }
     const lp = new Float32Array(160);
     for (let i = 0; i < 80; i++) { const [x, y] = cropToFrame(roi, 192, lips![i * 2], lips![i * 2 + 1]); lp[i * 2] = x; lp[i * 2 + 1] = y; }
-    return { pts, lp };
+    // The eye refinement outputs (71 points an eye): their first 16 are the lid margin.
+    const ep = eyes.map((e) => { const o = new Float32Array(32); for (let i = 0; i < 16; i++) { const [x, y] = cropToFrame(roi, 192, e[i * 2], e[i * 2 + 1]); o[i * 2] = x; o[i * 2 + 1] = y; } return o; });
+    return { pts, lp, ep };
   };
   const res = shipped.map((m, i) => runA(frames[i], roiFromMesh(m)));
   score('attention mesh', res.map((r) => r.pts));
+  if (art) {
+    // eye_ratio with the lid margins from the attention model's eye outputs (each margin point put
+    // on the face-mesh vertex it sits nearest to over the frames whose lids do not move), against
+    // the shipped face mesh's and the truth's.
+    const openF = res.map((_, i) => i).filter((i) => blinkAt(i) === 0);
+    const EYE_V = IBUG68_FROM_MESH.slice(36, 48);
+    const withEyes = res.map((r, i) => { const o = Float32Array.from(shipped[i]); for (const v of EYE_V) { let best: [number, number] = [0, 0], bd = Infinity; r.ep.forEach((e, k) => { for (let p = 0; p < 16; p++) { let d = 0; openF.forEach((f) => (d += Math.hypot(res[f].ep[k][p * 2] - shipped[f][v * 3], res[f].ep[k][p * 2 + 1] - shipped[f][v * 3 + 1]))); if (d < bd) { bd = d; best = [k, p]; } } }); o[v * 3] = r.ep[best[0]][best[1] * 2]; o[v * 3 + 1] = r.ep[best[0]][best[1] * 2 + 1]; } return o; });
+    const trueMesh = (i: number) => { const o = new Float32Array(468 * 3); for (let v = 0; v < 468; v++) { const q = proj(i, v); o[v * 3] = q[0]; o[v * 3 + 1] = q[1]; } return o; };
+    const et = res.map((_, i) => eyeRatio(meshToIbug68(trueMesh(i), 2)));
+    for (const [name, ms] of [['face mesh', shipped], ['attention eyes', withEyes]] as const) {
+      const ek = ms.map((m) => eyeRatio(meshToIbug68(m, 2)));
+      const openLevel = openF.map((i) => ek[i]).sort((a, b) => a - b)[Math.floor(openF.length / 2)];
+      const shut = ek.filter((_, i) => blinkAt(i) === 1);
+      const mx = et.reduce((a, b) => a + b) / et.length, my = ek.reduce((a, b) => a + b) / ek.length;
+      let c = 0, v = 0; et.forEach((x, k) => { c += (x - mx) * (ek[k] - my); v += (x - mx) ** 2; });
+      console.log(`eye_ratio from the ${name}: r ${corr(et, ek).toFixed(3)}, slope ${(c / v).toFixed(2)}; open level ${openLevel.toFixed(3)}, shut frames ${shut.map((x) => x.toFixed(3)).join(' ')} (${shut.map((x) => ((x / openLevel) * 100).toFixed(0) + '%').join(' ')} of open)`);
+    }
+  }
   // lip point -> mesh vertex: nearest vertex on average over frames
   const map: number[] = [];
   for (let l = 0; l < 80; l++) {

@@ -124,6 +124,26 @@ describe('WebAssembly SIMD layers of the CPU path', () => {
     for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `frame ${i}`).toBe(0);
   }, 120_000);
 
+  it("where a page's main thread refuses a large synchronous compile, the layers still run in the kernel and the grid stays in TS", async () => {
+    expect(simdAvailable()).toBe(true); // the layers' module is compiled before the limit below
+    const Real = WebAssembly.Module;
+    // Chromium's main-thread limit on synchronous compiles (4 KB), imitated.
+    const Limited = function (bytes: BufferSource) {
+      if ((bytes as Uint8Array).byteLength > 4096) throw new RangeError('WebAssembly.Module(): Buffer size is over the main-thread limit of 4 KB');
+      return new Real(bytes);
+    } as unknown as typeof WebAssembly.Module;
+    WebAssembly.Module = Limited;
+    let r: ReturnType<typeof renderBoth>;
+    try {
+      r = renderBoth(resizeAvatar(await loadBuiltinAvatar(), 24), 2, 'exact');
+    } finally {
+      WebAssembly.Module = Real;
+    }
+    expect(r.calls).toBeGreaterThan(1000);
+    expect(r.gridCalls).toBe(0);
+    for (let i = 0; i < r.ts.length; i++) expect(sameBits(r.simd[i], r.ts[i]), `frame ${i}`).toBe(0);
+  });
+
   it('scratch beyond the kernel arena falls back to plain arrays (TS loop), same values', () => {
     const w = loadModelWeights(makeDemoAvatar());
     const k = enableSimd(w, 1)!;

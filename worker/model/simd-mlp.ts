@@ -309,7 +309,13 @@ export function enableSimd(weights: ModelWeights, scratches = 8): SimdMlp | null
   const k = SimdMlp.create(weightFloats + BLOCK + table.length / 2 + 8, perScratch * scratches);
   if (!k) return null;
   for (const [W, o, i] of list) k.addLayer(W, o, i);
-  k.addGrid(weights.headGrid);
+  try {
+    k.addGrid(weights.headGrid);
+  } catch {
+    // Chromium refuses to compile a module over 4 KB synchronously on a page's main thread (the
+    // builtin's encoder is ~5 KB; the engine renders in a worker, where it compiles): encodeGrid
+    // then stays in TS, and the layers still run in the kernel.
+  }
   kernels.set(weights, k);
   return k;
 }

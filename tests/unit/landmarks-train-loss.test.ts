@@ -29,6 +29,13 @@ function checkGradient(f: (z: Float32Array, dz: Float32Array) => number, z: Floa
   }
 }
 
+/** Mouth dims at -2 (sealed lips) on the given frames, zero elsewhere. */
+function sealedFrames(ts: number[]): Float32Array {
+  const x = new Float32Array(frames * D);
+  for (const t of ts) for (let d = MOUTH_DIM0; d < D; d++) x[t * D + d] = -2;
+  return x;
+}
+
 describe('generator loss terms', () => {
   const target = random((frames + 2) * D, 1);
   const z = random(frames * D, 2);
@@ -47,22 +54,16 @@ describe('generator loss terms', () => {
   });
 
   it('best-frame closure loss asks for the centre shape once within the radius, not on every frame', () => {
-    const tgt = new Float32Array(frames * D);
-    for (let d = MOUTH_DIM0; d < D; d++) tgt[3 * D + d] = -2; // sealed lips at the labelled centre, frame 3
+    const tgt = sealedFrames([3]); // sealed lips at the labelled centre, frame 3
     const out = new Float32Array(frames * D);
-    const sealAt = (t: number) => {
-      const x = Float32Array.from(out);
-      for (let d = MOUTH_DIM0; d < D; d++) x[t * D + d] = -2;
-      return closureBestLoss(x, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D));
-    };
+    const sealAt = (t: number) => closureBestLoss(sealedFrames([t]), tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D));
     // a frame early or late costs nothing; two frames off, or never, costs the whole error
     expect(sealAt(2)).toBe(0);
     expect(sealAt(4)).toBe(0);
     expect(sealAt(5)).toBeGreaterThan(0);
     expect(sealAt(5)).toBeCloseTo(closureBestLoss(out, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D)), 9);
     // and the error is only the mouth's: a non-mouth mismatch at the centre is the MSE's business
-    const x = Float32Array.from(out);
-    for (let d = MOUTH_DIM0; d < D; d++) x[3 * D + d] = -2;
+    const x = sealedFrames([3]);
     x[3 * D] = 9;
     expect(closureBestLoss(x, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBe(0);
   });
@@ -73,13 +74,8 @@ describe('generator loss terms', () => {
   });
 
   it('hold closure loss asks for the sealed centre shape on every frame within the radius', () => {
-    const tgt = new Float32Array(frames * D);
-    for (let d = MOUTH_DIM0; d < D; d++) tgt[3 * D + d] = -2; // sealed lips at the labelled centre, frame 3
-    const sealed = (ts: number[]) => {
-      const x = new Float32Array(frames * D);
-      for (const t of ts) for (let d = MOUTH_DIM0; d < D; d++) x[t * D + d] = -2;
-      return closureHoldLoss(x, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D));
-    };
+    const tgt = sealedFrames([3]); // sealed lips at the labelled centre, frame 3
+    const sealed = (ts: number[]) => closureHoldLoss(sealedFrames(ts), tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D));
     // sealed across the closure costs nothing; one frame of it, even the centre, is not enough
     expect(sealed([2, 3, 4])).toBe(0);
     expect(sealed([3])).toBeGreaterThan(0);
@@ -89,8 +85,7 @@ describe('generator loss terms', () => {
     // frames outside the radius are not asked for
     expect(sealed([1, 2, 3, 4, 5])).toBe(0);
     // where the best-frame loss is satisfied by a frame early, the hold loss is not
-    const early = new Float32Array(frames * D);
-    for (let d = MOUTH_DIM0; d < D; d++) early[2 * D + d] = -2;
+    const early = sealedFrames([2]);
     expect(closureBestLoss(early, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBe(0);
     expect(closureHoldLoss(early, tgt, 0, frames, [3], 1, 4, w, norm, new Float32Array(frames * D))).toBeGreaterThan(0);
   });

@@ -129,6 +129,16 @@ export interface PhotometricOptions {
   relief?: number;
 }
 
+/** A tracked mesh's image points (x, y of each vertex), the layout buildTexture reads. */
+function meshImagePoints(mesh: Float32Array): Float64Array {
+  const xy = new Float64Array(MESH_POINTS * 2);
+  for (let q = 0; q < MESH_POINTS; q++) {
+    xy[q * 2] = mesh[q * 3];
+    xy[q * 2 + 1] = mesh[q * 3 + 1];
+  }
+  return xy;
+}
+
 /** The canonical face's vertices with their depth stretched by `relief` about the mean depth of
  * the rigid (textured) vertices; x and y unchanged. */
 export function reliefTemplate(canonical: CanonicalFace, relief: number): Float64Array {
@@ -160,11 +170,7 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   const ref = valid[valid.length >> 1];
   const refImg = await opts.read(ref);
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
-  const mesh2 = new Float64Array(MESH_POINTS * 2);
-  for (let q = 0; q < MESH_POINTS; q++) {
-    mesh2[q * 2] = meshes[ref]![q * 3];
-    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
-  }
+  const mesh2 = meshImagePoints(meshes[ref]!);
   const canon = Float64Array.from(canonical.vertices);
   const tex = buildTexture(mesh2, reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
   const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
@@ -303,11 +309,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   const refLevels = pyramid(toGray(refImg), radii);
   const levels = new Map<number, GrayImage[]>();
   for (const i of chosen) levels.set(i, pyramid(toGray(await opts.read(i)), radii));
-  const mesh2 = new Float64Array(MESH_POINTS * 2);
-  for (let q = 0; q < MESH_POINTS; q++) {
-    mesh2[q * 2] = meshes[ref]![q * 3];
-    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
-  }
+  const mesh2 = meshImagePoints(meshes[ref]!);
   const tpl = poseTemplate(canonical);
   const tplPoints = reliefTemplate(canonical, opts.relief ?? 1);
   const rigid = rigidVertices(Float64Array.from(canonical.vertices));
@@ -425,11 +427,7 @@ export async function searchRelief(fit: VideoFit, meshes: (Float32Array | null)[
   const refImg = await opts.read(ref);
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
   const refLevels = pyramid(toGray(refImg), radii);
-  const mesh2 = new Float64Array(MESH_POINTS * 2);
-  for (let q = 0; q < MESH_POINTS; q++) {
-    mesh2[q * 2] = meshes[ref]![q * 3];
-    mesh2[q * 2 + 1] = meshes[ref]![q * 3 + 1];
-  }
+  const mesh2 = meshImagePoints(meshes[ref]!);
   const rigid = rigidVertices(Float64Array.from(canonical.vertices));
   const textures = RELIEF_GRID.map((relief) => {
     const tex = buildTexture(mesh2, reliefTemplate(canonical, relief), canonical.triangles, rigid, fit.frames[ref]!.pose, k);

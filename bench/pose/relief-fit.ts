@@ -2,6 +2,7 @@
  * (Horn's quaternion method) of the source with its depth stretched, the stretch searched. */
 import type { Mat3 } from '../../worker/face/linalg.ts';
 import { dominantEigenvector } from '../../worker/model/poses.ts';
+import { goldenSection } from '../../worker/util/golden-section.ts';
 
 /** Search range of the relief factor and golden-section steps on its log. */
 const RELIEF_RANGE: [number, number] = [0.25, 4];
@@ -70,29 +71,8 @@ export interface ReliefFit extends SimilarityFit {
 export function reliefFit(src: number[][], dst: number[][], w: number[]): ReliefFit {
   const W = w.reduce((s, x) => s + x, 0);
   const at = (l: number) => similarityFit(stretchDepth(src, w, Math.exp(l)), dst, w);
-  const g = (Math.sqrt(5) - 1) / 2;
-  let lo = Math.log(RELIEF_RANGE[0]);
-  let hi = Math.log(RELIEF_RANGE[1]);
-  let c = hi - g * (hi - lo);
-  let d = lo + g * (hi - lo);
-  let fc = at(c).sse;
-  let fd = at(d).sse;
-  for (let s = 0; s < RELIEF_STEPS; s++) {
-    if (fc < fd) {
-      hi = d;
-      d = c;
-      fd = fc;
-      c = hi - g * (hi - lo);
-      fc = at(c).sse;
-    } else {
-      lo = c;
-      c = d;
-      fc = fd;
-      d = lo + g * (hi - lo);
-      fd = at(d).sse;
-    }
-  }
-  const l = (lo + hi) / 2;
+  const bracket = goldenSection((l) => at(l).sse, Math.log(RELIEF_RANGE[0]), Math.log(RELIEF_RANGE[1]), RELIEF_STEPS);
+  const l = (bracket.lo + bracket.hi) / 2;
   const fit = at(l);
   return { ...fit, relief: Math.exp(l), rms: Math.sqrt(fit.sse / W) };
 }

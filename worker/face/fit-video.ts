@@ -4,6 +4,7 @@
  * landmarks, the pose-free 3-D condition (idexp) and the eye ratio.
  */
 import { smoothPoses } from '../model/poses.ts';
+import { goldenSection } from '../util/golden-section.ts';
 import type { CanonicalFace } from './canonical.ts';
 import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
@@ -350,29 +351,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   const rise = Math.min(costs[b - 1], costs[b + 1]) / costs[b] - 1;
   if (!(rise >= MIN_FOCAL_CURVATURE)) return { ...keep(`the photometric cost is flat around its minimum (${(rise * 100).toFixed(1)}% rise)`, sortedCurve()), rise };
   // Golden-section on log f inside (grid[b-1], grid[b+1]).
-  const g = (Math.sqrt(5) - 1) / 2;
-  let lo = Math.log(grid[b - 1]);
-  let hi = Math.log(grid[b + 1]);
-  let c = hi - g * (hi - lo);
-  let d = lo + g * (hi - lo);
-  let fc = at(Math.exp(c));
-  let fd = at(Math.exp(d));
-  for (let s = 0; s < FOCAL_REFINE_STEPS; s++) {
-    if (fc < fd) {
-      hi = d;
-      d = c;
-      fd = fc;
-      c = hi - g * (hi - lo);
-      fc = at(Math.exp(c));
-    } else {
-      lo = c;
-      c = d;
-      fc = fd;
-      d = lo + g * (hi - lo);
-      fd = at(Math.exp(d));
-    }
-  }
-  const f = Math.exp(fc < fd ? c : d);
+  const f = Math.exp(goldenSection((l) => at(Math.exp(l)), Math.log(grid[b - 1]), Math.log(grid[b + 1]), FOCAL_REFINE_STEPS).best);
   return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve() };
 }
 

@@ -7,6 +7,7 @@
  * continuous). Camera axes here are OpenCV's (x right, y down, z forward); `headTransform`
  * converts to the reference's camera-to-head matrices.
  */
+import { goldenSection } from '../util/golden-section.ts';
 import { frameFrom, mat3Mul, mat3T, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
 
 export interface Intrinsics {
@@ -217,29 +218,8 @@ export type StructureFitter = (tpl: PoseTemplate, frames: FrameObservation[], po
  * [lo, hi] (pixels). `frames` should be a spread of the video's frames. */
 export function solveFocal(tpl: PoseTemplate, frames: FrameObservation[], cx: number, cy: number, axes: AxisPoints, lo: number, hi: number, structure: StructureFitter | null = null, rounds = 2, iterations = 24): { f: number; cost: number } {
   const total = (logf: number): number => adjustAtFocal(tpl, frames, { f: Math.exp(logf), cx, cy }, axes, rounds, structure).cost;
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = Math.log(lo);
-  let b = Math.log(hi);
-  let c = b - g * (b - a);
-  let d = a + g * (b - a);
-  let fc = total(c);
-  let fd = total(d);
-  for (let i = 0; i < iterations; i++) {
-    if (fc < fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - g * (b - a);
-      fc = total(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + g * (b - a);
-      fd = total(d);
-    }
-  }
-  const logf = (a + b) / 2;
+  const bracket = goldenSection(total, Math.log(lo), Math.log(hi), iterations);
+  const logf = (bracket.lo + bracket.hi) / 2;
   return { f: Math.exp(logf), cost: total(logf) };
 }
 

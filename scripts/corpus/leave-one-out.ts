@@ -61,10 +61,13 @@ async function subset(src: string, dst: string, frames: number): Promise<number>
   const total = m.clips.reduce((a, c) => a + c.frames, 0);
   const every = Math.max(1, Math.ceil(total / frames));
   const clips = m.clips.filter((_, i) => i % every === 0);
+  const manifest = JSON.stringify({ ...m, clips, count: clips.length });
+  // already made (by an earlier row or a second instance of this script measuring now): leave it in place
+  if (existsSync(path.join(dst, 'manifest.json')) && (await readFile(path.join(dst, 'manifest.json'), 'utf8')) === manifest) return clips.length;
   await rm(dst, { recursive: true, force: true });
   await mkdir(dst, { recursive: true });
   for (const c of clips) for (const f of [c.wav, c.landmarks]) await symlink(path.resolve(src, f), path.join(dst, f));
-  await writeFile(path.join(dst, 'manifest.json'), JSON.stringify({ ...m, clips, count: clips.length }));
+  await writeFile(path.join(dst, 'manifest.json'), manifest);
   return clips.length;
 }
 

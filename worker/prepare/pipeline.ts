@@ -100,7 +100,9 @@ export interface PrepareReport {
   cy: number;
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
   cameraDistance: [number, number];
-  landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number };
+  /** `eyeLids`: where eye_ratio's eyelids came from: the attention model (tracker.ts FaceModels.eyes),
+   * or the face mesh's own when that model was not loaded (blinks read shallower). */
+  landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number; eyeLids: 'attention' | 'face mesh' };
   /** How the head poses were found: 'photometric' (landmark poses refined on the pixels; `fallbacks`
    * frames kept their landmark pose) or 'landmarks'. */
   poses: { method: 'photometric' | 'landmarks'; fallbacks: number };
@@ -162,6 +164,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   // Pass 1: track.
   const tracker = new FaceTracker(models);
   const meshes: (Float32Array | null)[] = [];
+  const lids: (Float32Array | null)[] = [];
   const extents: (FaceExtent | null)[] = [];
   const thumbs: (Float32Array | null)[] = [];
   const scores: number[] = [];
@@ -191,6 +194,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     else if (faceCutOff(mesh, frame, ext)) why = 'face cut off';
     else if (faceLuma(frame, ext) < LIMITS.minFaceLuma) why = 'too dark';
     meshes.push(mesh);
+    lids.push(res.lids);
     extents.push(ext);
     thumbs.push(mesh ? thumbnail(frame) : null);
     if (res.mesh) scores.push(res.mesh.score);
@@ -227,7 +231,8 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
 
   // Camera and poses.
   progress('fit', 0, 1);
-  let fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
+  // The lids are in frame pixels, the meshes in the crop's: eye_ratio is the same in both.
+  let fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, ...(opts.focal ? { focal: opts.focal } : {}) });
   let fallbacks = 0;
   const photometric = opts.photometric ?? true;
   let focalSource: PrepareReport['focalSource'] = { method: opts.focal ? 'given' : 'landmarks' };
@@ -241,14 +246,14 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
       if (search.observed) {
         focalSource = { method: 'photometric', ...seen };
-        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, focal: search.f });
       } else {
         // The landmark focal is no better founded than the pixels here: with the focal
         // unobservable its minimum is wherever the template's shape error puts it.
         const f = focalAtDistance(fit);
         focalSource = { method: 'distance', ...seen, distanceCm: TYPICAL_CAMERA_DISTANCE_CM, reason: search.reason };
         warnings.push(`the focal length could not be measured (${search.reason}); assumed the face ${TYPICAL_CAMERA_DISTANCE_CM} cm from the camera: ${f.toFixed(0)} px (the landmark fit gave ${search.landmarkF.toFixed(0)}); pass --focal if it is known`);
-        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: f });
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, focal: f });
       }
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
@@ -332,6 +337,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       meanScore: scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length),
       minScore: Math.min(...scores),
       meanReprojectionPx: fitted.reduce((s, f) => s + f.rmsPx, 0) / fitted.length,
+      eyeLids: models.eyes ? 'attention' : 'face mesh',
       maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
     },
     poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks },

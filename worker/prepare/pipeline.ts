@@ -61,6 +61,10 @@ export interface PrepareOptions {
   focal?: number;
   /** Refine the landmark head poses photometrically (default true; false: landmark poses only). */
   photometric?: boolean;
+  /** Ablation only: the depth relief of the textured face the photometric focal search and pose
+   * refinement use (fit-video.ts reliefTemplate; default 1, the canonical face's depth). The
+   * training proof's oracle sets it to the synthetic head's true relief (docs/prepare.md). */
+  relief?: number;
   onProgress?: (stage: PrepareStage, done: number, total: number) => void;
   signal?: AbortSignal;
   /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
@@ -242,7 +246,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       return cropFrame(await frames.read(sourceIndex(k)), crop);
     };
     if (!opts.focal) {
-      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read });
+      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief });
       const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
       if (search.observed) {
         focalSource = { method: 'photometric', ...seen };
@@ -258,6 +262,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,
+      relief: opts.relief,
       onProgress: (done, n) => progress('fit', done, n + 1),
     });
     fit = refined.fit;

@@ -42,8 +42,9 @@ export interface FastModeOptions {
   /**
    * A ray ends once its transmittance is below this (exact mode goes on to the avatar's
    * march.tThreshold, 1e-4 for the reference configs): a dense head's rays spend their last
-   * samples on weights the image cannot show, and the rest of the weight (at most this) goes to
-   * the torso and background behind, so a pixel's error stays below it.
+   * samples on weights the image cannot show. The rest of the weight (at most this) goes to the
+   * ray's own mean colour (fast-march.ts closeOpaque()): exact mode spends it on the samples just
+   * behind the surface, which look like it, not on the torso and background behind.
    */
   terminate: number;
   /** The torso is skipped where 1 - head weight sum is at most this. */
@@ -99,7 +100,7 @@ export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
   marginSteps: 2,
   validAlpha: 0.02,
   colourWeight: 1 / 16,
-  terminate: 1 / 256,
+  terminate: 1 / 32,
   torsoVisible: 1 / 2048,
   stride: 'auto',
   colourTolerance: 0.04,

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../extension/shared/settings.ts';
 import type { QualityState } from '../../worker/engine/quality-governor.ts';
-import { call, openFake } from './helpers/app.ts';
-import { coverBox, makeSpeechWav, mouthBox, renderSteady, silenceFrame, type Box } from './helpers/reference.ts';
+import { call, eventually, openFake } from './helpers/app.ts';
+import { coverBox, makeSpeechWav, mouthBox, type Box } from './helpers/reference.ts';
 import { launchUnemulated, type UnemulatedHarness } from './helpers/unemulated-browser.ts';
 
 const OUT_W = 640;
@@ -30,6 +30,9 @@ const RECORD_MS = 15_000;
  * second (renders 10.5/s and 5.9/s). A still face (the reported failure) gives 0.
  */
 const MIN_CHANGES_PER_SECOND = 1;
+/** R2T_NOGPU_COMPARE=N: after the test's own recording, N rounds of one render thread then the pool (issue 14's A/B). */
+const COMPARE_ROUNDS = Number(process.env.R2T_NOGPU_COMPARE ?? 0);
+if (!(Number.isInteger(COMPARE_ROUNDS) && COMPARE_ROUNDS >= 0 && COMPARE_ROUNDS <= 10)) throw new Error(`R2T_NOGPU_COMPARE: expected an integer in [0, 10], got ${process.env.R2T_NOGPU_COMPARE}`);
 
 let h: UnemulatedHarness;
 let dir: string;
@@ -84,35 +87,80 @@ describe('no GPU at all', () => {
     expect(stats?.source).toBe('cpu-reference');
     expect(stats?.landmarks).toBe('speech');
 
-    const sil = silenceFrame();
     const box = coverBox(mouthBox(), OUT_W, OUT_H);
-    const before = await call(sender, 'stats', videoIndex);
-    const rec = await receiver.evaluate(([ms, b, thr]) => (window as unknown as { far: Far }).far.mouthShapes(ms, b, thr), [RECORD_MS, box, SHAPE_THRESHOLD] as const);
-    const after = await call(sender, 'stats', videoIndex);
-    const far = await receiver.evaluate(() => (window as unknown as { far: Far }).far.inbound());
-    expect(await sender.evaluate(() => document.visibilityState)).toBe('hidden');
+    type Published = { adapter?: string | null; qualityState?: QualityState };
+    /** One recording of RECORD_MS: mouth shape changes and renders a second, and what the popup shows. */
+    const measure = async (label: string) => {
+      const before = await call(sender, 'stats', videoIndex);
+      const rec = await receiver.evaluate(([ms, b, thr]) => (window as unknown as { far: Far }).far.mouthShapes(ms, b, thr), [RECORD_MS, box, SHAPE_THRESHOLD] as const);
+      const after = await call(sender, 'stats', videoIndex);
+      const far = await receiver.evaluate(() => (window as unknown as { far: Far }).far.inbound());
+      expect(await sender.evaluate(() => document.visibilityState)).toBe('hidden');
+      const seconds = rec.ms / 1000;
+      // The first frame opens the first shape; changes are the shapes after it.
+      const perSecond = (rec.shapes.length - 1) / seconds;
+      const renders = (after?.renders ?? 0) - (before?.renders ?? 0);
+      const diffs = rec.shapes.map((s) => s[1]).filter((d) => d >= 0).sort((a, b) => a - b);
+      // What the 'auto' governor kept on the CPU route, and why, and the render threads (what the popup shows).
+      const published = (await h.status()) as Published | null;
+      const q = published?.qualityState;
+      console.log(
+        `[no-gpu-speech] ${label}: ${seconds.toFixed(1)} s hidden, no WebGPU (${after?.source}), ${q?.renderThreads} render thread(s): ${rec.shapes.length - 1} mouth shape changes (${perSecond.toFixed(2)}/s, mean |dluma| > ${SHAPE_THRESHOLD}) in ${rec.frames} far-end frames; ` +
+          `engine renders ${renders} (${(renders / seconds).toFixed(2)}/s); median shape change ${diffs[Math.floor(diffs.length / 2)]?.toFixed(1)}; far end decoded ${far?.framesDecoded}`,
+      );
+      console.log(`[no-gpu-speech] ${label}: mic audio reaching the engine: ${((after?.audioSeconds ?? 0) - (before?.audioSeconds ?? 0)).toFixed(1)} s in ${seconds.toFixed(1)} s; lag ${after?.lagMs} ms, mic delay ${after?.micDelayMs} ms`);
+      console.log(`[no-gpu-speech] ${label}: frame-to-frame mouth differences`, JSON.stringify(rec.steps.map((v) => Math.round(v * 10) / 10)));
+      console.log(`[no-gpu-speech] ${label}: ${q?.quality} mode (${q?.reason}): exact ${q?.exactMs?.toFixed(1)} ms a frame, fast ${q?.fastMs?.toFixed(1) ?? '-'} ms; kernel: ${published?.adapter ?? 'JavaScript'}; threads problem: ${q?.threadsProblem ?? 'none'}`);
+      return { rec, seconds, perSecond, renders, published, q };
+    };
+    /** Sets the render threads (0: one per core) and waits until the rebuilt renderer runs fast mode on them. */
+    const useThreads = async (n: number, expected: number) => {
+      await h.setSettings({ cpuThreads: n });
+      await eventually(
+        async () => (await h.status()) as Published | null,
+        (p) => p?.qualityState?.quality === 'fast' && p.qualityState.renderThreads === expected,
+        60_000,
+        500,
+      );
+    };
 
-    const seconds = rec.ms / 1000;
-    // The first frame opens the first shape; changes are the shapes after it.
-    const perSecond = (rec.shapes.length - 1) / seconds;
-    const renders = (after?.renders ?? 0) - (before?.renders ?? 0);
-    const diffs = rec.shapes.map((s) => s[1]).filter((d) => d >= 0).sort((a, b) => a - b);
-    console.log(
-      `[no-gpu-speech] ${seconds.toFixed(1)} s hidden, no WebGPU (${after?.source}): ${rec.shapes.length - 1} mouth shape changes (${perSecond.toFixed(2)}/s, mean |dluma| > ${SHAPE_THRESHOLD}) in ${rec.frames} far-end frames; ` +
-        `engine renders ${renders} (${(renders / seconds).toFixed(2)}/s); median shape change ${diffs[Math.floor(diffs.length / 2)]?.toFixed(1)}; far end decoded ${far?.framesDecoded}`,
-    );
-    console.log(`[no-gpu-speech] mic audio reaching the engine: ${((after?.audioSeconds ?? 0) - (before?.audioSeconds ?? 0)).toFixed(1)} s in ${seconds.toFixed(1)} s; lag ${after?.lagMs} ms, mic delay ${after?.micDelayMs} ms`);
-    console.log('[no-gpu-speech] frame-to-frame mouth differences', JSON.stringify(rec.steps.map((v) => Math.round(v * 10) / 10)));
-    // What the 'auto' governor kept on the CPU route, and why (what the popup shows).
-    const published = await h.status();
-    const q = published?.qualityState as QualityState | undefined;
-    console.log(`[no-gpu-speech] ${q?.quality} mode (${q?.reason}): exact ${q?.exactMs?.toFixed(1)} ms a frame, fast ${q?.fastMs?.toFixed(1) ?? '-'} ms; kernel: ${published?.adapter ?? 'JavaScript'}`);
+    const cores = await sender.evaluate(() => navigator.hardwareConcurrency);
+    const poolThreads = Math.min(cores, 4);
+    const m = await measure('default threads');
     // The render worker runs the head nets in WebAssembly SIMD (simd-mlp.ts; the extension's CSP allows wasm).
-    expect(published?.adapter).toBe('WebAssembly SIMD');
+    expect(m.published?.adapter).toBe('WebAssembly SIMD');
+    const q = m.q;
     expect(q?.mode).toBe('auto');
     if (q?.reason === 'fast-faster') expect(q.fastMs!).toBeLessThan(q.exactMs!);
     if (q?.reason === 'fast-slower') expect(q.quality).toBe('exact');
-    expect(rec.frames).toBeGreaterThan(seconds);
-    expect(perSecond).toBeGreaterThanOrEqual(MIN_CHANGES_PER_SECOND);
-  });
+    // A worker per core (render-pool.ts; the extension's pages are cross-origin isolated or not, the bands need neither).
+    expect(q?.threadsProblem ?? null).toBeNull();
+    if (q?.quality === 'fast') expect(q.renderThreads).toBe(poolThreads);
+    expect(m.rec.frames).toBeGreaterThan(m.seconds);
+    expect(m.perSecond).toBeGreaterThanOrEqual(MIN_CHANGES_PER_SECOND);
+
+    // R2T_NOGPU_COMPARE=N: then N more rounds of one thread and the pool, alternating (the box is shared).
+    const rounds = COMPARE_ROUNDS;
+    if (rounds > 0 && poolThreads > 1) {
+      const rows: { threads: number; perSecond: number; renders: number }[] = [];
+      for (let k = 0; k < rounds; k++) {
+        for (const [n, expected] of [
+          [1, 1],
+          [0, poolThreads],
+        ] as const) {
+          await useThreads(n, expected);
+          const r = await measure(`round ${k + 1}, ${expected} thread(s)`);
+          rows.push({ threads: expected, perSecond: r.perSecond, renders: r.renders / r.seconds });
+        }
+      }
+      const one = rows.filter((r) => r.threads === 1);
+      const pool = rows.filter((r) => r.threads > 1);
+      const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+      console.log(
+        `[no-gpu-speech] A/B over ${rounds} round(s): one thread ${mean(one.map((r) => r.perSecond)).toFixed(2)} mouth shape changes/s at ${mean(one.map((r) => r.renders)).toFixed(2)} renders/s; ` +
+          `${poolThreads} threads ${mean(pool.map((r) => r.perSecond)).toFixed(2)}/s at ${mean(pool.map((r) => r.renders)).toFixed(2)} renders/s; ` +
+          `ratio pool/one: shapes ${(mean(pool.map((r) => r.perSecond)) / mean(one.map((r) => r.perSecond))).toFixed(2)}, renders ${(mean(pool.map((r) => r.renders)) / mean(one.map((r) => r.renders))).toFixed(2)}`,
+      );
+    }
+  }, 90_000 + COMPARE_ROUNDS * 2 * 90_000);
 });

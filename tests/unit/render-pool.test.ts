@@ -33,9 +33,9 @@ describe('planBands', () => {
     // an image of 2 blocks gets 2 bands however many threads are asked for
     expect(planBands(16, 4, 0)).toHaveLength(2);
     expect(haloColumns(1)).toBe(0);
-    expect(haloColumns(2)).toBe(8);
-    expect(haloColumns(4)).toBe(16);
-    expect(() => planBands(64, 2, 5)).toThrow(/multiple of 8/);
+    expect(haloColumns(2)).toBe(4);
+    expect(haloColumns(4)).toBe(12);
+    expect(() => planBands(64, 2, 2.5)).toThrow(/whole number of halo columns/);
   });
 
   it('crops the camera and background to the band', async () => {

@@ -8,7 +8,7 @@
  * engine iframe of a meeting page is not cross-origin isolated).
  *
  * Same pixels as one thread, bit for bit (tested): a band renders its own columns plus a halo of
- * columns on either side in full frames, so the lattice interpolation of its own columns sees
+ * columns on either side in full frames (haloColumns), so the lattice interpolation of its own columns sees
  * the same neighbours (partial frames interpolate nothing and render its own columns only); its
  * columns start on a multiple of ALIGN, so its lattice falls on the same image columns; the
  * torso takes the whole image's coordinates (ImageWindow); and every band is given the whole
@@ -41,13 +41,15 @@ export interface Band {
 }
 
 /**
- * Halo columns a band needs on each side for a lattice stride: none at stride 1 (no pixel is
- * interpolated), else four strides (a lattice level interpolates from neighbours one stride
- * away and tests the curvature along lines of three; the next level interpolates from those),
- * rounded up to ALIGN.
+ * Halo columns a band needs on each side for a lattice stride s, so that every interpolation
+ * decision about its own columns sees what one thread sees (fast-refine.ts refineLevel): level s
+ * (supports h = s/2 away) tests lines through its supports extended by 2h, so it reads pixels up
+ * to 3h away; the next level's supports were decided that way in turn. Over the levels s, s/2,
+ * .., 2: 3 (s/2 + s/4 + .. + 1) = 3s - 3 columns, rounded up to a multiple of s (the band's
+ * first column stays on the lattice). 0 at stride 1 (nothing is interpolated), 4 at 2, 12 at 4.
  */
 export function haloColumns(stride: number): number {
-  return stride <= 1 ? 0 : Math.ceil((4 * stride) / ALIGN) * ALIGN;
+  return stride <= 1 ? 0 : stride * Math.ceil((3 * stride - 3) / stride);
 }
 
 /**
@@ -58,7 +60,7 @@ export function haloColumns(stride: number): number {
 export function planBands(width: number, count: number, halo: number): Band[] {
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`bands: expected a positive integer width, got ${width}`);
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`bands: expected a positive integer count, got ${count}`);
-  if (!Number.isInteger(halo) || halo < 0 || halo % ALIGN !== 0) throw new RangeError(`bands: expected a halo that is a multiple of ${ALIGN}, got ${halo}`);
+  if (!Number.isInteger(halo) || halo < 0) throw new RangeError(`bands: expected a whole number of halo columns, got ${halo}`);
   const blocks = Math.ceil(width / ALIGN);
   const n = Math.min(count, blocks);
   const out: Band[] = [];
@@ -140,10 +142,13 @@ export class BandRenderer {
   ) {
     const { width: W, height: H } = avatar.camera;
     if (W !== total) throw new RangeError(`band: expected the whole ${total}-column image's avatar, got ${W} columns`);
+    const opts = bandOptions(W, H);
+    const stride = opts.stride as number;
+    if (band.c0 % stride !== 0) throw new RangeError(`band: its first column ${band.c0} is off the stride-${stride} lattice`);
     const crop = cropAvatar(avatar, band.c0, band.c1);
     const weights = loadModelWeights(crop);
     this.simd = simd && enableSimd(weights) !== null;
-    this.fast = new FastCpuRenderer(weights, crop.camera, bandOptions(W, H), { window: { x: band.c0, y: 0, totalWidth: W, totalHeight: H }, own0: band.own0 - band.c0, own1: band.own1 - band.c0 });
+    this.fast = new FastCpuRenderer(weights, crop.camera, opts, { window: { x: band.c0, y: 0, totalWidth: W, totalHeight: H }, own0: band.own0 - band.c0, own1: band.own1 - band.c0 });
     this.fast.setSpeechRegion(region);
   }
 

@@ -44,7 +44,7 @@ const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(
 
 const builtin = await loadBuiltinAvatar();
 console.log(
-  `\nCPU fallback, fast mode, built-in avatar: one thread against ${threads} render threads (row bands; ${availableParallelism()} cores here, load ${loadavg()
+  `\nCPU fallback, fast mode, built-in avatar: one thread against ${threads} render threads (column bands; ${availableParallelism()} cores here, load ${loadavg()
     .map((v) => v.toFixed(1))
     .join(' ')}); engine schedule (pose held ${CPU_POSE_HOLD} renders), ${blocks} alternating blocks of ${block} frames per variant:`,
 );

@@ -26,7 +26,6 @@ interface Run {
   threads: number[];
   problem: string | null;
   adapter: string | null;
-  ms: number;
 }
 
 /** Starts render-worker.js, renders `n` fast frames of the built-in avatar at 64 px with `threads` render threads. */
@@ -51,15 +50,13 @@ function run(p: Page, threads: number, n: number, bandScript?: string): Promise<
         const init = (await rpc('init', { avatarBytes: null, choice: { backend: 'cpu', maxSide: 64, cpuMaxSide: 64, quality: 'fast', cpuThreads: threads }, bandScript })) as { info: { adapter: string | null } };
         const frames: number[][] = [];
         const seen: number[] = [];
-        const t0 = performance.now();
         for (let i = 0; i < n; i++) {
           const f = (await rpc('render', { timestampUs: i * 40_000, landmarks: null, poseIndex: i, eye: null, audioLevel: 0 })) as { data: Uint8ClampedArray };
           frames.push(Array.from(f.data));
           seen.push(((await rpc('quality')) as { renderThreads: number }).renderThreads);
         }
-        const ms = (performance.now() - t0) / n;
         const q = (await rpc('quality')) as { threadsProblem: string | null };
-        return { frames, threads: seen, problem: q.threadsProblem, adapter: init.info.adapter, ms };
+        return { frames, threads: seen, problem: q.threadsProblem, adapter: init.info.adapter };
       } finally {
         worker.terminate();
       }
@@ -72,7 +69,6 @@ describe('the CPU fallback renders on a pool of workers in the browser', () => {
   it('2 render threads (band workers) give the one-thread frames byte for byte', async () => {
     const one = await run(page, 1, 12);
     const two = await run(page, 2, 12);
-    console.log(`[render-pool] 64 px fast frames in the render worker: 1 thread ${one.ms.toFixed(1)} ms a frame, 2 threads ${two.ms.toFixed(1)} ms (this box's cores: ${await page.evaluate(() => navigator.hardwareConcurrency)})`);
     expect(one.adapter).toBe('WebAssembly SIMD');
     expect(one.threads.every((t) => t === 1)).toBe(true);
     expect(two.threads.every((t) => t === 2)).toBe(true);

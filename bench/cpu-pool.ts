@@ -1,7 +1,7 @@
 /**
  * npm run bench (CPU fallback, render threads; issue 14 "a worker per core"): wall time of a
  * fast-mode frame of the built-in avatar on one thread against the render pool
- * (worker/engine/render-pool.ts: row bands in node:worker_threads, the first band on the calling
+ * (worker/engine/render-pool.ts: column bands in node:worker_threads, the first band on the calling
  * thread), over the engine's CPU schedule (pose held CPU_POSE_HOLD renders, partial frames
  * between, speech throughout), with the head nets in WebAssembly SIMD as the extension runs them.
  * The box may be shared: the two variants alternate in blocks over the same frames, and each
@@ -10,10 +10,14 @@
  * gives the split's critical path: the same bands rendered one after another on this thread,
  * each timed (max band / one thread: the wall-time ratio an idle box with a core per band would
  * approach, less the messages), so a loaded box's contention can be told from the split's cost.
+ * And first the box's own parallel capacity: a fixed arithmetic loop on one thread, then on as
+ * many threads as the pool at once (alternated, median of 5): how many threads' worth of work the
+ * cores deliver together (a virtual machine's cores can share physical cores, or be busy).
  *   R2T_POOL_SIZES (default 64,192)  R2T_POOL_THREADS (default: cores, at most 4, at least 2)
  *   R2T_POOL_BLOCKS (default 4 per variant)  R2T_POOL_BLOCK (default 16 frames)
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { loadBuiltinAvatar } from '../worker/avatar/builtin.node.ts';
 import { CPU_POSE_HOLD } from '../worker/engine/avatar-renderer.ts';
 import { nodePoolHost } from '../worker/engine/render-pool.node.ts';
@@ -41,6 +45,36 @@ const threads = int('R2T_POOL_THREADS', Math.max(2, Math.min(4, availableParalle
 const blocks = int('R2T_POOL_BLOCKS', 4, 1, 100);
 const block = int('R2T_POOL_BLOCK', 16, 2, 1000);
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** A fixed arithmetic loop (no allocation, no messages), ms. */
+const LOOP = `const a = new Float64Array(1 << 16); let s = 0; const t0 = performance.now();
+for (let r = 0; r < 1500; r++) for (let i = 0; i < a.length; i++) { a[i] = a[i] * 0.999 + i * 1e-6; s += a[i]; }
+const ms = performance.now() - t0; if (s === 42) console.log(s);`;
+/** n threads run the loop at once, started together once all are up: wall ms until the last is done. */
+async function loopOn(n: number): Promise<number> {
+  const workers = Array.from({ length: n }, () => new Worker(`const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => { ${LOOP} parentPort.postMessage(ms); });`, { eval: true }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((resolve, reject) => (w.once('online', resolve), w.once('error', reject)))));
+    const t0 = performance.now();
+    await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('message', resolve), w.postMessage('go')))));
+    return performance.now() - t0;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+{
+  const capacity: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const alone = await loopOn(1);
+    const together = await loopOn(threads);
+    capacity.push((threads * alone) / together);
+  }
+  console.log(
+    `\nThis box's parallel capacity: ${threads} threads running a fixed loop at once deliver ${median(capacity).toFixed(2)} times one thread's throughput (ideal ${threads}; runs ${capacity.map((c) => c.toFixed(2)).join(' ')}; load ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')})`,
+  );
+}
 
 const builtin = await loadBuiltinAvatar();
 console.log(

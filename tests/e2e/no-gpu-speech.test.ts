@@ -117,14 +117,16 @@ describe('no GPU at all', () => {
       return { rec, seconds, perSecond, renders, published, q };
     };
     /**
-     * Sets the render threads (0: one per core) and waits until the rebuilt renderer runs fast
-     * mode (on one thread for 1; for 0 on the pool, or on one thread if the pool measured slower).
+     * Sets the render threads (0: one per core) and waits until the renderer rebuilt for them (the
+     * status's threadsAsked; renderThreads alone can be 1 on the pool after the chooser's
+     * comparison) runs fast mode, not yet compared (for 0 on the pool, or on one thread if the
+     * pool measured slower).
      */
     const useThreads = async (n: number) => {
       await h.setSettings({ cpuThreads: n });
       await eventually(
         async () => (await h.status()) as Published | null,
-        (p) => p?.qualityState?.quality === 'fast' && p.qualityState.threadsMs === undefined && (n === 1 ? p.qualityState.renderThreads === 1 : true),
+        (p) => p?.qualityState?.quality === 'fast' && p.qualityState.threadsMs === undefined && p.qualityState.threadsAsked === (n === 1 ? 1 : poolThreads),
         60_000,
         500,
       );

@@ -44,8 +44,8 @@ describe('render threads of the CPU path', () => {
       expect(pooled.qualityState.threadsProblem).toBeNull();
       const a = await frames(one, 0, 12);
       const b = await frames(pooled, 0, 12);
-      expect(one.qualityState).toMatchObject({ renderThreads: 1, threadsProblem: null });
-      expect(pooled.qualityState).toMatchObject({ renderThreads: 2, threadsProblem: null });
+      expect(one.qualityState).toMatchObject({ renderThreads: 1, threadsAsked: 1, threadsProblem: null });
+      expect(pooled.qualityState).toMatchObject({ renderThreads: 2, threadsAsked: 2, threadsProblem: null });
       for (let i = 0; i < a.length; i++) expect(Buffer.from(b[i]).equals(Buffer.from(a[i])), `frame ${i}`).toBe(true);
     } finally {
       one.destroy();
@@ -61,7 +61,7 @@ describe('render threads of the CPU path', () => {
       await frames(r, 0, 4);
       expect(r.qualityState.renderThreads).toBe(2);
       await frames(r, 4, 8);
-      expect(r.qualityState).toMatchObject({ renderThreads: 1, threadsProblem: null, threadsMs: { pool: 30, one: 20 } });
+      expect(r.qualityState).toMatchObject({ renderThreads: 1, threadsAsked: 2, threadsProblem: null, threadsMs: { pool: 30, one: 20 } });
     } finally {
       r.destroy();
     }

@@ -63,7 +63,7 @@ export interface RendererChoice {
    */
   cpuSimd?: boolean;
   /**
-   * Render threads of the CPU path's fast frames (render-pool.ts: the frame split into row bands,
+   * Render threads of the CPU path's fast frames (render-pool.ts: the frame split into column bands,
    * the same pixels as one thread): 1 renders in the render worker alone; 0 or unset, one per
    * core up to DEFAULT_MAX_THREADS. Needs a PoolHost (AvatarRenderer.create); without one, 1.
    */
@@ -72,7 +72,7 @@ export interface RendererChoice {
   cpuChooser?: Partial<ChooserOptions>;
 }
 
-/** cpuThreads 0: one render thread per core, at most this many (a 64 px frame is 8 bands of 8 rows, and halo rows are rendered twice). */
+/** cpuThreads 0: one render thread per core, at most this many (a 64 px frame is 8 bands of 8 columns, and halo columns are rendered twice). */
 export const DEFAULT_MAX_THREADS = 4;
 
 /** The CPU path's render pool for the current rung: being built, running, or given up (problem). */
@@ -362,6 +362,7 @@ export class AvatarRenderer implements FrameRenderer {
     const out: QualityState = { ...v, quality: this.quality, reason: this.gpuFastProblem !== null && v.mode !== 'exact' ? 'unavailable' : v.reason };
     if (this.cpu) {
       out.renderThreads = this.renderThreads;
+      out.threadsAsked = this.cpu.pool?.threads ?? 1;
       out.threadsProblem = this.cpu.pool?.problem ?? null;
       const c = this.cpu.pool?.chooser;
       if (c && (c.poolMs !== null || c.oneMs !== null)) out.threadsMs = { pool: c.poolMs, one: c.oneMs };

@@ -47,6 +47,8 @@ export interface QualityState {
    * asked for). Absent on WebGPU.
    */
   renderThreads?: number;
+  /** CPU path: the render threads this renderer was built for (the setting cpuThreads resolved; 1 without a pool). Absent on WebGPU. */
+  threadsAsked?: number;
   threadsProblem?: string | null;
   /** The last comparison of the pool and one thread (render-pool.ts EngineChooser): mean ms a fast frame; absent before one. */
   threadsMs?: { pool: number | null; one: number | null };

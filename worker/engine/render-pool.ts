@@ -294,7 +294,7 @@ export class RenderPool {
     return pool;
   }
 
-  /** Bands actually used (fewer than asked where the image has few rows). */
+  /** Bands actually used (fewer than asked where the image has few columns). */
   get bandCount(): number {
     return this.bands.length;
   }
@@ -333,7 +333,7 @@ export class RenderPool {
     this.surface = null;
   }
 
-  /** One fast frame: every band renders its rows; the result is the one-thread frame's pixels. */
+  /** One fast frame: every band renders its columns; the result is the one-thread frame's pixels. */
   async render(frame: { film1: Float32Array; film2: Float32Array; pose: Float32Array; eye: number }): Promise<PoolFrame> {
     if (this.failed) throw new Error(this.failed);
     const seq = ++this.seq;

@@ -104,6 +104,8 @@ for (const side of sizes) {
   const poolMs: number[] = [];
   const pathMs: number[] = [];
   const soloMs: number[] = [];
+  // Per frame kind (full, partial): one thread's and each band's summed ms and multiply-adds.
+  const kinds = { full: { n: 0, ms: 0, macs: 0, bandMs: bands.map(() => 0), bandMacs: bands.map(() => 0) }, partial: { n: 0, ms: 0, macs: 0, bandMs: bands.map(() => 0), bandMacs: bands.map(() => 0) } };
   let differing = 0;
   let worst = Infinity;
   const check = (a: Float32Array, b: Float32Array): void => {
@@ -133,13 +135,21 @@ for (const side of sizes) {
       for (let t = from; t < from + block; t++) {
         const s0 = performance.now();
         const full = split.render(frames[t]);
-        solo += performance.now() - s0;
+        const soloT = performance.now() - s0;
+        solo += soloT;
+        const kind = full.stats.partial ? kinds.partial : kinds.full;
+        kind.n++;
+        kind.ms += soloT;
+        kind.macs += full.stats.macs;
         let slowest = 0;
-        for (const b of bands) {
+        bands.forEach((b, i) => {
           const b0 = performance.now();
-          b.render(bandFrame(t, false));
-          slowest = Math.max(slowest, performance.now() - b0);
-        }
+          const out = b.render(bandFrame(t, false));
+          const bt = performance.now() - b0;
+          slowest = Math.max(slowest, bt);
+          kind.bandMs[i] += bt;
+          kind.bandMacs[i] += out.stats.macs;
+        });
         path += slowest;
         surface = new Float32Array(full.hitT.length * 3);
         for (let i = 0; i < full.hitT.length; i++) for (let c = 0; c < 3; c++) surface[i * 3 + c] = Number.isNaN(full.hitT[i]) ? NaN : full.origins[i * 3 + c] + full.hitT[i] * full.directions[i * 3 + c];
@@ -157,5 +167,12 @@ for (const side of sizes) {
       `(block ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}); critical path (slowest band alone) / one thread ${median(paths).toFixed(3)} (${paths.map((r) => r.toFixed(2)).join(' ')}); ` +
       `${simd ? 'WebAssembly SIMD' : 'TS'}; frames differing from one thread: ${differing} of ${blocks * block + 1}, worst ${worst === Infinity ? 'identical' : `${worst.toFixed(1)} dB`}`,
   );
+  for (const [name, k] of Object.entries(kinds)) {
+    if (k.n === 0) continue;
+    console.log(
+      `    ${name} frames (${k.n}), each alone on this thread: one thread ${(k.ms / k.n).toFixed(1)} ms, ${(k.macs / k.n / 1e6).toFixed(2)} M multiply-adds; bands ${k.bandMs.map((v) => (v / k.n).toFixed(1)).join(' / ')} ms, ` +
+        `${k.bandMacs.map((v) => (v / k.n / 1e6).toFixed(2)).join(' / ')} M (bands' sum / one thread ${(k.bandMacs.reduce((a, b) => a + b, 0) / k.macs).toFixed(3)})`,
+    );
+  }
 }
 process.exit(0);

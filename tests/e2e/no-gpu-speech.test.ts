@@ -134,6 +134,11 @@ describe('no GPU at all', () => {
     };
 
     const cores = await sender.evaluate(() => navigator.hardwareConcurrency);
+    // Where the CPU path renders: the engine iframe (an extension page inside the meeting page) starts the engine worker,
+    // which starts the render worker and its band workers. Is that context cross-origin isolated (SharedArrayBuffer)?
+    const engineFrame = sender.frames().find((f) => f.url().startsWith('chrome-extension://'));
+    const isolated = engineFrame ? await engineFrame.evaluate(() => ({ isolated: crossOriginIsolated, sab: typeof SharedArrayBuffer === 'function' })) : null;
+    console.log(`[no-gpu-speech] engine iframe ${engineFrame?.url() ?? 'not found'}: crossOriginIsolated ${isolated?.isolated}, SharedArrayBuffer ${isolated?.sab ? 'defined' : 'absent'}`);
     const poolThreads = Math.min(cores, 4);
     const m = await measure('default threads');
     // The render worker runs the head nets in WebAssembly SIMD (simd-mlp.ts; the extension's CSP allows wasm).

@@ -133,6 +133,9 @@ export interface PhotometricOptions {
   smoothRadius?: number;
   /** Depth relief of the textured face relative to the canonical face (default 1; searchRelief). */
   relief?: number;
+  /** Ablation only (bench/pose/texture-relief.ts): the 468 head points (cm) the reference frame's
+   * texture is lifted onto in refineVideoPhotometric, instead of the canonical face at `relief`. */
+  template?: Float64Array;
 }
 
 /** A tracked mesh's image points (x, y of each vertex), the layout buildTexture reads. */
@@ -178,7 +181,7 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
   const mesh2 = meshImagePoints(meshes[ref]!);
   const canon = Float64Array.from(canonical.vertices);
-  const tex = buildTexture(mesh2, reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
+  const tex = buildTexture(mesh2, opts.template ?? reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
   const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
   const poses: HeadPose[] = [];
   const rms: number[] = [];

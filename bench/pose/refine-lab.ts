@@ -53,6 +53,15 @@ function show(name: string, poses: HeadPose[]) {
   rotErr(name, poses.map(headTransform));
   poseError(truthDir, ids, poses, f, S / 2, S / 2, nVal, `${name.padEnd(30)} `);
 }
+function karcherMean(rs: Float64Array[]): Float64Array {
+  let m = rs[0];
+  for (let it = 0; it < 20; it++) {
+    const w = [0, 0, 0];
+    for (const r of rs) rotationVector(mat3Mul(mat3T(m), r)).forEach((v, d) => (w[d] += v / rs.length));
+    m = mat3Mul(m, rodrigues(w));
+  }
+  return m;
+}
 const radii = (process.env.SMOOTH ?? '0,2').split(',').map(Number);
 function variants(name: string, raw: HeadPose[]) {
   for (const r of radii) {
@@ -119,7 +128,17 @@ if (process.env.RELIEF) {
     const G = rodrigues(g);
     const err = sel.map((i, j) => rotationVector(mat3Mul(mat3T(G), mat3Mul(R(headTransform(poses[j])), mat3T(R(T[i]))))).map((v) => (v * 180) / Math.PI));
     const rows = poseError(truthDir, sel, poses, f, S / 2, S / 2, sel.filter((i) => i >= N - nVal).length, `relief ${s.toFixed(2)} `);
-    console.log(`relief ${s.toFixed(2)} cost ${cost.toFixed(4)} rotation error mean ${[0, 1, 2].map((d) => (err.reduce((a, e) => a + Math.abs(e[d]), 0) / sel.length).toFixed(3)).join('/')} residual ${Math.sqrt(rows.reduce((a, r) => a + r.res ** 2, 0) / rows.length).toFixed(3)} px, landmarks' rigid residual ${lm.toFixed(4)} px`);
+    // Per camera axis, how far the estimate swings against the truth (least-squares slope; yaw and
+    // pitch above 1 where the template is flatter than the face, rot-amp.ts).
+    const mean = karcherMean(sel.map((i) => R(T[i])));
+    const rt = sel.map((i) => rotationVector(mat3Mul(R(T[i]), mat3T(mean))));
+    const re = sel.map((_, j) => rotationVector(mat3Mul(mat3Mul(mat3T(G), R(headTransform(poses[j]))), mat3T(mean))));
+    const slope = [0, 1, 2].map((d) => {
+      const a = rt.map((v) => v[d]), b = re.map((v) => v[d]);
+      const ma = a.reduce((x, y) => x + y) / a.length, mb = b.reduce((x, y) => x + y) / b.length;
+      return a.reduce((acc, x, q) => acc + (x - ma) * (b[q] - mb), 0) / a.reduce((acc, x) => acc + (x - ma) ** 2, 0);
+    });
+    console.log(`relief ${s.toFixed(2)} cost ${cost.toFixed(4)} slope pitch/yaw/roll ${slope.map((x) => x.toFixed(2)).join('/')} rotation error mean ${[0, 1, 2].map((d) => (err.reduce((a, e) => a + Math.abs(e[d]), 0) / sel.length).toFixed(3)).join('/')} residual ${Math.sqrt(rows.reduce((a, r) => a + r.res ** 2, 0) / rows.length).toFixed(3)} px, landmarks' rigid residual ${lm.toFixed(4)} px`);
   }
 }
 

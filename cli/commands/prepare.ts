@@ -94,6 +94,8 @@ async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio
       size,
       valSeconds: positive('--val-seconds', opts.valSeconds, false),
       focal: positive('--focal', opts.focal, false),
+      // Ablation only (scripts/prepare-training-proof.sh PROOF_RELIEF): the textured face's depth relief.
+      relief: positive('R2T_PREPARE_RELIEF', process.env.R2T_PREPARE_RELIEF || undefined, false),
       decoder,
       signal: ctl.signal,
       onProgress: (stage, done, total) => bar.update(done, total, labels[stage]),

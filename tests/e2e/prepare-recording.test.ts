@@ -86,6 +86,8 @@ describe('prepareRecording in the extension', () => {
     expect(r.report.input.decoder).toMatchObject({ route: 'webcodecs', container: 'webm', videoCodec: 'vp09.00.10.08', audioCodec: 'opus', audioRoute: 'webcodecs' });
     expect(r.report.frames).toMatchObject({ total: N, kept: N, dropped: {} });
     expect(r.report.split).toEqual({ train: N - 10, val: 10 });
+    // The bundled attention model loaded under the extension's CSP: eye_ratio from its eyelids.
+    expect(r.report.landmarks.eyeLids).toBe('attention');
     expect(r.frames.map((f) => f.imgId)).toEqual(Array.from({ length: N }, (_, i) => i));
     expect(r.size).toEqual([SIZE, SIZE]);
     expect(r.bcBytes).toBe(SIZE * SIZE * 3);

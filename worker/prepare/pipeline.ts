@@ -61,6 +61,10 @@ export interface PrepareOptions {
   focal?: number;
   /** Refine the landmark head poses photometrically (default true; false: landmark poses only). */
   photometric?: boolean;
+  /** Ablation only: the depth relief of the textured face the photometric focal search and pose
+   * refinement use (fit-video.ts reliefTemplate; default 1, the canonical face's depth). The
+   * training proof's oracle sets it to the synthetic head's true relief (docs/prepare.md). */
+  relief?: number;
   onProgress?: (stage: PrepareStage, done: number, total: number) => void;
   signal?: AbortSignal;
   /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
@@ -100,7 +104,9 @@ export interface PrepareReport {
   cy: number;
   poseDegrees: { x: [number, number]; y: [number, number]; z: [number, number] };
   cameraDistance: [number, number];
-  landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number };
+  /** `eyeLids`: where eye_ratio's eyelids came from: the attention model (tracker.ts FaceModels.eyes),
+   * or the face mesh's own when that model was not loaded (blinks read shallower). */
+  landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number; eyeLids: 'attention' | 'face mesh' };
   /** How the head poses were found: 'photometric' (landmark poses refined on the pixels; `fallbacks`
    * frames kept their landmark pose) or 'landmarks'. */
   poses: { method: 'photometric' | 'landmarks'; fallbacks: number };
@@ -162,6 +168,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   // Pass 1: track.
   const tracker = new FaceTracker(models);
   const meshes: (Float32Array | null)[] = [];
+  const lids: (Float32Array | null)[] = [];
   const extents: (FaceExtent | null)[] = [];
   const thumbs: (Float32Array | null)[] = [];
   const scores: number[] = [];
@@ -191,6 +198,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     else if (faceCutOff(mesh, frame, ext)) why = 'face cut off';
     else if (faceLuma(frame, ext) < LIMITS.minFaceLuma) why = 'too dark';
     meshes.push(mesh);
+    lids.push(res.lids);
     extents.push(ext);
     thumbs.push(mesh ? thumbnail(frame) : null);
     if (res.mesh) scores.push(res.mesh.score);
@@ -227,7 +235,8 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
 
   // Camera and poses.
   progress('fit', 0, 1);
-  let fit = fitVideo(cropMeshes, size, size, models.canonical, opts.focal ? { focal: opts.focal } : {});
+  // The lids are in frame pixels, the meshes in the crop's: eye_ratio is the same in both.
+  let fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, ...(opts.focal ? { focal: opts.focal } : {}) });
   let fallbacks = 0;
   const photometric = opts.photometric ?? true;
   let focalSource: PrepareReport['focalSource'] = { method: opts.focal ? 'given' : 'landmarks' };
@@ -237,22 +246,23 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       return cropFrame(await frames.read(sourceIndex(k)), crop);
     };
     if (!opts.focal) {
-      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read });
+      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief });
       const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
       if (search.observed) {
         focalSource = { method: 'photometric', ...seen };
-        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: search.f });
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, focal: search.f });
       } else {
         // The landmark focal is no better founded than the pixels here: with the focal
         // unobservable its minimum is wherever the template's shape error puts it.
         const f = focalAtDistance(fit);
         focalSource = { method: 'distance', ...seen, distanceCm: TYPICAL_CAMERA_DISTANCE_CM, reason: search.reason };
         warnings.push(`the focal length could not be measured (${search.reason}); assumed the face ${TYPICAL_CAMERA_DISTANCE_CM} cm from the camera: ${f.toFixed(0)} px (the landmark fit gave ${search.landmarkF.toFixed(0)}); pass --focal if it is known`);
-        fit = fitVideo(cropMeshes, size, size, models.canonical, { focal: f });
+        fit = fitVideo(cropMeshes, size, size, models.canonical, { lids, focal: f });
       }
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,
+      relief: opts.relief,
       onProgress: (done, n) => progress('fit', done, n + 1),
     });
     fit = refined.fit;
@@ -332,6 +342,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       meanScore: scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length),
       minScore: Math.min(...scores),
       meanReprojectionPx: fitted.reduce((s, f) => s + f.rmsPx, 0) / fitted.length,
+      eyeLids: models.eyes ? 'attention' : 'face mesh',
       maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
     },
     poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks },

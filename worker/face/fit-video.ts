@@ -12,7 +12,7 @@ import { fitStructure } from './structure.ts';
 import { landmarkResidual } from './relief.ts';
 import type { RgbFrame } from './crop.ts';
 import { mat3Mul, mat3T, rotationAngle, rotationVector } from './linalg.ts';
-import { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
+import { buildTexture, headShellTexture, joinTextures, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
 import { adjustAtFocal, headTransform, liftToHead, refinePose, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
 
 /** Mesh points that fix the starting orientation: outer eye corners, forehead, chin. */
@@ -136,6 +136,11 @@ export interface PhotometricOptions {
   /** Ablation only (bench/pose/texture-relief.ts): the 468 head points (cm) the reference frame's
    * texture is lifted onto in refineVideoPhotometric, instead of the canonical face at `relief`. */
   template?: Float64Array;
+  /** The reference frame's head pixels (w x h of the frame, nonzero = head: the person's
+   * segmentation divided by the face mesh, worker/prepare/masks.ts). Given, the texture takes the
+   * head beyond the face too (photometric.ts headShellTexture): its outline against the
+   * background pins the rotation where the face alone leaves it free. */
+  headMask?: (img: RgbFrame, frame: number) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** A tracked mesh's image points (x, y of each vertex), the layout buildTexture reads. */
@@ -181,7 +186,9 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
   const mesh2 = meshImagePoints(meshes[ref]!);
   const canon = Float64Array.from(canonical.vertices);
-  const tex = buildTexture(mesh2, opts.template ?? reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
+  const template = opts.template ?? reliefTemplate(canonical, opts.relief ?? 1);
+  const face = buildTexture(mesh2, template, canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
+  const tex = opts.headMask ? joinTextures(face, headShellTexture(await opts.headMask(refImg, ref), refImg.width, refImg.height, mesh2, template, fit.frames[ref]!.pose, k)) : face;
   const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
   const poses: HeadPose[] = [];
   const rms: number[] = [];

@@ -232,8 +232,11 @@ const MAX_SHELL_SAMPLES = 3000;
  * through the forehead; a ray that misses it (hair standing out) stops on its centre plane.
  * Normals face the reference camera (samples on the outline are the informative ones, not
  * culled as grazing). `template` is the 468 points the face texture uses (the same relief).
+ * `depthOffset` (cm) moves the proxy's centre plane back (negative) or forward: how deep the head
+ * sits behind the face is the one thing the proxy cannot read off the reference frame
+ * (fit-video.ts searches it on the pixels).
  */
-export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: Float64Array, template: Float64Array, pose: HeadPose, k: Intrinsics): FaceTexture {
+export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: Float64Array, template: Float64Array, pose: HeadPose, k: Intrinsics, depthOffset = 0): FaceTexture {
   const { R, t } = pose;
   // Head frame: the camera centre and the ray through pixel (u, v).
   const C = [0, 1, 2].map((r) => -(R[r] * t[0] + R[3 + r] * t[1] + R[6 + r] * t[2]));
@@ -248,7 +251,7 @@ export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: 
   const V = (v: number, d: number) => template[v * 3 + d];
   // The face's widest vertices (canonical 234/454 beside the eyes' line, 127/356 above them).
   const sides = [234, 454, 127, 356];
-  const zc = sides.reduce((s, v) => s + V(v, 2), 0) / sides.length;
+  const zc = sides.reduce((s, v) => s + V(v, 2), 0) / sides.length + depthOffset;
   const yc = sides.reduce((s, v) => s + V(v, 1), 0) / sides.length;
   const centre = [0, yc, zc];
   // Mask extent through the centre, converted to cm at the centre's depth.

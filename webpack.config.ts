@@ -97,6 +97,7 @@ export default (_env: unknown, argv: { mode?: 'production' | 'development' }): w
       engine: './extension/engine/engine-page.ts',
       'engine-worker': './worker/engine/engine-worker.ts',
       'render-worker': './worker/engine/render-worker.ts',
+      'render-band-worker': './worker/engine/render-band-worker.ts',
       'mic-tap': './worker/engine/mic-tap.worklet.ts',
       'service-worker': './extension/background/service-worker.ts',
       popup: './extension/ui/popup.ts',

@@ -4,8 +4,9 @@
  * wall time per frame and its ratio (rgba read back by both, as the CLI does), head-net
  * multiply-adds per frame (samples the field ran on), PSNR of fast against exact.
  * R2T_FAST_GPU_SIZE (default 64) image side; R2T_FAST_GPU_FRAMES (default 25) frames;
- * R2T_FAST_GPU_AVATAR demo (default) or builtin (the trained avatar with its torso, resized, on
- * the head-motion sequence of bench/fast.ts; the torso nets' multiply-adds are reported too).
+ * R2T_FAST_GPU_AVATAR demo (default), builtin (the trained avatar with its torso, resized, on
+ * the head-motion sequence of bench/fast.ts; the torso nets' multiply-adds are reported too) or
+ * bench (the trained bench avatar, official networks with 2^13 tables, likewise).
  * On machines without a GPU this is SwiftShader (the figures say so).
  */
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,7 @@ const { GpuFastRenderer } = await import('../worker/render/fast-renderer.ts');
 const { headHalfMacs } = await import('../worker/model/fast-field.ts');
 const { avatarSequence, psnr, resizeAvatar, talkingSequence } = await import('../tests/helpers/fast-sequence.ts');
 const { loadBuiltinAvatar } = await import('../worker/avatar/builtin.node.ts');
+const { loadBenchAvatar } = await import('../tests/helpers/bench-avatar.ts');
 const { torsoPixelMacs } = await import('../worker/model/fast-renderer.ts');
 const { torsoPixels } = await import('../worker/model/torso.ts');
 
@@ -33,11 +35,11 @@ if (!(Number.isInteger(size) && size >= 16 && size <= 1024) || !(Number.isIntege
   process.exit(2);
 }
 const which = process.env.R2T_FAST_GPU_AVATAR ?? 'demo';
-if (which !== 'demo' && which !== 'builtin') {
-  console.error(`bench/fast-gpu.ts: R2T_FAST_GPU_AVATAR must be demo or builtin, got ${JSON.stringify(which)}`);
+if (which !== 'demo' && which !== 'builtin' && which !== 'bench') {
+  console.error(`bench/fast-gpu.ts: R2T_FAST_GPU_AVATAR must be demo, builtin or bench, got ${JSON.stringify(which)}`);
   process.exit(2);
 }
-const seq = which === 'demo' ? talkingSequence(size, n) : avatarSequence(resizeAvatar(await loadBuiltinAvatar(), size), n);
+const seq = which === 'demo' ? talkingSequence(size, n) : avatarSequence(resizeAvatar(which === 'bench' ? await loadBenchAvatar() : await loadBuiltinAvatar(), size), n);
 const tw = seq.weights.torso;
 const torsoListed = tw ? torsoPixels(tw.densityGrid, seq.weights.config.torso!.densityResolution, size, size, tw.densityThreshold).length : 0;
 const ctx = await acquireGpu({ gpu: await nodeGpu() });
@@ -45,7 +47,7 @@ const opts = { acquire: async () => ctx, compile: 'sync' as const };
 const exact = await GpuRenderer.create(seq.avatar, opts);
 const fast = await GpuFastRenderer.create(seq.avatar, opts);
 const half = headHalfMacs(seq.avatar.config);
-console.log(`\nfast mode vs exact on WebGPU (${ctx.caps.description}): ${which === 'demo' ? 'demo head' : 'builtin.r2t'} ${size}x${size}, ${n} frames with speech and head motion, ${exact.compositing} compositing for exact`);
+console.log(`\nfast mode vs exact on WebGPU (${ctx.caps.description}): ${which === 'demo' ? 'demo head' : which === 'bench' ? 'bench avatar official-t13.r2t (trained; official networks, 2^13 tables)' : 'builtin.r2t'} ${size}x${size}, ${n} frames with speech and head motion, ${exact.compositing} compositing for exact`);
 // Frame 0 compiles nothing more but fast mode marches it in full: it is timed like every other.
 let msE = 0;
 let msF = 0;

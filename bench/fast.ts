@@ -1,9 +1,14 @@
 /**
  * npm run bench (fast mode part): exact vs fast mode on the CPU reference over a talking sequence
- * with head motion, frame by frame in one run, for three avatars:
- * - builtin: the shipped trained avatar (assets/avatars/builtin.r2t: head, lips and torso);
- * - bench: the official-config avatar bench/run.ts measures (seeded random weights, head-shaped
- *   occupancy, torso), whose per-pixel torso costs more than its head;
+ * with head motion, frame by frame in one run, for these avatars:
+ * - builtin: the shipped trained avatar (assets/avatars/builtin.r2t: tiny preset, head, lips and torso);
+ * - bench: the trained bench avatar (assets/bench/official-t13.r2t, scripts/make-bench-avatar.sh):
+ *   the official networks (the official multiply-adds per sample; its per-pixel torso costs more
+ *   than its head) with 2^13-row tables, trained for a short schedule on the built-in's person;
+ * - random (not in the default list): the official-config avatar bench/run.ts measures, with
+ *   seeded random weights. Its fields are noise (neighbouring pixels and consecutive frames do
+ *   not agree), so it shows what fast mode costs when nothing can be reused, not what a user's
+ *   avatar costs;
  * - demo: the procedural demo head (semi-transparent: every ray spends all its samples).
  * Per avatar: multiply-adds per frame (head, torso and conditioning nets) and their ratio, PSNR
  * against exact (whole image, every compared frame; mouth region), and the wall-time ratio.
@@ -12,8 +17,10 @@
  * plays its own talking track and pose sweep.
  * R2T_FAST_SIZE (default 128) image side, or a comma-separated list of sides; R2T_FAST_SECONDS (default 10) of 25 fps video;
  * R2T_FAST_EVERY (default 5) compares every k-th frame with exact (fast mode renders every frame:
- * it carries state from frame to frame); R2T_FAST_AVATARS (default builtin,bench,demo);
- * R2T_FAST_OPTIONS: JSON of FastModeOptions to try instead of the defaults.
+ * it carries state from frame to frame); R2T_FAST_AVATARS (default builtin,bench,demo; random too);
+ * R2T_FAST_OPTIONS: JSON of FastModeOptions to try instead of the defaults. R2T_FAST_KERNEL=simd
+ * runs the head layers and grid encoding in WebAssembly (simd-mlp.ts: bit-identical pixels, the
+ * same multiply-adds; the wall times are then those of the extension's CPU kernel; default ts).
  * Per avatar and size, fast mode's head multiply-adds by stage (density half on guided rays, on
  * rays without a reprojected start, on replayed rays; colour half), the torso's and the
  * conditioning's.
@@ -28,11 +35,13 @@ import { CpuRenderer } from '../worker/model/cpu-renderer.ts';
 import { FastCpuRenderer, type FastModeOptions } from '../worker/model/fast-renderer.ts';
 import { torsoPixels } from '../worker/model/torso.ts';
 import { officialAvatar } from '../tests/helpers/webgpu-avatar.ts';
+import { loadBenchAvatar } from '../tests/helpers/bench-avatar.ts';
 import { avatarSequence, demoMouthPixels, mouthPixelsOf, psnr, resizeAvatar, sequenceMouthPoints, talkingSequence, type TalkingSequence } from '../tests/helpers/fast-sequence.ts';
 import { frameMacs } from './measure.ts';
 import { headHalfMacs } from '../worker/model/fast-field.ts';
 import { lipFilms } from '../worker/model/speech-region.ts';
 import { CPU_POSE_HOLD } from '../worker/engine/avatar-renderer.ts';
+import { enableSimd } from '../worker/model/simd-mlp.ts';
 
 const sizes = (process.env.R2T_FAST_SIZE ?? '128').split(',').map((v) => Number(v.trim()));
 const seconds = Number(process.env.R2T_FAST_SECONDS ?? 10);
@@ -43,24 +52,40 @@ if (!sizes.every((v) => Number.isInteger(v) && v >= 16 && v <= 1024) || !(second
   process.exit(2);
 }
 for (const nm of names) {
-  if (!['builtin', 'bench', 'demo'].includes(nm)) {
-    console.error(`bench/fast.ts: R2T_FAST_AVATARS: expected a comma-separated list of builtin, bench, demo, got ${JSON.stringify(nm)}`);
+  if (!['builtin', 'bench', 'random', 'demo'].includes(nm)) {
+    console.error(`bench/fast.ts: R2T_FAST_AVATARS: expected a comma-separated list of builtin, bench, random, demo, got ${JSON.stringify(nm)}`);
     process.exit(2);
   }
+}
+const kernel = process.env.R2T_FAST_KERNEL ?? 'ts';
+if (kernel !== 'ts' && kernel !== 'simd') {
+  console.error(`bench/fast.ts: R2T_FAST_KERNEL must be ts or simd, got ${JSON.stringify(kernel)}`);
+  process.exit(2);
 }
 const n = Math.max(2, Math.round(seconds * 25));
 const fastOptions = JSON.parse(process.env.R2T_FAST_OPTIONS ?? '{}') as Partial<FastModeOptions>;
 
+/** The kernel R2T_FAST_KERNEL asks for, before any renderer makes its scratch. */
+function withKernel(seq: TalkingSequence): TalkingSequence {
+  if (kernel === 'simd' && !enableSimd(seq.weights)) throw new Error('bench/fast.ts: R2T_FAST_KERNEL=simd, but WebAssembly SIMD is not available in this runtime');
+  return seq;
+}
+
 async function sequenceFor(name: string, side: number): Promise<{ seq: TalkingSequence; mouth: (pose: Float32Array) => number[]; label: string }> {
   if (name === 'demo') {
-    const seq = talkingSequence(side, n);
+    const seq = withKernel(talkingSequence(side, n));
     return { seq, mouth: (pose) => demoMouthPixels(pose, seq.avatar.camera), label: 'demo head (procedural, semi-transparent)' };
   }
-  const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), side) : officialAvatar({ size: side });
-  const seq = avatarSequence(av, n);
+  const av = name === 'builtin' ? resizeAvatar(await loadBuiltinAvatar(), side) : name === 'bench' ? resizeAvatar(await loadBenchAvatar(), side) : officialAvatar({ size: side });
+  const seq = withKernel(avatarSequence(av, n));
   // The mouth: where an open and a closed mouth differ at the first pose, as surface points.
   const pts = sequenceMouthPoints(seq);
-  const label = name === 'builtin' ? 'builtin.r2t (trained, tiny preset)' : 'bench avatar (official config, random weights)';
+  const label =
+    name === 'builtin'
+      ? 'builtin.r2t (trained, tiny preset)'
+      : name === 'bench'
+        ? 'bench avatar official-t13.r2t (trained; official networks, 2^13 tables)'
+        : 'random official avatar (official config, seeded random weights: noise)';
   return { seq, mouth: (p) => mouthPixelsOf(pts, p, av.camera), label };
 }
 
@@ -70,7 +95,7 @@ for (const size of sizes) for (const name of names) {
   const fast = new FastCpuRenderer(seq.weights, seq.avatar.camera, fastOptions);
   const t = seq.weights.torso;
   const torsoList = t ? torsoPixels(t.densityGrid, seq.weights.config.torso!.densityResolution, size, size, t.densityThreshold).length : 0;
-  console.log(`\nfast mode vs exact, CPU reference: ${label} ${size}x${size}, ${n} frames (${seconds} s at 25 fps) with speech and head motion, exact compared every ${every} frame(s)`);
+  console.log(`\nfast mode vs exact, CPU reference (${kernel === 'simd' ? 'head in WebAssembly SIMD' : 'TS'}): ${label} ${size}x${size}, ${n} frames (${seconds} s at 25 fps) with speech and head motion, exact compared every ${every} frame(s)`);
   let macsExact = 0;
   let macsFast = 0;
   let headExact = 0;
@@ -163,7 +188,7 @@ for (const side of fallbackSizes.filter((v) => v > 0)) {
     try {
       fast.setSpeechRegion(fast.findSpeechRegion(closed, open, frames[0].pose, frames[0].eye));
     } catch (e) {
-      // The bench avatar's random weights: its lips move no pixel, so the fallback renders it in full (as the engine does).
+      // The random avatar's weights: its lips move no pixel, so the fallback renders it in full (as the engine does).
       if (!(e instanceof RangeError)) throw e;
       regionNote = `; no speech region (${e.message}): every frame full`;
     }

@@ -34,6 +34,7 @@ const train = run('train.ts', []); // training kernels (grid-encoding backward s
 const prepare = run('prepare.ts', ['50', '512']); // subject preparation frames per second (issue 10)
 const prepareChromium = run('prepare-chromium.ts', ['50', '512']); // the same in the extension's worker in headless Chromium, with the Node figure and ratio
 const builtin = run('builtin.ts', []); // the built-in avatar on the CPU reference (issue 11)
+const cpuPool = run('cpu-pool.ts', []); // the CPU fallback's fast frames on one thread vs the render pool (issue 14)
 console.log(`\nnpm run bench took ${((Date.now() - t0) / 60000).toFixed(1)} min: ${took.join(', ')}; load average now ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`);
 if (gpu !== 0) console.error(`bench/run.ts exited with status ${gpu}`);
 if (generator !== 0) console.error(`bench/generator.ts exited with status ${generator}`);
@@ -43,5 +44,6 @@ if (fastChromium !== 0) console.error(`bench/fast-chromium.ts exited with status
 if (prepare !== 0) console.error(`bench/prepare.ts exited with status ${prepare}`);
 if (prepareChromium !== 0) console.error(`bench/prepare-chromium.ts exited with status ${prepareChromium}`);
 if (builtin !== 0) console.error(`bench/builtin.ts exited with status ${builtin}`);
+if (cpuPool !== 0) console.error(`bench/cpu-pool.ts exited with status ${cpuPool}`);
 if (train !== 0) console.error(`bench/train.ts exited with status ${train}`);
-process.exit(gpu !== 0 || generator !== 0 || train !== 0 || fastMode !== 0 || fastGpu !== 0 || fastChromium !== 0 || prepare !== 0 || prepareChromium !== 0 || builtin !== 0 ? 1 : 0);
+process.exit(gpu !== 0 || generator !== 0 || train !== 0 || fastMode !== 0 || fastGpu !== 0 || fastChromium !== 0 || prepare !== 0 || prepareChromium !== 0 || builtin !== 0 || cpuPool !== 0 ? 1 : 0);

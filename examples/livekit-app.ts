@@ -1,7 +1,7 @@
 /**
  * Example: a LiveKit web app joins a room as a talking head (tests/e2e/sdk-livekit-publish.test.ts
  * runs it). The app serves the engine files from the build's dist/extension/ (engine-worker.js,
- * render-worker.js, mic-tap.js, default-generator.bin) under `engineUrl`, on its own origin.
+ * render-worker.js, render-band-worker.js, mic-tap.js, default-generator.bin) under `engineUrl`, on its own origin.
  */
 import { Room } from 'livekit-client';
 import { publishTalkingHead, type PublishedTalkingHead } from '../sdk/index.ts';

@@ -5,6 +5,8 @@
  * `r2talker info` on the shipped file tells anyone how to regenerate it.
  *
  * Usage: tsx scripts/pack-builtin-avatar.ts <trained.r2t> <out.r2t> <key=value>...
+ * PACK_NAME, PACK_REGENERATE and PACK_MAX_BYTES pack another shipped avatar the same way
+ * (scripts/make-bench-avatar.sh: the trained bench avatar, no built-in size limit).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { MAX_BUILTIN_AVATAR_BYTES } from '../worker/avatar/builtin.ts';
@@ -37,13 +39,14 @@ if (!trained.landmarkStats) {
 const bytes = writeAvatar(
   {
     ...trained,
-    name: 'R2 Talker built-in (synthetic person)',
-    provenance: { ...trained.provenance, builtin: true, regenerate: 'bash scripts/make-builtin-avatar.sh', ...extra },
+    name: process.env.PACK_NAME ?? 'R2 Talker built-in (synthetic person)',
+    provenance: { ...trained.provenance, ...(process.env.PACK_NAME ? {} : { builtin: true }), regenerate: process.env.PACK_REGENERATE ?? 'bash scripts/make-builtin-avatar.sh', ...extra },
   },
   { weightDtype: 'float16' },
 );
-if (bytes.length > MAX_BUILTIN_AVATAR_BYTES) {
-  process.stderr.write(`pack-builtin-avatar: ${bytes.length} bytes is over the built-in limit of ${MAX_BUILTIN_AVATAR_BYTES}; train a smaller preset\n`);
+const maxBytes = process.env.PACK_MAX_BYTES ? Number(process.env.PACK_MAX_BYTES) : MAX_BUILTIN_AVATAR_BYTES;
+if (bytes.length > maxBytes) {
+  process.stderr.write(`pack-builtin-avatar: ${bytes.length} bytes is over the limit of ${maxBytes}; train a smaller preset\n`);
   process.exit(2);
 }
 await writeFileAtomic(output, bytes);

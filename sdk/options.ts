@@ -24,7 +24,7 @@ export interface TalkingHeadOptions {
   /** Output frame rate; default 25 (the landmark rate). */
   frameRate?: number;
   /**
-   * Base URL of the engine files (engine-worker.js, render-worker.js, mic-tap.js,
+   * Base URL of the engine files (engine-worker.js, render-worker.js, render-band-worker.js, mic-tap.js,
    * default-generator.bin from the build's dist/extension/), same origin as the page:
    * browsers only start workers from the page's own origin.
    */

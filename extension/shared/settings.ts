@@ -36,6 +36,11 @@ export interface Settings {
   renderMaxSide: number;
   /** 'auto': exact while it holds the frame rate, else fast mode; or always 'exact' / 'fast'. */
   quality: 'auto' | 'exact' | 'fast';
+  /**
+   * Threads that render the CPU fallback's fast frames (worker/engine/render-pool.ts): 0, one
+   * per core (up to 4); 1, the render worker alone.
+   */
+  cpuThreads: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -48,6 +53,7 @@ export const DEFAULT_SETTINGS: Settings = {
   renderer: 'auto',
   renderMaxSide: 256,
   quality: 'auto',
+  cpuThreads: 0,
 };
 
 export const LIMITS = {
@@ -59,6 +65,7 @@ export const LIMITS = {
   maxLipSyncOffsetMs: 500,
   minRenderSide: 32,
   maxRenderSide: 2048,
+  maxCpuThreads: 8,
 } as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -91,6 +98,8 @@ export function parseSettings(raw: unknown): Settings {
   const side = intIn(raw.renderMaxSide, LIMITS.minRenderSide, LIMITS.maxRenderSide);
   if (side !== null) s.renderMaxSide = side;
   if (raw.quality === 'auto' || raw.quality === 'exact' || raw.quality === 'fast') s.quality = raw.quality;
+  const threads = intIn(raw.cpuThreads, 0, LIMITS.maxCpuThreads);
+  if (threads !== null) s.cpuThreads = threads;
   return s;
 }
 
@@ -117,5 +126,5 @@ export function watchSettings(cb: (s: Settings) => void): () => void {
 
 /** What the engine needs of the settings (the page bridge and the popup preview alike). */
 export function engineOptionsFrom(s: Settings): EngineOptions {
-  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide, quality: s.quality };
+  return { avatarId: s.avatarId, idleBlinks: s.idleBlinks, idleHeadMotion: s.idleHeadMotion, backend: s.renderer, renderMaxSide: s.renderMaxSide, quality: s.quality, cpuThreads: s.cpuThreads };
 }

@@ -49,6 +49,18 @@ export function describeQuality(q: QualityState): string {
   }
 }
 
+/**
+ * The CPU path's render threads (render-pool.ts), e.g. ", 2 render threads", with the last
+ * comparison of the pool and one thread where there was one; empty on WebGPU.
+ */
+export function describeThreads(q: QualityState | undefined): string {
+  const n = q?.renderThreads;
+  if (n === undefined) return '';
+  const t = q?.threadsMs;
+  const measured = t && t.pool !== null && t.one !== null && !q?.threadsProblem ? ` (the render pool measured ${ms(t.pool)} a frame, one thread ${ms(t.one)})` : '';
+  return (n === 1 ? ', 1 render thread' : `, ${n} render threads`) + measured;
+}
+
 export function describeStatus(status: unknown, nowMs: number): StatusView {
   if (!isPublishedStatus(status)) return { summary: 'The camera has not been used yet.', problems: [] };
   const s: PublishedStatus = status;
@@ -58,7 +70,7 @@ export function describeStatus(status: unknown, nowMs: number): StatusView {
     return { summary: 'No page is using the camera.', problems: last };
   }
   const backend = BACKEND_NAMES[s.source] ?? s.source;
-  const where = s.adapter ? `${backend}, ${s.adapter}` : backend;
+  const where = (s.adapter ? `${backend}, ${s.adapter}` : backend) + describeThreads(s.qualityState);
   const fps = Number.isFinite(s.renderFps) ? s.renderFps.toFixed(1) : '0';
   const pages = s.sessions === 1 ? '1 camera track' : `${s.sessions} camera tracks`;
   const mode = s.qualityState ? `, ${describeQuality(s.qualityState)}` : '';
@@ -67,6 +79,7 @@ export function describeStatus(status: unknown, nowMs: number): StatusView {
   const problems: string[] = [];
   if (s.problem) problems.push(s.problem);
   if (s.gpuProblem && s.source !== 'webgpu' && s.gpuProblem !== 'WebGPU not requested') problems.push(`No WebGPU (${s.gpuProblem}): rendering on the CPU, small and slow.`);
+  if (s.qualityState?.threadsProblem) problems.push(`The extra render threads stopped (${s.qualityState.threadsProblem}): rendering on one thread.`);
   if (s.micIdleSec === null) problems.push('No microphone audio has reached the avatar (not allowed or not requested by the page): it idles.');
   else if (s.micIdleSec > MIC_SILENT_AFTER_SEC) problems.push(`No microphone audio for ${Math.round(s.micIdleSec)} s (the microphone ended or was stopped): the avatar idles.`);
   return { summary, problems };

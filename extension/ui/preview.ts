@@ -10,7 +10,7 @@ import { isEngineToBridge, type BridgeToEngine, type EngineOptions, type EngineT
 import type { EngineStatus } from '../../worker/engine/protocol/engine-worker.ts';
 import { isEngineToShim, type EngineToShim, type ShimToEngine } from '../../worker/engine/protocol/session.ts';
 import { engineOptionsFrom, type Settings } from '../shared/settings.ts';
-import { BACKEND_NAMES, describeQuality } from './engine-status.ts';
+import { BACKEND_NAMES, describeQuality, describeThreads } from './engine-status.ts';
 import { PreviewMic, describeMicError } from './preview-mic.ts';
 
 /** The preview needs new renders, not a camera's rate: repeats cost work and show nothing new. */
@@ -26,7 +26,7 @@ export function describePreview(s: EngineStatus, micProblem: string | null, micO
   const fps = Number.isFinite(s.renderFps) ? s.renderFps.toFixed(1) : '0';
   const voice = micProblem ? 'no microphone' : !micOn ? 'idle' : s.micIdleSec === null ? 'waiting for the microphone' : 'driven by your microphone';
   const mode = s.qualityState ? `, ${describeQuality(s.qualityState)}` : '';
-  return `Preview: ${s.avatar ?? 'avatar'} on ${BACKEND_NAMES[s.source] ?? s.source}, ${fps} renders/s${mode}, ${voice}.`;
+  return `Preview: ${s.avatar ?? 'avatar'} on ${BACKEND_NAMES[s.source] ?? s.source}${describeThreads(s.qualityState ?? undefined)}, ${fps} renders/s${mode}, ${voice}.`;
 }
 
 export interface PreviewElements {

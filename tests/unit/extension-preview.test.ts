@@ -38,7 +38,7 @@ describe('popup preview wording', () => {
 
   it('the preview asks the engine for the avatar and renderer the settings choose', () => {
     const s = { ...DEFAULT_SETTINGS, avatarId: 'abc', renderer: 'cpu' as const, renderMaxSide: 64, idleBlinks: false };
-    expect(previewEngineOptions(s)).toEqual({ avatarId: 'abc', idleBlinks: false, idleHeadMotion: true, backend: 'cpu', renderMaxSide: 64, quality: 'auto' });
+    expect(previewEngineOptions(s)).toEqual({ avatarId: 'abc', idleBlinks: false, idleHeadMotion: true, backend: 'cpu', renderMaxSide: 64, quality: 'auto', cpuThreads: 0 });
   });
 });
 

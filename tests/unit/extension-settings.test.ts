@@ -16,6 +16,12 @@ describe('parseSettings', () => {
     expect(parseSettings({ output: { width: 640.5, height: 480, frameRate: 30 } }).output).toEqual(DEFAULT_SETTINGS.output);
   });
 
+  it('takes the CPU render threads as an integer 0..8 (0: one per core)', () => {
+    expect(DEFAULT_SETTINGS.cpuThreads).toBe(0);
+    expect(parseSettings({ cpuThreads: 1 }).cpuThreads).toBe(1);
+    for (const bad of [-1, 9, 1.5, '2']) expect(parseSettings({ cpuThreads: bad }).cpuThreads).toBe(0);
+  });
+
   it('does not share the defaults object with its result', () => {
     const s = parseSettings(null);
     s.output.width = 1;

@@ -44,6 +44,18 @@ describe('the popup status line', () => {
     expect(v.problems).toEqual(['No WebGPU (GPU_UNAVAILABLE: navigator.gpu is missing): rendering on the CPU, small and slow.']);
   });
 
+  it('says how many threads render on the CPU, and why extra render threads stopped', () => {
+    const q: QualityState = { mode: 'auto', quality: 'fast', reason: 'fast-faster', exactMs: 60, fastMs: 12, budgetMs: 40 };
+    const cpu = { ...live, source: 'cpu-reference', adapter: 'WebAssembly SIMD', gpuProblem: 'WebGPU not requested' };
+    expect(describeStatus({ ...cpu, qualityState: { ...q, renderThreads: 2, threadsProblem: null } }, NOW).summary).toMatch(/^Live: Demo head on CPU \(no GPU\), WebAssembly SIMD, 2 render threads, 4\.3 renders\/s, fast mode /);
+    const failed = describeStatus({ ...cpu, qualityState: { ...q, renderThreads: 1, threadsProblem: 'render thread 2 of 2 failed: the thread exited with code 1' } }, NOW);
+    expect(failed.summary).toMatch(/^Live: Demo head on CPU \(no GPU\), WebAssembly SIMD, 1 render thread, 4\.3 renders\/s/);
+    expect(failed.problems).toEqual(['The extra render threads stopped (render thread 2 of 2 failed: the thread exited with code 1): rendering on one thread.']);
+    const slower = describeStatus({ ...cpu, qualityState: { ...q, renderThreads: 1, threadsProblem: null, threadsMs: { pool: 31.6, one: 20.2 } } }, NOW);
+    expect(slower.summary).toMatch(/^Live: Demo head on CPU \(no GPU\), WebAssembly SIMD, 1 render thread \(the render pool measured 32 ms a frame, one thread 20 ms\), 4\.3 renders\/s/);
+    expect(slower.problems).toEqual([]);
+  });
+
   it('does not call a CPU renderer the user chose a problem', () => {
     expect(describeStatus({ ...live, source: 'cpu-reference', adapter: null, gpuProblem: 'WebGPU not requested' }, NOW).problems).toEqual([]);
   });

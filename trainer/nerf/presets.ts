@@ -19,12 +19,20 @@
  * and no collapse was seen with the head-mask term and EMA of today. The 2-D torso networks
  * need a raised rate too (tiny 3e-3: +2.5 dB full-frame PSNR in 100 steps on the test subject,
  * where 5e-4 loses 1.5 dB against no torso at all).
+ *
+ * `official-t13` is the official networks (levels, features, resolutions, widths: the official
+ * multiply-adds per sample) with hash tables of 2^13 rows a level instead of 2^16 (table size
+ * changes memory and detail, not multiply-adds; a float16 file of 8 MB instead of 21 MB) and a
+ * short CPU schedule of tiny's kind (raised rates, head mask, torso rays on the torso; head 600,
+ * lips 150, torso 300 steps of 256 rays: ~40 min on a loaded 2-core box). It makes
+ * the trained bench avatar fast mode is measured on (scripts/make-bench-avatar.sh,
+ * assets/bench/).
  */
 import { defaultOffsets, officialConfig, type GridConfig, type ModelConfig } from '../../worker/avatar/config.ts';
 import { ConfigError } from '../../worker/errors.ts';
 
-export type PresetName = 'tiny' | 'small' | 'official';
-export const PRESET_NAMES: PresetName[] = ['tiny', 'small', 'official'];
+export type PresetName = 'tiny' | 'small' | 'official' | 'official-t13';
+export const PRESET_NAMES: PresetName[] = ['tiny', 'small', 'official', 'official-t13'];
 
 export interface Schedule {
   /** rays per step (head and torso stages; the lips stage uses patches of lipsPatch^2 rays) */
@@ -121,6 +129,17 @@ const REFERENCE: Schedule = {
 
 export const PRESETS: Record<PresetName, Preset> = {
   official: { name: 'official', config: (o) => officialConfig(o), schedule: REFERENCE },
+  'official-t13': {
+    name: 'official-t13',
+    config: (o) => {
+      const c = officialConfig(o);
+      const t = (g: GridConfig): GridConfig => ({ ...g, offsets: defaultOffsets(g.inputDim, g.levels, g.baseResolution, g.finestResolution, 13) });
+      return { ...c, head: { ...c.head, grid: t(c.head.grid) }, condition: { ...c.condition, grid: t(c.condition.grid) }, torso: c.torso ? { ...c.torso, grid: t(c.torso.grid) } : null };
+    },
+    // A full 128^3 occupancy refresh of these networks costs ~50 s on a loaded 2-core box (each
+    // step ~1.5 s at 256 rays), so it refreshes every 100 steps, not 16.
+    schedule: { ...REFERENCE, rays: 256, headIters: 600, lipsIters: 150, torsoIters: 300, occupancyEvery: 100, emaEvery: 50, emaDecay: 0.9, lipsPatch: 16, lrGrid: 1e-2, lrNet: 5e-3, lrTorsoNet: 3e-3, maskWeight: 0.1, torsoFraction: 0.5 },
+  },
   small: {
     name: 'small',
     config: (o) =>

@@ -27,6 +27,7 @@ import { enableSimd } from '../model/simd-mlp.ts';
 import { lipFilms } from '../model/speech-region.ts';
 import { QualityGovernor, type GovernorOptions, type Quality, type QualityMode, type QualityState } from './quality-governor.ts';
 import { ResolutionLadder } from './resolution-ladder.ts';
+import { EngineChooser, MAX_THREADS, RenderPool, type ChooserOptions, type PoolHost, type RenderEngine } from './render-pool.ts';
 
 export type Backend = 'webgpu' | 'cpu-reference';
 export type StatsSource = 'avatar' | 'demo-track' | 'running';
@@ -61,6 +62,33 @@ export interface RendererChoice {
    * code, ~40% less CPU time a 64 px frame); false keeps TS (default true).
    */
   cpuSimd?: boolean;
+  /**
+   * Render threads of the CPU path's fast frames (render-pool.ts: the frame split into column bands,
+   * the same pixels as one thread): 1 renders in the render worker alone; 0 or unset, one per
+   * core up to DEFAULT_MAX_THREADS. Needs a PoolHost (AvatarRenderer.create); without one, 1.
+   */
+  cpuThreads?: number;
+  /** How the pool and one thread are compared (render-pool.ts EngineChooser; CHOOSER_DEFAULTS where absent). */
+  cpuChooser?: Partial<ChooserOptions>;
+}
+
+/** cpuThreads 0: one render thread per core, at most this many (a 64 px frame is 8 bands of 8 columns, and halo columns are rendered twice). */
+export const DEFAULT_MAX_THREADS = 4;
+
+/** The CPU path's render pool for the current rung: being built, running, or given up (problem). */
+interface PoolState {
+  host: PoolHost;
+  threads: number;
+  pool: RenderPool | null;
+  /** The rung the pool (or the one being built) renders. */
+  rung: number;
+  building: Promise<void> | null;
+  /** Why the pool stopped (a thread failed to start or died): one thread renders from then on. */
+  problem: string | null;
+  gen: number;
+  /** Pool or one thread, by measurement (the pool's round trips can cost more than it saves on a busy box). */
+  chooser: EngineChooser;
+  chooserOptions: Partial<ChooserOptions>;
 }
 
 /** One render side of the CPU path: the avatar downscaled by `factor` and its renderers. */
@@ -96,6 +124,8 @@ interface CpuPath {
   speechRegion: Float32Array | null;
   /** The head nets run in WebAssembly SIMD (simd-mlp.ts) on every rung. */
   simd: boolean;
+  /** Fast frames on several threads (render-pool.ts), or null for one. */
+  pool: PoolState | null;
 }
 
 export interface RendererInfo {
@@ -215,7 +245,7 @@ export class AvatarRenderer implements FrameRenderer {
    * `gpuOptions` lets a host without navigator.gpu (Node's `webgpu` package, for the LiveKit
    * avatar worker) supply its GPU entry point and compile mode; workers pass nothing.
    */
-  static async create(source: Avatar, isDemo: boolean, choice: RendererChoice, gpuOptions: GpuRendererOptions = {}): Promise<AvatarRenderer> {
+  static async create(source: Avatar, isDemo: boolean, choice: RendererChoice, gpuOptions: GpuRendererOptions = {}, poolHost: PoolHost | null = null): Promise<AvatarRenderer> {
     const numbers = source.config.condition.numLandmarks * 3;
     let stats: LandmarkStatistics;
     let statsSource: StatsSource;
@@ -267,11 +297,20 @@ export class AvatarRenderer implements FrameRenderer {
       conditioner: new LandmarkConditioner(weights, stats),
       speechRegion: null,
       simd,
+      pool: null,
     };
+    const threads = renderThreads(choice.cpuThreads, poolHost);
+    if (poolHost && threads > 1 && quality !== 'exact') {
+      cpu.pool = { host: poolHost, threads, pool: null, rung: -1, building: null, problem: null, gen: 0, chooser: new EngineChooser(choice.cpuChooser), chooserOptions: choice.cpuChooser ?? {} };
+    }
     // On the CPU path `adapter` names the kernel (the popup shows "CPU ..., WebAssembly SIMD").
     const info: RendererInfo = { ...base, name: avatar.name, backend: 'cpu-reference', adapter: simd ? 'WebAssembly SIMD' : null, width: avatar.camera.width, height: avatar.camera.height, gpuProblem };
     const r = new AvatarRenderer(info, avatar, stats, null, cpu);
     if (quality !== 'exact' && statsSource !== 'running') r.findSpeechRegion(cpu);
+    // The first frames come from the pool where it starts (it and one thread draw the same
+    // pixels, but a switch between them re-marches a frame in full), else from one thread.
+    r.buildPool(cpu, 0);
+    await r.poolReady;
     return r;
   }
 
@@ -320,7 +359,55 @@ export class AvatarRenderer implements FrameRenderer {
     const g = this.cpu?.governor ?? this.gpuGovernor;
     const v: QualityState = g ? g.view : { mode: 'exact', quality: 'exact', reason: 'set', exactMs: null, fastMs: null, budgetMs: 40 };
     // A WebGPU fast renderer that failed to build leaves exact running whatever the mode.
-    return { ...v, quality: this.quality, reason: this.gpuFastProblem !== null && v.mode !== 'exact' ? 'unavailable' : v.reason };
+    const out: QualityState = { ...v, quality: this.quality, reason: this.gpuFastProblem !== null && v.mode !== 'exact' ? 'unavailable' : v.reason };
+    if (this.cpu) {
+      out.renderThreads = this.renderThreads;
+      out.threadsAsked = this.cpu.pool?.threads ?? 1;
+      out.threadsProblem = this.cpu.pool?.problem ?? null;
+      const c = this.cpu.pool?.chooser;
+      if (c && (c.poolMs !== null || c.oneMs !== null)) out.threadsMs = { pool: c.poolMs, one: c.oneMs };
+    }
+    return out;
+  }
+
+  /**
+   * CPU path: how many threads render the frames now: the pool's bands while fast mode runs on a
+   * working pool that measured faster than one thread (or has not been compared yet), else 1
+   * (exact frames, one thread measured faster, the pool still starting, or given up).
+   */
+  get renderThreads(): number {
+    const ps = this.cpu?.pool;
+    return ps?.pool && !ps.pool.failed && this.cpu!.governor.quality === 'fast' && ps.rung === (this.cpu!.ladder?.rung ?? 0) && ps.chooser.engine === 'pool' ? ps.pool.bandCount : 1;
+  }
+
+  /** Test hook: maps each fast frame's wall time (ms) before the pool/one-thread chooser sees it. */
+  engineTimingForTests: ((engine: RenderEngine, ms: number) => number) | null = null;
+
+  /** Resolves once the CPU path's render pool for the current side is built or given up. */
+  get poolReady(): Promise<void> {
+    return this.cpu?.pool?.building ?? Promise.resolve();
+  }
+
+  /** Builds the pool for `rung` in the background (the current pool, if any, is closed); one thread renders meanwhile. */
+  private buildPool(cpu: CpuPath, rung: number): void {
+    const ps = cpu.pool;
+    if (!ps || ps.problem !== null || ps.rung === rung) return;
+    ps.pool?.destroy();
+    ps.pool = null;
+    ps.rung = rung;
+    const gen = ++ps.gen;
+    const factor = cpu.factors[rung];
+    const avatar = factor > 1 ? downscaleAvatar(cpu.source, factor) : cpu.source;
+    ps.chooser = new EngineChooser(ps.chooserOptions);
+    ps.building = RenderPool.create(avatar, ps.threads, ps.host, { simd: cpu.simd, region: cpu.speechRegion, gen }).then(
+      (pool) => {
+        if (this.destroyed || ps.gen !== gen) pool.destroy();
+        else ps.pool = pool;
+      },
+      (e: unknown) => {
+        if (ps.gen === gen) ps.problem = e instanceof Error ? e.message : String(e);
+      },
+    );
   }
 
   /**
@@ -382,13 +469,35 @@ export class AvatarRenderer implements FrameRenderer {
     const q = cpu.governor.next();
     const rungIndex = cpu.ladder?.rung ?? 0;
     const rung = this.cpuRung(cpu, rungIndex);
-    // Fast mode reuses its own previous frame; after exact frames, or at another side, that frame is stale.
-    if (q === 'fast' && (this.lastQuality !== 'fast' || this.lastRung !== rungIndex)) rung.fast.reset();
+    const ps = cpu.pool;
+    if (ps && ps.rung !== rungIndex) this.buildPool(cpu, rungIndex);
+    const poolUsable = q === 'fast' && ps?.pool && !ps.pool.failed && ps.rung === rungIndex ? ps.pool : null;
+    const pool = poolUsable && ps!.chooser.next() === 'pool' ? poolUsable : null;
+    const engine: RenderEngine = pool ? 'pool' : 'one';
+    // Fast mode reuses its own previous frame; after exact frames, at another side, or after frames
+    // of the other engine (the pool's bands, one thread), that frame is stale.
+    if (q === 'fast' && (this.lastQuality !== 'fast' || this.lastRung !== rungIndex || this.lastEngine !== engine)) (pool ?? rung.fast).reset();
     this.lastQuality = q;
     this.lastRung = rungIndex;
+    this.lastEngine = engine;
     const t0 = performance.now();
-    const result = q === 'fast' ? rung.fast.render({ film1, film2, pose, eye }) : rung.renderer.render({ film1, film2, pose, eye });
-    const ms = this.timed(q, performance.now() - t0);
+    let result: { image: Float32Array; width: number; height: number };
+    if (pool) {
+      try {
+        result = await pool.render({ film1, film2, pose, eye });
+      } catch (e) {
+        // A render thread died: one thread from here on (the popup says why), this frame included.
+        ps!.problem = e instanceof Error ? e.message : String(e);
+        ps!.pool = null;
+        pool.destroy();
+        rung.fast.reset();
+        this.lastEngine = 'one';
+        result = rung.fast.render({ film1, film2, pose, eye });
+      }
+    } else result = q === 'fast' ? rung.fast.render({ film1, film2, pose, eye }) : rung.renderer.render({ film1, film2, pose, eye });
+    const wall = performance.now() - t0;
+    if (poolUsable && ps!.pool === poolUsable) ps!.chooser.record(engine, this.engineTimingForTests ? this.engineTimingForTests(engine, wall) : wall);
+    const ms = this.timed(q, wall);
     cpu.governor.record(q, ms);
     // The ladder weighs fast frames only: exact mode's cost is the governor's to cut first, and
     // its probe frames say nothing about what the side costs in the mode that runs.
@@ -398,6 +507,7 @@ export class AvatarRenderer implements FrameRenderer {
   }
 
   private lastRung = 0;
+  private lastEngine: 'pool' | 'one' = 'one';
 
   /** The speech region of the CPU path, from two renders at the smallest side and the first pose. */
   private findSpeechRegion(cpu: CpuPath): void {
@@ -439,9 +549,20 @@ export class AvatarRenderer implements FrameRenderer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.cpu?.pool?.pool?.destroy();
+    if (this.cpu?.pool) this.cpu.pool.pool = null;
     this.gpuFast?.destroy();
     this.gpuFast = null;
     this.gpu?.destroy();
     this.gpu = null;
   }
+}
+
+/** The render threads of the CPU path's fast frames for RendererChoice.cpuThreads on `host` (1 without a host). */
+export function renderThreads(asked: number | undefined, host: PoolHost | null): number {
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 0 && asked <= MAX_THREADS)) throw new RangeError(`cpuThreads: expected an integer in [0, ${MAX_THREADS}], got ${asked}`);
+  if (!host) return 1;
+  if (asked) return asked;
+  const cores = Number.isInteger(host.cores) && host.cores > 0 ? host.cores : 1;
+  return Math.min(cores, DEFAULT_MAX_THREADS);
 }

@@ -35,7 +35,7 @@ class Engine implements EngineWorkerApi {
   private readonly sessions = new Map<string, Session>();
 
   async setOptions(options: EngineOptions): Promise<EngineStatus> {
-    const rebuild = options.backend !== this.options.backend || options.renderMaxSide !== this.options.renderMaxSide || options.quality !== this.options.quality;
+    const rebuild = options.backend !== this.options.backend || options.renderMaxSide !== this.options.renderMaxSide || options.quality !== this.options.quality || options.cpuThreads !== this.options.cpuThreads;
     this.options = { ...options };
     this.hub?.setOptions(this.options);
     if (rebuild) await this.rebuild();

@@ -41,6 +41,17 @@ export interface QualityState {
   exactMs: number | null;
   fastMs: number | null;
   budgetMs: number;
+  /**
+   * CPU path: the threads that render a fast frame (worker/engine/render-pool.ts; 1 without a
+   * pool), and why the pool is not running where it was asked for (null when it runs or was not
+   * asked for). Absent on WebGPU.
+   */
+  renderThreads?: number;
+  /** CPU path: the render threads this renderer was built for (the setting cpuThreads resolved; 1 without a pool). Absent on WebGPU. */
+  threadsAsked?: number;
+  threadsProblem?: string | null;
+  /** The last comparison of the pool and one thread (render-pool.ts EngineChooser): mean ms a fast frame; absent before one. */
+  threadsMs?: { pool: number | null; one: number | null };
 }
 
 export interface GovernorOptions {

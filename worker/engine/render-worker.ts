@@ -10,11 +10,14 @@ import type { Avatar } from '../avatar/types.ts';
 import { AvatarRenderer, type RendererChoice, type RendererInfo } from './avatar-renderer.ts';
 import type { RenderInput, RenderedFrame } from './interfaces.ts';
 import type { QualityState } from './quality-governor.ts';
+import type { BandPort, BandReply, PoolHost } from './render-pool.ts';
 
 export interface RenderInit {
   /** The .r2t file of the chosen avatar, or null for the built-in avatar (builtin.r2t beside this script). */
   avatarBytes: ArrayBuffer | null;
   choice: RendererChoice;
+  /** Test hook: the CPU path's band worker script beside this one (default render-band-worker.js). */
+  bandScript?: string;
 }
 
 export interface RenderInitResult {
@@ -42,6 +45,50 @@ export interface RenderWorkerApi {
 
 let renderer: AvatarRenderer | null = null;
 
+/**
+ * The CPU fallback's extra render threads (render-pool.ts): band workers started from
+ * render-band-worker.js beside this script. A worker that cannot start (a bundle without it, a
+ * browser without nested workers) fails the pool, and the renderer goes on in one thread.
+ */
+const poolHost = (script: string): PoolHost => ({
+  cores: typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1,
+  spawn(): BandPort {
+    let ended = false;
+    const port: BandPort = {
+      onReply: null,
+      onFailure: null,
+      post(req) {
+        if (!ended) w?.postMessage(req);
+      },
+      terminate() {
+        ended = true;
+        w?.terminate();
+      },
+    };
+    const fail = (why: string): void => {
+      if (ended) return;
+      ended = true;
+      w?.terminate();
+      // Reported on a later task: the pool sets onFailure after spawn() returns.
+      setTimeout(() => port.onFailure?.(why), 0);
+    };
+    let w: Worker | null = null;
+    try {
+      w = new Worker(new URL(script, self.location.href));
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+      return port;
+    }
+    w.onmessage = (e: MessageEvent<BandReply>) => port.onReply?.(e.data);
+    w.onerror = (e) => {
+      e.preventDefault();
+      fail(e.message || 'the worker script failed to load or threw');
+    };
+    w.onmessageerror = () => fail('a message could not be read');
+    return port;
+  },
+});
+
 async function load(bytes: ArrayBuffer | null): Promise<{ avatar: Avatar; isBuiltin: boolean; problem: string | null }> {
   if (!bytes) return { avatar: await fetchBuiltinAvatar(self.location.href), isBuiltin: true, problem: null };
   try {
@@ -58,7 +105,7 @@ const api: RenderWorkerApi = {
     renderer = null;
     const { avatar, isBuiltin, problem } = await load(params.avatarBytes);
     // The built-in avatar carries its landmark statistics, so no demo track is needed.
-    renderer = await AvatarRenderer.create(avatar, false, params.choice);
+    renderer = await AvatarRenderer.create(avatar, false, params.choice, {}, poolHost(params.bandScript ?? 'render-band-worker.js'));
     return { info: renderer.info, isBuiltin, generator: avatar.generator, avatarProblem: problem };
   },
   async render(input) {

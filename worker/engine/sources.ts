@@ -75,7 +75,7 @@ export async function createSources(options: EngineOptions, avatar: AvatarPayloa
   let renderer: RemoteRenderer;
   try {
     renderer = await RemoteRenderer.start(
-      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE, cpuMinSide: CPU_MIN_SIDE, quality: options.quality } },
+      { avatarBytes: avatar.bytes, choice: { backend: options.backend, maxSide: options.renderMaxSide, cpuMaxSide: CPU_MAX_SIDE, cpuMinSide: CPU_MIN_SIDE, quality: options.quality, cpuThreads: options.cpuThreads } },
       new URL('render-worker.js', self.location.href),
     );
   } catch (e) {

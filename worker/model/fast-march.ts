@@ -211,6 +211,7 @@ export function fastMarchImage(rays: RayBatch, bitfield: Uint8Array, march: Marc
     }
   }
   borrowColour(rgb, pending, coloured);
+  closeOpaque(rgb, weightSum, opts.terminate ?? 0);
   const evalsBy = { guided: 0, unguided: 0, replayed: 0 };
   for (const r of replay) {
     evalsBy.replayed += evalsOf[r];
@@ -232,5 +233,27 @@ export function borrowColour(rgb: Float32Array, pending: ArrayLike<number>, colo
     if (!(pending[r] > 0 && coloured[r] > 0)) continue;
     const k = f(f(coloured[r] + pending[r]) / coloured[r]);
     for (let j = 0; j < 3; j++) rgb[r * 3 + j] = f(rgb[r * 3 + j] * k);
+  }
+}
+
+/**
+ * A ray that ended on `terminate` (transmittance 1 - weightSum below it) gives its last weight to
+ * its own mean colour, not to the torso and background behind: exact mode spends that weight on
+ * the samples just behind the surface, which lie in the same shell and look like it. rgb / ws,
+ * weightSum 1. Without it, the error of ending early is the whole remainder times the gap between
+ * the head and what lies behind (terminate 1/16, the built-in's first frame at 32 px with every
+ * colour evaluated: 47.75 dB from exact; with it 55.51 dB), so the default stayed at 1/256; with
+ * it, 1/32 (FAST_MODE_DEFAULTS) ends rays sooner at no loss (bench/fast.ts, 10 s at 128 px, built-in: 0.286 -> 0.269 of exact's
+ * multiply-adds, sequence 43.29 -> 43.33 dB, worst and mouth frames unchanged). 0 (the exact
+ * schedule) changes nothing.
+ */
+export function closeOpaque(rgb: Float32Array, weightSum: Float32Array, terminate: number): void {
+  if (!(terminate > 0)) return;
+  for (let r = 0; r < weightSum.length; r++) {
+    const ws = weightSum[r];
+    if (!(f(1 - ws) < terminate && ws > 0)) continue;
+    const k = f(1 / ws);
+    for (let j = 0; j < 3; j++) rgb[r * 3 + j] = f(rgb[r * 3 + j] * k);
+    weightSum[r] = 1;
   }
 }

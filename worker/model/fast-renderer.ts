@@ -27,7 +27,7 @@ import { gatherRays, refineLevel, type PixelState } from './fast-refine.ts';
 import { checkFilm, createHeadScratch } from './head-field.ts';
 import { stepBounds } from './march.ts';
 import { TorsoRefiner } from './fast-torso.ts';
-import { torsoPixels } from './torso.ts';
+import { torsoPixels, wholeImage, type ImageWindow } from './torso.ts';
 import { FoldedTorso } from './torso-folded.ts';
 import { boxPixels, changedPoints, projectedBox } from './speech-region.ts';
 import type { ModelWeights } from './weights.ts';
@@ -42,8 +42,9 @@ export interface FastModeOptions {
   /**
    * A ray ends once its transmittance is below this (exact mode goes on to the avatar's
    * march.tThreshold, 1e-4 for the reference configs): a dense head's rays spend their last
-   * samples on weights the image cannot show, and the rest of the weight (at most this) goes to
-   * the torso and background behind, so a pixel's error stays below it.
+   * samples on weights the image cannot show. The rest of the weight (at most this) goes to the
+   * ray's own mean colour (fast-march.ts closeOpaque()): exact mode spends it on the samples just
+   * behind the surface, which look like it, not on the torso and background behind.
    */
   terminate: number;
   /** The torso is skipped where 1 - head weight sum is at most this. */
@@ -99,7 +100,7 @@ export const FAST_MODE_DEFAULTS: Readonly<FastModeOptions> = {
   marginSteps: 2,
   validAlpha: 0.02,
   colourWeight: 1 / 16,
-  terminate: 1 / 256,
+  terminate: 1 / 32,
   torsoVisible: 1 / 2048,
   stride: 'auto',
   colourTolerance: 0.04,
@@ -178,8 +179,17 @@ export class FastCpuRenderer {
   /** World-space points where speech changes the picture (speech-region.ts); null: no partial frames. */
   private region: Float32Array | null = null;
   private phase = 0;
+  /** A band's own columns (partial frames render only these), or null: all. */
+  private readonly own: [number, number] | null;
 
-  constructor(weights: ModelWeights, camera: CameraConfig, options: Partial<FastModeOptions> = {}) {
+  /**
+   * `band`: where this camera's image lies in a whole image (a band of the CPU fallback's render
+   * pool, worker/engine/render-pool.ts, renders on a camera cropped to its columns; the torso's
+   * 2-D coordinates are the whole image's), and the band's own columns [own0, own1): partial
+   * frames render only those (the rest of the band is a halo for full frames' interpolation,
+   * which a partial frame does not do). Default: the whole image, all its own.
+   */
+  constructor(weights: ModelWeights, camera: CameraConfig, options: Partial<FastModeOptions> = {}, band: { window: ImageWindow; own0: number; own1: number } | null = null) {
     this.options = { ...FAST_MODE_DEFAULTS, ...options };
     checkFastModeOptions(this.options);
     this.exact = new CpuRenderer(weights, camera);
@@ -188,8 +198,11 @@ export class FastCpuRenderer {
     this.scratch = createHeadScratch(weights);
     this.filmScale = filmScale(weights);
     const t = weights.torso;
-    this.torso = t ? new FoldedTorso(weights, camera.width, camera.height) : null;
-    this.refiner = t ? new TorsoRefiner(camera.width, camera.height, torsoPixels(t.densityGrid, weights.config.torso!.densityResolution, camera.width, camera.height, t.densityThreshold)) : null;
+    const win = band?.window ?? wholeImage(camera.width, camera.height);
+    if (band && !(Number.isInteger(band.own0) && Number.isInteger(band.own1) && band.own0 >= 0 && band.own1 > band.own0 && band.own1 <= camera.width)) throw new ConfigError(`band: expected own columns inside 0..${camera.width}, got ${band.own0}..${band.own1}`);
+    this.own = band ? [band.own0, band.own1] : null;
+    this.torso = t ? new FoldedTorso(weights, camera.width, camera.height, win) : null;
+    this.refiner = t ? new TorsoRefiner(camera.width, camera.height, torsoPixels(t.densityGrid, weights.config.torso!.densityResolution, camera.width, camera.height, t.densityThreshold, win)) : null;
   }
 
   /** Forgets the previous frame (a cut, a new avatar pose track): the next frame marches in full. */
@@ -198,6 +211,16 @@ export class FastCpuRenderer {
     this.prevFilm = null;
     this.prev = null;
     this.refiner?.reset();
+  }
+
+  /**
+   * Replaces the previous frame's surface points (3 floats a pixel, NaN where none) that the next
+   * frame reprojects: a band of a pool render is given the whole image's, so its rays are guided
+   * as a one-thread render's are. Any number of points; the renderer keeps the array.
+   */
+  setPreviousSurface(points: Float32Array): void {
+    if (!(points instanceof Float32Array) || points.length % 3 !== 0) throw new ConfigError(`previous surface: expected a Float32Array of x, y, z triples, got ${points?.length} values`);
+    this.prevSurface = points;
   }
 
   /**
@@ -237,7 +260,9 @@ export class FastCpuRenderer {
         for (let c = box.c1; c < W; c++) list.push(r * W + c);
       } else for (let c = 0; c < W; c++) list.push(r * W + c);
     }
-    return list;
+    if (!this.own) return list;
+    const [c0, c1] = this.own;
+    return list.filter((p) => p % W >= c0 && p % W < c1);
   }
 
   render(frame: FrameInput): FastRenderResult {
@@ -305,7 +330,7 @@ export class FastCpuRenderer {
       for (let s = stride; s > 1; s /= 2) refineLevel(px, W, H, s, tol, march);
     }
     this.prev = { px, pose: Float32Array.from(frame.pose), eye: frame.eye };
-    this.prevSurface = surfacePoints(rays.origins, rays.directions, px.hitT, this.prevSurface ?? undefined);
+    this.prevSurface = surfacePoints(rays.origins, rays.directions, px.hitT, this.prevSurface?.length === n * 3 ? this.prevSurface : undefined);
     this.prevFilm = { film1: Float32Array.from(frame.film1), film2: Float32Array.from(frame.film2) };
     const m = { rgb: px.rgb, weightSum: px.weightSum, passes: stats.passes };
 

@@ -33,7 +33,10 @@ export function predictStarts(camera: CameraConfig, pose: Float32Array, prev: Fl
     const ox = pose[3];
     const oy = pose[7];
     const oz = pose[11];
-    for (let i = 0; i < W * H; i++) {
+    // Every point of `prev`: a band of a pool render (a cropped camera) is given the whole
+    // previous frame's points, so a point from a neighbouring band still guides its rays.
+    const points = Math.floor(prev.length / 3);
+    for (let i = 0; i < points; i++) {
       const px = prev[i * 3];
       if (Number.isNaN(px)) continue;
       const vx = px - ox;

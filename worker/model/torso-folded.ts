@@ -15,7 +15,7 @@ import { freqEncode } from './freq.ts';
 import { encodeGrid } from './grid.ts';
 import { sigmoid } from './mlp.ts';
 import { poseInput } from './poses.ts';
-import { TORSO_SHRINK, torsoCoord } from './torso.ts';
+import { checkWindow, TORSO_SHRINK, torsoCoord, wholeImage, type ImageWindow } from './torso.ts';
 import type { ModelWeights, TorsoWeights } from './weights.ts';
 
 const f = Math.fround;
@@ -35,7 +35,7 @@ export function foldedTorsoMacs(t: TorsoConfig, width: number, height: number): 
  * encoding's row (even) and column (odd) columns of both first layers, deform units first.
  * wd: torso_deform_net.net.0.weight [D, tin]; wn: torso_net.net.0.weight [Nh, gridOut + tin].
  */
-export function torsoPositionTables(t: TorsoConfig, wd: Float32Array, wn: Float32Array, width: number, height: number): { row: Float32Array; col: Float32Array } {
+export function torsoPositionTables(t: TorsoConfig, wd: Float32Array, wn: Float32Array, width: number, height: number, win: ImageWindow = wholeImage(width, height)): { row: Float32Array; col: Float32Array } {
   const D = t.deformHiddenDim;
   const Nh = t.netHiddenDim;
   const posLen = freqEncodedDim(2, t.positionDegree);
@@ -59,13 +59,13 @@ export function torsoPositionTables(t: TorsoConfig, wd: Float32Array, wn: Float3
   const row = new Float32Array(height * (D + Nh));
   const col = new Float32Array(width * (D + Nh));
   for (let r = 0; r < height; r++) {
-    xy[0] = f(torsoCoord(r, height) * TORSO_SHRINK);
+    xy[0] = f(torsoCoord(r + win.y, win.totalHeight) * TORSO_SHRINK);
     freqEncode(xy, 2, t.positionDegree, pe, 0);
     sums(0, row, r * (D + Nh));
   }
   xy[0] = 0;
   for (let c = 0; c < width; c++) {
-    xy[1] = f(torsoCoord(c, width) * TORSO_SHRINK);
+    xy[1] = f(torsoCoord(c + win.x, win.totalWidth) * TORSO_SHRINK);
     freqEncode(xy, 2, t.positionDegree, pe, 0);
     sums(1, col, c * (D + Nh));
   }
@@ -100,7 +100,10 @@ export class FoldedTorso {
   private readonly u = new Float32Array(2);
   private hasPose = false;
 
-  constructor(weights: ModelWeights, readonly width: number, readonly height: number) {
+  /** Where this image lies in the whole image (a band of a pool render, render-pool.ts): the torso's coordinates are the whole image's. */
+  readonly window: ImageWindow;
+
+  constructor(weights: ModelWeights, readonly width: number, readonly height: number, win: ImageWindow = wholeImage(width, height)) {
     const t = weights.config.torso;
     if (!weights.torso || !weights.torsoGrid || !t) throw new ConfigError('torso: the model has no torso');
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2) throw new ConfigError(`torso: expected an image of at least 2x2 pixels, got ${width}x${height}`);
@@ -118,7 +121,9 @@ export class FoldedTorso {
     this.g = new Float32Array(this.gridOut);
     this.n1 = new Float32Array(Nh);
     this.n2 = new Float32Array(Nh);
-    const tabs = torsoPositionTables(t, this.torso.deform[0], this.torso.net[0], width, height);
+    checkWindow(win, width, height);
+    this.window = win;
+    const tabs = torsoPositionTables(t, this.torso.deform[0], this.torso.net[0], width, height, win);
     this.rowTab = tabs.row;
     this.colTab = tabs.col;
     const macs = foldedTorsoMacs(t, width, height);
@@ -172,8 +177,8 @@ export class FoldedTorso {
       d2[o] = s > 0 ? s : 0;
     }
     const w2 = w.deform[2];
-    const xRow = f(torsoCoord(row, this.height) * TORSO_SHRINK);
-    const xCol = f(torsoCoord(col, this.width) * TORSO_SHRINK);
+    const xRow = f(torsoCoord(row + this.window.y, this.window.totalHeight) * TORSO_SHRINK);
+    const xCol = f(torsoCoord(col + this.window.x, this.window.totalWidth) * TORSO_SHRINK);
     for (let k = 0; k < 2; k++) {
       let s = 0;
       for (let i = 0; i < D; i++) s += w2[k * D + i] * d2[i];

@@ -45,14 +45,39 @@ export function torsoDensityThreshold(densityGrid: Float32Array, threshold: numb
 }
 
 /**
+ * Where an image lies in a whole image: its pixel (0, 0) is the whole image's (x, y), of a
+ * totalWidth x totalHeight image. A band of the CPU fallback's render pool
+ * (worker/engine/render-pool.ts) renders on a cropped camera, but the torso's 2-D coordinates
+ * are the whole image's.
+ */
+export interface ImageWindow {
+  x: number;
+  y: number;
+  totalWidth: number;
+  totalHeight: number;
+}
+
+export function wholeImage(width: number, height: number): ImageWindow {
+  return { x: 0, y: 0, totalWidth: width, totalHeight: height };
+}
+
+export function checkWindow(w: ImageWindow, width: number, height: number): void {
+  const ok = (o: number, n: number, total: number): boolean => Number.isInteger(o) && Number.isInteger(total) && o >= 0 && total >= 2 && o + n <= total;
+  if (!ok(w.x, width, w.totalWidth) || !ok(w.y, height, w.totalHeight)) {
+    throw new ConfigError(`image window: expected a ${width}x${height} image inside a whole image of at least 2x2, got (${w.x}, ${w.y}) of ${w.totalWidth}x${w.totalHeight}`);
+  }
+}
+
+/**
  * Row-major indices of the width x height pixels the occupancy test keeps (the only pixels the
  * torso nets change); the set depends on the avatar alone, not on the frame.
  */
-export function torsoPixels(densityGrid: Float32Array, res: number, width: number, height: number, threshold: number): Uint32Array {
+export function torsoPixels(densityGrid: Float32Array, res: number, width: number, height: number, threshold: number, win: ImageWindow = wholeImage(width, height)): Uint32Array {
+  checkWindow(win, width, height);
   const out: number[] = [];
   for (let row = 0; row < height; row++) {
-    const qRow = torsoCoord(row, height);
-    for (let col = 0; col < width; col++) if (sampleDensityGrid(densityGrid, res, qRow, torsoCoord(col, width)) > threshold) out.push(row * width + col);
+    const qRow = torsoCoord(row + win.y, win.totalHeight);
+    for (let col = 0; col < width; col++) if (sampleDensityGrid(densityGrid, res, qRow, torsoCoord(col + win.x, win.totalWidth)) > threshold) out.push(row * width + col);
   }
   return Uint32Array.from(out);
 }

@@ -7,7 +7,7 @@
  * the list length exactly as the CPU reference does for the rays it is given.
  */
 import { ConfigError } from '../errors.ts';
-import { borrowColour, VISIBLE_WEIGHT } from '../model/fast-march.ts';
+import { borrowColour, closeOpaque, VISIBLE_WEIGHT } from '../model/fast-march.ts';
 import { cameraBlock } from './frame-data.ts';
 import { CTRL_STEPS, type FrameBuffers } from './frame-buffers.ts';
 import { makeBindGroup, makeBuffer, makeLayout, makePipeline, UNIFORM, writeData } from './gpu-util.ts';
@@ -291,6 +291,7 @@ export class FastWavefrontPass {
         coloured[j] = sf[j * FAST_RAY_WORDS + 6];
       }
       borrowColour(out.rgb, pending, coloured);
+      closeOpaque(out.rgb, out.weightSum, this.settings.terminate);
       for (let i = 0; i < this.fb.maxPasses && ctrl[CTRL_STEPS + i] > 0; i++) out.passes.push(ctrl[CTRL_STEPS + i]);
       return out;
     } finally {

@@ -13,7 +13,7 @@ import { EXTENSION_DIR, ROOT, ensureBuilt } from './browser.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** What an app copies from dist/extension/ next to its page (sdk/README.md). */
-export const ENGINE_FILES = ['engine-worker.js', 'render-worker.js', 'mic-tap.js', 'default-generator.bin', 'builtin.r2t'];
+export const ENGINE_FILES = ['engine-worker.js', 'render-worker.js', 'render-band-worker.js', 'mic-tap.js', 'default-generator.bin', 'builtin.r2t'];
 
 export interface SdkPageServer {
   url: string;

@@ -16,6 +16,8 @@ export interface EngineOptions {
   renderMaxSide: number;
   /** Exact or fast mode (absent: exact); 'auto' goes fast when exact cannot hold the frame rate. */
   quality?: 'auto' | 'exact' | 'fast';
+  /** Render threads of the CPU fallback's fast frames (RendererChoice.cpuThreads; absent: one per core). */
+  cpuThreads?: number;
 }
 
 /** The chosen avatar's file as the engine page found it (IndexedDB or the service worker). */

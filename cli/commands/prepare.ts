@@ -96,6 +96,8 @@ async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio
       focal: positive('--focal', opts.focal, false),
       // Ablation only (scripts/prepare-training-proof.sh PROOF_RELIEF): the textured face's depth relief.
       relief: positive('R2T_PREPARE_RELIEF', process.env.R2T_PREPARE_RELIEF || undefined, false),
+      // Ablation only (PROOF_HEAD_SHELL=0): the photometric refinement textures the face alone.
+      ...(process.env.R2T_PREPARE_HEAD_SHELL === '0' ? { headShell: false } : {}),
       decoder,
       signal: ctl.signal,
       onProgress: (stage, done, total) => bar.update(done, total, labels[stage]),

@@ -12,7 +12,7 @@ import { fitStructure } from './structure.ts';
 import { landmarkResidual } from './relief.ts';
 import type { RgbFrame } from './crop.ts';
 import { mat3Mul, mat3T, rotationAngle, rotationVector } from './linalg.ts';
-import { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
+import { buildTexture, headShellTexture, joinTextures, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
 import { adjustAtFocal, headTransform, liftToHead, refinePose, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
 
 /** Mesh points that fix the starting orientation: outer eye corners, forehead, chin. */
@@ -120,6 +120,15 @@ function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadP
   return { intrinsics: k, frames };
 }
 
+/** The head shell's depth search (PhotometricOptions.headMask): offsets of its centre plane (cm,
+ * photometric.ts headShellTexture) searched between, frames it refines (spread over the video),
+ * golden-section steps (the bracket ends 10 cm x 0.618^steps wide: 0.56 cm), and the Huber
+ * threshold in robust standard deviations of the shared cost scale. */
+const SHELL_DEPTH_RANGE_CM: [number, number] = [-8, 2];
+const SHELL_SEARCH_FRAMES = 32;
+const SHELL_SEARCH_STEPS = 6;
+const HUBER_SCALE = 1.345;
+
 /** Largest rotation (radians) the photometric refinement may move a frame's landmark pose; a
  * frame it would move further keeps its landmark pose (a texture lost to occlusion or blur). */
 const MAX_PHOTOMETRIC_TURN = (15 * Math.PI) / 180;
@@ -136,6 +145,11 @@ export interface PhotometricOptions {
   /** Ablation only (bench/pose/texture-relief.ts): the 468 head points (cm) the reference frame's
    * texture is lifted onto in refineVideoPhotometric, instead of the canonical face at `relief`. */
   template?: Float64Array;
+  /** The reference frame's head pixels (w x h of the frame, nonzero = head: the person's
+   * segmentation divided by the face mesh, worker/prepare/masks.ts). Given, the texture takes the
+   * head beyond the face too (photometric.ts headShellTexture): its outline against the
+   * background pins the rotation where the face alone leaves it free. */
+  headMask?: (img: RgbFrame, frame: number) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** A tracked mesh's image points (x, y of each vertex), the layout buildTexture reads. */
@@ -170,9 +184,10 @@ export function reliefTemplate(canonical: CanonicalFace, relief: number): Float6
  * Replaces the landmark poses of `fit` by photometric ones (photometric.ts): the middle valid
  * frame textures the rigid face and every valid frame is aligned to it, starting from its
  * landmark pose. Transforms and condition are rebuilt from the refined poses; eye ratios are kept.
- * Returns the refined fit and how many frames kept their landmark pose (fallbacks).
+ * Returns the refined fit, how many frames kept their landmark pose (fallbacks) and, with a
+ * head mask, the head shell depth offset the pixels chose (cm).
  */
-export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<{ fit: VideoFit; fallbacks: number }> {
+export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: PhotometricOptions): Promise<{ fit: VideoFit; fallbacks: number; shellDepth?: number }> {
   const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
   if (valid.length === 0) throw new Error('refineVideoPhotometric: no fitted frame');
   const k = fit.intrinsics;
@@ -181,8 +196,36 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
   const radii = levelRadii(Math.max(refImg.width, refImg.height));
   const mesh2 = meshImagePoints(meshes[ref]!);
   const canon = Float64Array.from(canonical.vertices);
-  const tex = buildTexture(mesh2, opts.template ?? reliefTemplate(canonical, opts.relief ?? 1), canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
-  const refValues = referenceValues(tex, pyramid(toGray(refImg), radii));
+  const template = opts.template ?? reliefTemplate(canonical, opts.relief ?? 1);
+  const face = buildTexture(mesh2, template, canonical.triangles, rigidVertices(canon), fit.frames[ref]!.pose, k);
+  const refLevels = pyramid(toGray(refImg), radii);
+  let tex = face;
+  let shellDepth: number | undefined;
+  if (opts.headMask) {
+    const mask = await opts.headMask(refImg, ref);
+    const shell = (dz: number) => joinTextures(face, headShellTexture(mask, refImg.width, refImg.height, mesh2, template, fit.frames[ref]!.pose, k, dz));
+    // How far behind the face the head's outline sits: the depth whose refined poses explain a
+    // spread of frames best on the pixels (one robust scale for every depth tried).
+    const step = Math.max(1, valid.length / SHELL_SEARCH_FRAMES);
+    const sel = Array.from({ length: Math.min(valid.length, SHELL_SEARCH_FRAMES) }, (_, j) => valid[Math.floor(j * step)]);
+    const levels: GrayImage[][] = [];
+    for (const i of sel) levels.push(i === ref ? refLevels : pyramid(toGray(await opts.read(i)), radii));
+    let scale = NaN;
+    const cost = (dz: number) => {
+      const t = shell(dz);
+      const rv = referenceValues(t, refLevels);
+      const fine = rv.length - 1;
+      const poses = sel.map((i, j) => refinePosePhotometric(t, rv, levels[j], k, fit.frames[i]!.pose).pose);
+      if (Number.isNaN(scale)) {
+        const sig = poses.map((p, j) => photometricCost(t, rv[fine], levels[j][fine], k, p, 1).sigma).sort((a, b) => a - b);
+        scale = Math.max(1, HUBER_SCALE * sig[sig.length >> 1]);
+      }
+      return poses.reduce((acc, p, j) => acc + photometricCost(t, rv[fine], levels[j][fine], k, p, scale).cost, 0) / poses.length;
+    };
+    shellDepth = goldenSection(cost, SHELL_DEPTH_RANGE_CM[0], SHELL_DEPTH_RANGE_CM[1], SHELL_SEARCH_STEPS).best;
+    tex = shell(shellDepth);
+  }
+  const refValues = referenceValues(tex, refLevels);
   const poses: HeadPose[] = [];
   const rms: number[] = [];
   let fallbacks = 0;
@@ -198,7 +241,7 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     opts.onProgress?.(j + 1, valid.length);
   }
   // The eye ratio does not depend on the pose: each frame keeps the one `fit` measured.
-  return { fit: assemble(meshes, valid, poses, rms, k, canonical, (i) => fit.frames[i]!.eyeRatio, opts.smoothRadius ?? PHOTOMETRIC_SMOOTH_RADIUS), fallbacks };
+  return { fit: assemble(meshes, valid, poses, rms, k, canonical, (i) => fit.frames[i]!.eyeRatio, opts.smoothRadius ?? PHOTOMETRIC_SMOOTH_RADIUS), fallbacks, ...(shellDepth !== undefined ? { shellDepth } : {}) };
 }
 
 

@@ -217,6 +217,152 @@ export function buildTexture(mesh2: Float64Array, template: Float64Array, triang
   return { points, normals, uv };
 }
 
+/** At most this many samples of the head beyond the face (headShellTexture). */
+const MAX_SHELL_SAMPLES = 3000;
+
+/**
+ * The rest of the head as texture: the reference frame's head pixels (`mask`, w x h, nonzero =
+ * head) outside the face mesh's hull and above its subnasale (what the jaw and speech do not
+ * move: hair, ears, temples, the head's outline against the background), lifted along the
+ * reference camera's rays onto a proxy skull. The face alone pins the pose where the face is;
+ * points 6-9 cm behind it (the outline a NeRF must place) then drift by the rotation error times
+ * that depth, and the pixels of the outline see exactly that. The proxy (template cm): an
+ * ellipsoid centred on the template's midline at the depth and height of its widest vertices
+ * (the face's sides, where the head's outline passes), as wide and as tall as the mask is there,
+ * through the forehead; a ray that misses it (hair standing out) stops on its centre plane.
+ * Normals face the reference camera (samples on the outline are the informative ones, not
+ * culled as grazing). `template` is the 468 points the face texture uses (the same relief).
+ * `depthOffset` (cm) moves the proxy's centre plane back (negative) or forward: how deep the head
+ * sits behind the face is the one thing the proxy cannot read off the reference frame
+ * (fit-video.ts searches it on the pixels).
+ */
+export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: Float64Array, template: Float64Array, pose: HeadPose, k: Intrinsics, depthOffset = 0): FaceTexture {
+  const { R, t } = pose;
+  // Head frame: the camera centre and the ray through pixel (u, v).
+  const C = [0, 1, 2].map((r) => -(R[r] * t[0] + R[3 + r] * t[1] + R[6 + r] * t[2]));
+  const ray = (u: number, v: number) => {
+    const d = [(u - k.cx) / k.f, (v - k.cy) / k.f, 1];
+    return [0, 1, 2].map((r) => R[r] * d[0] + R[3 + r] * d[1] + R[6 + r] * d[2]);
+  };
+  const project = (X: number[]) => {
+    const c = [0, 1, 2].map((r) => R[r * 3] * X[0] + R[r * 3 + 1] * X[1] + R[r * 3 + 2] * X[2] + t[r]);
+    return [(k.f * c[0]) / c[2] + k.cx, (k.f * c[1]) / c[2] + k.cy, c[2]];
+  };
+  const V = (v: number, d: number) => template[v * 3 + d];
+  // The face's widest vertices (canonical 234/454 beside the eyes' line, 127/356 above them).
+  const sides = [234, 454, 127, 356];
+  const zc = sides.reduce((s, v) => s + V(v, 2), 0) / sides.length + depthOffset;
+  const yc = sides.reduce((s, v) => s + V(v, 1), 0) / sides.length;
+  const centre = [0, yc, zc];
+  // Mask extent through the centre, converted to cm at the centre's depth.
+  const [cu, cv, cz] = project(centre);
+  const row = Math.min(h - 1, Math.max(0, Math.floor(cv)));
+  const col = Math.min(w - 1, Math.max(0, Math.floor(cu)));
+  let left = col;
+  let right = col;
+  while (left > 0 && mask[row * w + left - 1]) left--;
+  while (right < w - 1 && mask[row * w + right + 1]) right++;
+  let top = row;
+  while (top > 0 && mask[(top - 1) * w + col]) top--;
+  const cmPerPx = cz / k.f;
+  const faceHalf = Math.max(...sides.map((v) => Math.abs(V(v, 0))));
+  const rx = Math.max(faceHalf, ((right - left + 1) / 2) * cmPerPx);
+  const ry = Math.max(faceHalf, (cv - top) * cmPerPx);
+  // Through the forehead (canonical 151), where the face's upper rim meets the hair.
+  const fy = (V(151, 1) - yc) / ry;
+  const rz = Math.abs(fy) < 0.95 ? Math.max(faceHalf, (V(151, 2) - zc) / Math.sqrt(1 - fy * fy)) : 1.2 * rx;
+  // Pixels: head, not on the face's hull, above the subnasale's row; the mask eroded by a pixel.
+  const hull = new Uint8Array(w * h);
+  {
+    const pts: [number, number][] = [];
+    for (let q = 0; q < mesh2.length / 2; q++) pts.push([mesh2[q * 2], mesh2[q * 2 + 1]]);
+    fillConvexHull(hull, w, h, pts);
+  }
+  const subnasaleV = mesh2[2 * 2 + 1];
+  const pts: number[] = [];
+  const nrm: number[] = [];
+  const uvs: number[] = [];
+  for (let y = 1; y < h - 1; y++) {
+    if (y + 0.5 > subnasaleV) break;
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      if (!mask[i] || !mask[i - 1] || !mask[i + 1] || !mask[i - w] || !mask[i + w] || hull[i]) continue;
+      const u = x + 0.5;
+      const v = y + 0.5;
+      const d = ray(u, v);
+      // Ellipsoid front intersection (scaled to a unit sphere), else the centre plane.
+      const o = [(C[0] - centre[0]) / rx, (C[1] - centre[1]) / ry, (C[2] - centre[2]) / rz];
+      const e = [d[0] / rx, d[1] / ry, d[2] / rz];
+      const a = e[0] * e[0] + e[1] * e[1] + e[2] * e[2];
+      const b = 2 * (o[0] * e[0] + o[1] * e[1] + o[2] * e[2]);
+      const c = o[0] * o[0] + o[1] * o[1] + o[2] * o[2] - 1;
+      const disc = b * b - 4 * a * c;
+      const s = disc >= 0 ? (-b - Math.sqrt(disc)) / (2 * a) : (zc - C[2]) / d[2];
+      if (!(s > 0)) continue;
+      const len = Math.hypot(d[0], d[1], d[2]);
+      for (let q = 0; q < 3; q++) {
+        pts.push(C[q] + s * d[q]);
+        nrm.push(-d[q] / len);
+      }
+      uvs.push(u, v);
+    }
+  }
+  const total = uvs.length / 2;
+  const stride = Math.max(1, total / MAX_SHELL_SAMPLES);
+  const keep = Math.floor(total / stride);
+  const out: FaceTexture = { points: new Float64Array(keep * 3), normals: new Float64Array(keep * 3), uv: new Float64Array(keep * 2) };
+  for (let j = 0; j < keep; j++) {
+    const i = Math.floor(j * stride);
+    out.points.set(pts.slice(i * 3, i * 3 + 3), j * 3);
+    out.normals.set(nrm.slice(i * 3, i * 3 + 3), j * 3);
+    out.uv.set(uvs.slice(i * 2, i * 2 + 2), j * 2);
+  }
+  return out;
+}
+
+/** Two textures as one (the face's and the head shell's samples). */
+export function joinTextures(a: FaceTexture, b: FaceTexture): FaceTexture {
+  const cat = (x: Float64Array, y: Float64Array) => {
+    const o = new Float64Array(x.length + y.length);
+    o.set(x);
+    o.set(y, x.length);
+    return o;
+  };
+  return { points: cat(a.points, b.points), normals: cat(a.normals, b.normals), uv: cat(a.uv, b.uv) };
+}
+
+/** Sets the pixels (centres at +0.5) inside the convex hull of `pts` to 1. */
+function fillConvexHull(out: Uint8Array, w: number, h: number, pts: [number, number][]): void {
+  const p = [...pts].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const cross = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: [number, number][] = [];
+  for (const q of p) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop();
+    lower.push(q);
+  }
+  const upper: [number, number][] = [];
+  for (let i = p.length - 1; i >= 0; i--) {
+    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p[i]) <= 0) upper.pop();
+    upper.push(p[i]);
+  }
+  const hull = lower.slice(0, -1).concat(upper.slice(0, -1));
+  for (let y = 0; y < h; y++) {
+    const yc = y + 0.5;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < hull.length; i++) {
+      const a = hull[i];
+      const b = hull[(i + 1) % hull.length];
+      if ((a[1] <= yc && b[1] > yc) || (b[1] <= yc && a[1] > yc)) {
+        const x = a[0] + ((yc - a[1]) / (b[1] - a[1])) * (b[0] - a[0]);
+        lo = Math.min(lo, x);
+        hi = Math.max(hi, x);
+      }
+    }
+    for (let x = Math.max(0, Math.ceil(lo - 0.5)); x < w && x + 0.5 <= hi; x++) out[y * w + x] = 1;
+  }
+}
+
 /** The reference's grey value of every texture sample at every level (NaN outside the image). */
 export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float64Array[] {
   const n = tex.uv.length / 2;

@@ -18,7 +18,7 @@ import { referenceValStart, SubjectWriter } from '../subject/writer.ts';
 import { BackgroundEstimator, dilatePerson } from './background.ts';
 import { backgroundChanged, faceCutOff, faceLuma, LIMITS, severalFaces, thumbnail, type DropReason } from './checks.ts';
 import { chooseCrop, cropFrame, faceExtent, meshToCrop, type CropBox, type FaceExtent } from './framing.ts';
-import { envelope, groundTruthImage, labelPerson, parsingImage, torsoImage } from './masks.ts';
+import { envelope, groundTruthImage, LABEL, labelPerson, parsingImage, torsoImage } from './masks.ts';
 import { segmentPerson } from '../face/segmenter.ts';
 
 export const OUTPUT_FPS = 25;
@@ -65,6 +65,9 @@ export interface PrepareOptions {
    * refinement use (fit-video.ts reliefTemplate; default 1, the canonical face's depth). The
    * training proof's oracle sets it to the synthetic head's true relief (docs/prepare.md). */
   relief?: number;
+  /** Ablation only: false textures the face alone in the photometric pose refinement, as before
+   * the head's outline joined it (default true; fit-video.ts PhotometricOptions.headMask). */
+  headShell?: boolean;
   onProgress?: (stage: PrepareStage, done: number, total: number) => void;
   signal?: AbortSignal;
   /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
@@ -263,6 +266,14 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,
       relief: opts.relief,
+      ...(opts.headShell === false
+        ? {}
+        : {
+            headMask: (img: RgbFrame, k: number) => {
+              const m = labelPerson(segmentPerson(models.segmenter, img), img.rgb, cropMeshes[k]!, fit.frames[k]!.lms, size, size);
+              return m.map((v) => (v === LABEL.head ? 1 : 0));
+            },
+          }),
       onProgress: (done, n) => progress('fit', done, n + 1),
     });
     fit = refined.fit;

@@ -18,7 +18,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { headTransform, poseFromTransform, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { triangulatePoint } from '../../worker/face/structure.ts';
 import { makeIdentity } from '../../worker/synth/face.ts';
-import { mat3Mul, rodrigues, solveSpd } from '../../worker/face/linalg.ts';
+import { mat3Mul, rodrigues } from '../../worker/face/linalg.ts';
+import { addReprojection, poseStep } from './pose-gn.ts';
 
 const RIGID68 = [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45];
 const [truthDir, ...estDirs] = process.argv.slice(2);
@@ -93,18 +94,10 @@ function refitPose(p: HeadPose, X: number[][], obs: [number, number][], k: K): H
     X.forEach((x, q) => {
       const c = [0, 1, 2].map((r) => R[r * 3] * x[0] + R[r * 3 + 1] * x[1] + R[r * 3 + 2] * x[2] + t[r]);
       const e = [(k.f * c[0]) / c[2] + k.cx - obs[q][0], (k.f * c[1]) / c[2] + k.cy - obs[q][1]];
-      const du = [k.f / c[2], 0, (-k.f * c[0]) / c[2] ** 2];
-      const dv = [0, k.f / c[2], (-k.f * c[1]) / c[2] ** 2];
-      const d = [c[0] - t[0], c[1] - t[1], c[2] - t[2]];
-      const J = [du, dv].map((dd) => [d[1] * dd[2] - d[2] * dd[1], d[2] * dd[0] - d[0] * dd[2], d[0] * dd[1] - d[1] * dd[0], dd[0], dd[1], dd[2]]);
-      for (let r = 0; r < 2; r++) for (let a = 0; a < 6; a++) {
-        g[a] += J[r][a] * e[r];
-        for (let b = 0; b < 6; b++) H[a * 6 + b] += J[r][a] * J[r][b];
-      }
+      addReprojection(H, g, c, [c[0] - t[0], c[1] - t[1], c[2] - t[2]], e, k.f);
     });
-    for (let a = 0; a < 6; a++) H[a * 7] += 1e-9 + 1e-6 * H[a * 7];
-    const step = Float64Array.from(g, (v) => -v);
-    if (!solveSpd(H, step, 6)) break;
+    const step = poseStep(H, g);
+    if (!step) break;
     R = mat3Mul(rodrigues([step[0], step[1], step[2]]), R);
     t = [t[0] + step[3], t[1] + step[4], t[2] + step[5]];
   }

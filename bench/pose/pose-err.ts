@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { readNpy } from '../../worker/io/npy.ts';
 import { poseFromTransform, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { mat3Mul, rodrigues, solveSpd } from '../../worker/face/linalg.ts';
+import { addReprojection, poseStep } from './pose-gn.ts';
 
 // Nose and eye corners: the synthetic subject's jaw-line points (0, 1, 15, 16) move with its jaw (truth's own cameras leave 0.37 px on them, 0.005 px on these).
 const RIGID68 = process.env.JAW ? [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45, 0, 1, 15, 16] : [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45];
@@ -83,19 +84,11 @@ for (let j = 0; j < N; j++) {
     cs.forEach((c, k) => {
       const [u, v] = proj(c);
       const e = [u - o[k][0], v - o[k][1]];
-      const du = [f / c[2], 0, (-f * c[0]) / c[2] ** 2];
-      const dv = [0, f / c[2], (-f * c[1]) / c[2] ** 2];
       const d = [c[0] - c0[0] - tau[0], c[1] - c0[1] - tau[1], c[2] - c0[2] - tau[2]];
-      // d(cam)/d(dw) = -[d]x (left-multiplied small rotation): a row dd of d(u,v)/d(cam) gives d x dd; d(cam)/d(tau) = I
-      const J = [du, dv].map((dd) => [d[1] * dd[2] - d[2] * dd[1], d[2] * dd[0] - d[0] * dd[2], d[0] * dd[1] - d[1] * dd[0], dd[0], dd[1], dd[2]]);
-      for (let r = 0; r < 2; r++) for (let a = 0; a < 6; a++) {
-        g[a] += J[r][a] * e[r];
-        for (let b = 0; b < 6; b++) H[a * 6 + b] += J[r][a] * J[r][b];
-      }
+      addReprojection(H, g, c, d, e, f);
     });
-    for (let a = 0; a < 6; a++) H[a * 7] += 1e-9 + 1e-6 * H[a * 7];
-    const step = Float64Array.from(g, (v) => -v);
-    if (!solveSpd(H, step, 6)) break;
+    const step = poseStep(H, g);
+    if (!step) break;
     const Rn = mat3Mul(rodrigues([step[0], step[1], step[2]]), rodrigues(w));
     // back to a rotation vector
     const ang = Math.acos(Math.max(-1, Math.min(1, (Rn[0] + Rn[4] + Rn[8] - 1) / 2)));

@@ -92,7 +92,8 @@ if (process.env.RELIEF_SEARCH) {
 if (process.env.RELIEF) {
   // The texture lifted onto the template with its depth relief scaled (about the rigid face's
   // mean depth): does the photometric cost pick the scale that gives the truest rotations?
-  const { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
+  const { buildTexture, levelRadii, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
+  const { photometricScan } = await import('./photometric-scan.ts');
   const STEP = Number(process.env.STEP ?? 5);
   const sel = ids.filter((i) => i % STEP === 0);
   const k = fit.intrinsics;
@@ -107,19 +108,11 @@ if (process.env.RELIEF) {
   const rz = Array.from({ length: 468 }, (_, v) => v).filter(rigid);
   const meanZ = rz.reduce((s, v) => s + V[v * 3 + 2], 0) / rz.length;
   const refLevels = pyramid(toGray(refImg), radii);
-  let scale = NaN;
+  const scan = photometricScan(refLevels, levels, sel, k, (i) => fit.frames[i]!.pose);
   for (const s of process.env.RELIEF.split(',').map(Number)) {
     const tpl = Float64Array.from(V);
     for (let v = 0; v < 468; v++) tpl[v * 3 + 2] = meanZ + s * (V[v * 3 + 2] - meanZ);
-    const tex = buildTexture(mesh2, tpl, models.canonical.triangles, rigid, fit.frames[refI]!.pose, k);
-    const refValues = referenceValues(tex, refLevels);
-    const fine = refValues.length - 1;
-    const poses = sel.map((i) => refinePosePhotometric(tex, refValues, levels.get(i)!, k, fit.frames[i]!.pose).pose);
-    if (Number.isNaN(scale)) {
-      const sig = sel.map((i, j) => photometricCost(tex, refValues[fine], levels.get(i)![fine], k, poses[j], 1).sigma).sort((a, b) => a - b);
-      scale = Math.max(1, 1.345 * sig[sig.length >> 1]);
-    }
-    const cost = sel.reduce((acc, i, j) => acc + photometricCost(tex, refValues[fine], levels.get(i)![fine], k, poses[j], scale).cost, 0) / sel.length;
+    const { cost, poses } = scan(buildTexture(mesh2, tpl, models.canonical.triangles, rigid, fit.frames[refI]!.pose, k));
     // Without the truth: the tracked mesh's stable points triangulated through these cameras (one
     // rigid scene), and what that scene leaves of them.
     const lm = landmarkResidual(meshes.filter((_, i) => i % STEP === 0), poses, k, models.canonical);

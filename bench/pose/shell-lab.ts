@@ -37,7 +37,8 @@ for (const name of (process.env.VARIANTS ?? 'face,head').split(',')) {
 if (process.env.COST) {
   // The photometric misfit of each shell depth's own refined poses, on every STEP-th frame, on one
   // scale: does the video's own evidence pick the depth that holds the outline best?
-  const { buildTexture, headShellTexture, joinTextures, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
+  const { buildTexture, headShellTexture, joinTextures, levelRadii, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
+  const { photometricScan } = await import('./photometric-scan.ts');
   const { reliefTemplate } = await import('../../worker/face/fit-video.ts');
   const STEP = Number(process.env.STEP ?? 5);
   const k = fit.intrinsics;
@@ -52,18 +53,10 @@ if (process.env.COST) {
   const refLevels = pyramid(toGray(refImg), radii);
   const sel = Array.from({ length: N }, (_, i) => i).filter((i) => i % STEP === 0);
   const levels = new Map(sel.map((i) => [i, pyramid(toGray(read(i)), radii)]));
-  let scale = NaN;
+  const scan = photometricScan(refLevels, levels, sel, k, (i) => fit.frames[i]!.pose);
   for (const dz of process.env.COST.split(',').map(Number)) {
     process.env.SHELL_DZ = String(dz);
-    const tex = joinTextures(face, headShellTexture(mask, S, S, mesh2, tpl, fit.frames[ref]!.pose, k));
-    const refValues = referenceValues(tex, refLevels);
-    const fine = refValues.length - 1;
-    const poses = sel.map((i) => refinePosePhotometric(tex, refValues, levels.get(i)!, k, fit.frames[i]!.pose).pose);
-    if (Number.isNaN(scale)) {
-      const sig = sel.map((i, j) => photometricCost(tex, refValues[fine], levels.get(i)![fine], k, poses[j], 1).sigma).sort((a, b) => a - b);
-      scale = Math.max(1, 1.345 * sig[sig.length >> 1]);
-    }
-    const cost = sel.reduce((acc, i, j) => acc + photometricCost(tex, refValues[fine], levels.get(i)![fine], k, poses[j], scale).cost, 0) / sel.length;
+    const { cost } = scan(joinTextures(face, headShellTexture(mask, S, S, mesh2, tpl, fit.frames[ref]!.pose, k)));
     console.log(`shell depth offset ${dz} cm: photometric cost ${cost.toFixed(4)}`);
   }
 }

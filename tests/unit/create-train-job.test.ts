@@ -194,7 +194,7 @@ describe('runTrainJob', () => {
 describe('job settings and arithmetic', () => {
   it('validates each field with its name', () => {
     expect(checkSettings(DEFAULT_SETTINGS)).toEqual(DEFAULT_SETTINGS);
-    expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'huge' })).toThrow('settings.preset: expected one of tiny, small, official, got "huge"');
+    expect(() => checkSettings({ ...DEFAULT_SETTINGS, preset: 'huge' })).toThrow('settings.preset: expected one of tiny, small, official, official-t13, got "huge"');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, iters: 0 })).toThrow('settings.iters: expected an integer in [1, 10000000], got 0');
     expect(() => checkSettings({ ...DEFAULT_SETTINGS, checkpointEvery: 1.5 })).toThrow(/settings\.checkpointEvery/);
     // The built-in face is a tiny-preset model: it can start a Quick job only.

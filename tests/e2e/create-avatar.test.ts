@@ -339,7 +339,9 @@ describe('creating an avatar in the browser', () => {
     expect(Buffer.from(exported.generator!).equals(Buffer.from((await readAvatar(await libraryAvatar(popup, 'Me, made here'))).generator!))).toBe(true);
     await popup.click(`${row} button:text("Delete")`);
     await popup.click(`${row} .delete-confirm`);
-    await popup.waitForFunction((sel) => document.querySelector(sel) === null, row);
+    // The deleted avatar was the chosen one: the popup's settings watcher redraws the list as the
+    // camera moves back to the built-in, before deleteOne()'s own redraw and message.
+    await popup.waitForFunction((sel) => document.querySelector(sel) === null && !!document.querySelector('#library-message')?.textContent, row);
     expect(await popup.textContent('#library-message')).toBe('Deleted \u201cMe, made here\u201d.');
     await popup.close();
   }, 60_000);

@@ -13,6 +13,7 @@
 import type { RgbFrame } from './crop.ts';
 import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
 import { liftToHead, type HeadPose, type Intrinsics } from './pose-solver.ts';
+import { convexHull, fillPolygon } from '../util/polygon.ts';
 
 /** Blur radii (box, applied twice) of the coarse-to-fine levels, in pixels at 512 px. */
 const LEVELS_512 = [4, 2, 1];
@@ -276,7 +277,7 @@ export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: 
   {
     const pts: [number, number][] = [];
     for (let q = 0; q < mesh2.length / 2; q++) pts.push([mesh2[q * 2], mesh2[q * 2 + 1]]);
-    fillConvexHull(hull, w, h, pts);
+    fillPolygon(hull, w, h, convexHull(pts), 1);
   }
   const subnasaleV = mesh2[2 * 2 + 1];
   const pts: number[] = [];
@@ -331,37 +332,6 @@ export function joinTextures(a: FaceTexture, b: FaceTexture): FaceTexture {
   return { points: cat(a.points, b.points), normals: cat(a.normals, b.normals), uv: cat(a.uv, b.uv) };
 }
 
-/** Sets the pixels (centres at +0.5) inside the convex hull of `pts` to 1. */
-function fillConvexHull(out: Uint8Array, w: number, h: number, pts: [number, number][]): void {
-  const p = [...pts].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const cross = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-  const lower: [number, number][] = [];
-  for (const q of p) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop();
-    lower.push(q);
-  }
-  const upper: [number, number][] = [];
-  for (let i = p.length - 1; i >= 0; i--) {
-    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p[i]) <= 0) upper.pop();
-    upper.push(p[i]);
-  }
-  const hull = lower.slice(0, -1).concat(upper.slice(0, -1));
-  for (let y = 0; y < h; y++) {
-    const yc = y + 0.5;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < hull.length; i++) {
-      const a = hull[i];
-      const b = hull[(i + 1) % hull.length];
-      if ((a[1] <= yc && b[1] > yc) || (b[1] <= yc && a[1] > yc)) {
-        const x = a[0] + ((yc - a[1]) / (b[1] - a[1])) * (b[0] - a[0]);
-        lo = Math.min(lo, x);
-        hi = Math.max(hi, x);
-      }
-    }
-    for (let x = Math.max(0, Math.ceil(lo - 0.5)); x < w && x + 0.5 <= hi; x++) out[y * w + x] = 1;
-  }
-}
 
 /** The reference's grey value of every texture sample at every level (NaN outside the image). */
 export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float64Array[] {

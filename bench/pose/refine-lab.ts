@@ -92,8 +92,7 @@ if (process.env.RELIEF_SEARCH) {
 if (process.env.RELIEF) {
   // The texture lifted onto the template with its depth relief scaled (about the rigid face's
   // mean depth): does the photometric cost pick the scale that gives the truest rotations?
-  const { buildTexture, levelRadii, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
-  const { photometricScan } = await import('./photometric-scan.ts');
+  const { buildTexture, levelRadii, photometricScan, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
   const STEP = Number(process.env.STEP ?? 5);
   const sel = ids.filter((i) => i % STEP === 0);
   const k = fit.intrinsics;
@@ -108,7 +107,7 @@ if (process.env.RELIEF) {
   const rz = Array.from({ length: 468 }, (_, v) => v).filter(rigid);
   const meanZ = rz.reduce((s, v) => s + V[v * 3 + 2], 0) / rz.length;
   const refLevels = pyramid(toGray(refImg), radii);
-  const scan = photometricScan(refLevels, levels, sel, k, (i) => fit.frames[i]!.pose);
+  const scan = photometricScan(refLevels, sel.map((i) => levels.get(i)!), sel.map((i) => fit.frames[i]!.pose), k);
   for (const s of process.env.RELIEF.split(',').map(Number)) {
     const tpl = Float64Array.from(V);
     for (let v = 0; v < 468; v++) tpl[v * 3 + 2] = meanZ + s * (V[v * 3 + 2] - meanZ);

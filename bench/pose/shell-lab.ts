@@ -37,8 +37,7 @@ for (const name of (process.env.VARIANTS ?? 'face,head').split(',')) {
 if (process.env.COST) {
   // The photometric misfit of each shell depth's own refined poses, on every STEP-th frame, on one
   // scale: does the video's own evidence pick the depth that holds the outline best?
-  const { buildTexture, headShellTexture, joinTextures, levelRadii, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
-  const { photometricScan } = await import('./photometric-scan.ts');
+  const { buildTexture, headShellTexture, joinTextures, levelRadii, photometricScan, pyramid, rigidVertices, toGray } = await import('../../worker/face/photometric.ts');
   const { reliefTemplate } = await import('../../worker/face/fit-video.ts');
   const STEP = Number(process.env.STEP ?? 5);
   const k = fit.intrinsics;
@@ -53,7 +52,7 @@ if (process.env.COST) {
   const refLevels = pyramid(toGray(refImg), radii);
   const sel = Array.from({ length: N }, (_, i) => i).filter((i) => i % STEP === 0);
   const levels = new Map(sel.map((i) => [i, pyramid(toGray(read(i)), radii)]));
-  const scan = photometricScan(refLevels, levels, sel, k, (i) => fit.frames[i]!.pose);
+  const scan = photometricScan(refLevels, sel.map((i) => levels.get(i)!), sel.map((i) => fit.frames[i]!.pose), k);
   for (const dz of process.env.COST.split(',').map(Number)) {
     process.env.SHELL_DZ = String(dz);
     const { cost } = scan(joinTextures(face, headShellTexture(mask, S, S, mesh2, tpl, fit.frames[ref]!.pose, k)));

@@ -12,7 +12,7 @@ import { fitStructure } from './structure.ts';
 import { landmarkResidual } from './relief.ts';
 import type { RgbFrame } from './crop.ts';
 import { mat3Mul, mat3T, rotationAngle, rotationVector } from './linalg.ts';
-import { buildTexture, headShellTexture, joinTextures, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
+import { buildTexture, headShellTexture, joinTextures, levelRadii, photometricCost, photometricScan, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from './photometric.ts';
 import { adjustAtFocal, headTransform, liftToHead, refinePose, solveFocal, type StructureFitter, type AxisPoints, type FrameObservation, type HeadPose, type Intrinsics, type PoseTemplate } from './pose-solver.ts';
 
 /** Mesh points that fix the starting orientation: outer eye corners, forehead, chin. */
@@ -122,12 +122,10 @@ function assemble(meshes: (Float32Array | null)[], valid: number[], poses: HeadP
 
 /** The head shell's depth search (PhotometricOptions.headMask): offsets of its centre plane (cm,
  * photometric.ts headShellTexture) searched between, frames it refines (spread over the video),
- * golden-section steps (the bracket ends 10 cm x 0.618^steps wide: 0.56 cm), and the Huber
- * threshold in robust standard deviations of the shared cost scale. */
+ * and golden-section steps (the bracket ends 10 cm x 0.618^steps wide: 0.56 cm). */
 const SHELL_DEPTH_RANGE_CM: [number, number] = [-8, 2];
 const SHELL_SEARCH_FRAMES = 32;
 const SHELL_SEARCH_STEPS = 6;
-const HUBER_SCALE = 1.345;
 
 /** Largest rotation (radians) the photometric refinement may move a frame's landmark pose; a
  * frame it would move further keeps its landmark pose (a texture lost to occlusion or blur). */
@@ -210,18 +208,8 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     const sel = Array.from({ length: Math.min(valid.length, SHELL_SEARCH_FRAMES) }, (_, j) => valid[Math.floor(j * step)]);
     const levels: GrayImage[][] = [];
     for (const i of sel) levels.push(i === ref ? refLevels : pyramid(toGray(await opts.read(i)), radii));
-    let scale = NaN;
-    const cost = (dz: number) => {
-      const t = shell(dz);
-      const rv = referenceValues(t, refLevels);
-      const fine = rv.length - 1;
-      const poses = sel.map((i, j) => refinePosePhotometric(t, rv, levels[j], k, fit.frames[i]!.pose).pose);
-      if (Number.isNaN(scale)) {
-        const sig = poses.map((p, j) => photometricCost(t, rv[fine], levels[j][fine], k, p, 1).sigma).sort((a, b) => a - b);
-        scale = Math.max(1, HUBER_SCALE * sig[sig.length >> 1]);
-      }
-      return poses.reduce((acc, p, j) => acc + photometricCost(t, rv[fine], levels[j][fine], k, p, scale).cost, 0) / poses.length;
-    };
+    const scan = photometricScan(refLevels, levels, sel.map((i) => fit.frames[i]!.pose), k);
+    const cost = (dz: number) => scan(shell(dz)).cost;
     shellDepth = goldenSection(cost, SHELL_DEPTH_RANGE_CM[0], SHELL_DEPTH_RANGE_CM[1], SHELL_SEARCH_STEPS).best;
     tex = shell(shellDepth);
   }

@@ -321,6 +321,28 @@ export function headShellTexture(mask: Uint8Array, w: number, h: number, mesh2: 
   return out;
 }
 
+/** Huber threshold of photometricScan, in robust standard deviations of the residual. */
+const SCAN_HUBER = 1.345;
+
+/**
+ * Scores textures (a head shell's depth, a template's relief) by the photometric misfit of their
+ * own refined poses on a set of frames (`levels[j]`, refined from `starts[j]`). Every texture is
+ * scored on one robust scale, set by the first one scored, so the costs compare.
+ */
+export function photometricScan(refLevels: GrayImage[], levels: GrayImage[][], starts: HeadPose[], k: Intrinsics): (tex: FaceTexture) => { cost: number; poses: HeadPose[] } {
+  let scale = NaN;
+  return (tex) => {
+    const rv = referenceValues(tex, refLevels);
+    const fine = rv.length - 1;
+    const poses = starts.map((p, j) => refinePosePhotometric(tex, rv, levels[j], k, p).pose);
+    if (Number.isNaN(scale)) {
+      const sig = poses.map((p, j) => photometricCost(tex, rv[fine], levels[j][fine], k, p, 1).sigma).sort((a, b) => a - b);
+      scale = Math.max(1, SCAN_HUBER * sig[sig.length >> 1]);
+    }
+    return { cost: poses.reduce((acc, p, j) => acc + photometricCost(tex, rv[fine], levels[j][fine], k, p, scale).cost, 0) / poses.length, poses };
+  };
+}
+
 /** Two textures as one (the face's and the head shell's samples). */
 export function joinTextures(a: FaceTexture, b: FaceTexture): FaceTexture {
   const cat = (x: Float64Array, y: Float64Array) => {

@@ -21,7 +21,6 @@ const SHAPE = {
 
 export const LABEL = { background: 0, head: 1, neck: 2, torso: 3 } as const;
 
-
 /** The head's generous outline from the mesh (hull widened for the ears, raised for the hair) and the face's extent. */
 function headOutline(mesh: Float32Array): { head: Pt[]; fw: number; fh: number } {
   const pts: Pt[] = [];

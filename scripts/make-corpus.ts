@@ -1,6 +1,6 @@
 /**
  * The speech corpus recipe for the default generator (issue 4), one command:
- *   npx tsx scripts/make-corpus.ts --out <dir> [--seed N] [--count N] [--split train|heldout]
+ *   npx tsx scripts/make-corpus.ts --out <dir> [--seed N] [--count N] [--split train|heldout|wide]
  * Synthesises sentences with eSpeak NG (WebAssembly, npm devDependency; GPL-3.0, used only
  * here, as a separate process, to generate data) across voices, variants, speeds and
  * pitches, takes its phoneme events with sample positions, and writes per clip
@@ -24,11 +24,34 @@ import { restartSynth, synthesize, type SynthVoice } from './corpus/espeak.ts';
 import { heldoutUtterances, trainUtterances } from './corpus/sentences.ts';
 import { closureFrames, phonemesToTrack, silenceFrames, type TimedPhoneme } from './corpus/visemes.ts';
 
-export type Split = 'train' | 'heldout';
+export type Split = 'train' | 'heldout' | 'wide';
 
-const VOICES: Record<Split, { voices: string[]; variants: string[] }> = {
-  train: { voices: ['en-us', 'en', 'en-gb-x-rp', 'en-029', 'en-gb-x-gbcwmd'], variants: ['', 'm1', 'm2', 'm3', 'm4', 'f1', 'f2', 'f3', 'klatt', 'klatt3'] },
-  heldout: { voices: ['en-gb-scotland', 'en-gb-x-gbclan', 'en-us-nyc'], variants: ['m6', 'm7', 'f4', 'f5'] },
+const TRAIN_VOICES = ['en-us', 'en', 'en-gb-x-rp', 'en-029', 'en-gb-x-gbcwmd'];
+
+/**
+ * eSpeak NG's named variants (espeak-ng-data/voices/!v) for the `wide` split (issue 12: more
+ * speaker variety): every variant of the data except the held-out split's m6, m7, f4, f5 and
+ * those that are no speaking voice (whisper, whisperf, croak, Demonic, the robosoft/robot
+ * ones, 'fast' which only changes speed).
+ */
+export const WIDE_VARIANTS = [
+  '', 'm1', 'm2', 'm3', 'm4', 'm5', 'm8', 'f1', 'f2', 'f3', 'klatt', 'klatt2', 'klatt3', 'klatt4', 'klatt5', 'klatt6',
+  'Alex', 'Alicia', 'Andrea', 'Andy', 'Annie', 'AnxiousAndy', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky',
+  'Lee', 'Marco', 'Mario', 'Michael', 'Mike', 'Mr', 'Nguyen', 'Reed', 'Storm', 'Tweaky', 'adam', 'anika', 'announcer',
+  'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'caleb', 'david', 'ed', 'edward', 'edward2', 'grandma', 'grandpa',
+  'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'kaukovalta', 'linda', 'marcelo', 'max', 'michel', 'miguel',
+  'mike2', 'norbert', 'pablo', 'paul', 'pedro', 'quincy', 'rob', 'robert', 'sandro', 'shelby', 'steph', 'steph2', 'steph3',
+  'travis', 'victor', 'zac',
+];
+
+/** `wide` reads the training sentence stream from here on (flite-kal reads its start, svox-pico 2000-2299). */
+export const WIDE_STREAM_OFFSET = 4000;
+
+const VOICES: Record<Split, { voices: string[]; variants: string[]; rate: [number, number]; pitch: [number, number] }> = {
+  train: { voices: TRAIN_VOICES, variants: ['', 'm1', 'm2', 'm3', 'm4', 'f1', 'f2', 'f3', 'klatt', 'klatt3'], rate: [130, 210], pitch: [25, 75] },
+  heldout: { voices: ['en-gb-scotland', 'en-gb-x-gbclan', 'en-us-nyc'], variants: ['m6', 'm7', 'f4', 'f5'], rate: [130, 210], pitch: [25, 75] },
+  // the training voices with every usable variant, wider speed and pitch; never a held-out voice or variant
+  wide: { voices: TRAIN_VOICES, variants: WIDE_VARIANTS, rate: [110, 240], pitch: [5, 95] },
 };
 
 export interface ClipEntry {
@@ -65,9 +88,11 @@ const MAX_COUNT = 20_000;
 export async function makeCorpus(out: string, seed: number, count: number, split: Split, log: (s: string) => void = () => {}): Promise<CorpusManifest> {
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new ConfigError(`--seed: expected an integer in [0, 2^31-1], got ${seed}`);
   if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) throw new ConfigError(`--count: expected an integer in [1, ${MAX_COUNT}], got ${count}`);
-  const texts = split === 'train' ? trainUtterances(seed, count) : heldoutUtterances(seed, count);
+  const texts = split === 'train' ? trainUtterances(seed, count)
+    : split === 'wide' ? trainUtterances(seed, WIDE_STREAM_OFFSET + count).slice(WIDE_STREAM_OFFSET)
+    : heldoutUtterances(seed, count);
   if (texts.length < count) throw new ConfigError(`--count: only ${texts.length} distinct utterances could be made, asked for ${count}`);
-  const rng = makeRng(seed ^ (split === 'train' ? 0x51ed : 0xbeef));
+  const rng = makeRng(seed ^ (split === 'train' ? 0x51ed : split === 'wide' ? 0x71de : 0xbeef));
   const pick = <T>(a: T[]): T => a[Math.floor(rng() * a.length)];
   await mkdir(out, { recursive: true });
   // Same seed, same files: eSpeak NG starts afresh, its clock pinned (corpus/espeak.ts).
@@ -76,7 +101,9 @@ export async function makeCorpus(out: string, seed: number, count: number, split
   for (let i = 0; i < texts.length; i++) {
     const cfg = VOICES[split];
     const variant = pick(cfg.variants);
-    const v: SynthVoice = { voice: pick(cfg.voices) + (variant ? `+${variant}` : ''), rate: Math.round(130 + 80 * rng()), pitch: Math.round(25 + 50 * rng()) };
+    const [r0, r1] = cfg.rate;
+    const [p0, p1] = cfg.pitch;
+    const v: SynthVoice = { voice: pick(cfg.voices) + (variant ? `+${variant}` : ''), rate: Math.round(r0 + (r1 - r0) * rng()), pitch: Math.round(p0 + (p1 - p0) * rng()) };
     const s = await synthesize(texts[i], v);
     // Silence before and after, with a faint noise floor (-70..-50 dB) like a real input.
     const lead = Math.round((0.25 + 0.45 * rng()) * s.sampleRate);
@@ -120,8 +147,8 @@ async function main(): Promise<void> {
   });
   if (!values.out) throw new ConfigError('--out: expected the output folder');
   const split = values.split;
-  if (split !== 'train' && split !== 'heldout') throw new ConfigError(`--split: expected train or heldout, got ${JSON.stringify(split)}`);
-  const count = Number(values.count ?? (split === 'train' ? '600' : '40'));
+  if (split !== 'train' && split !== 'heldout' && split !== 'wide') throw new ConfigError(`--split: expected train, heldout or wide, got ${JSON.stringify(split)}`);
+  const count = Number(values.count ?? (split === 'heldout' ? '40' : '600'));
   const t0 = Date.now();
   const m = await makeCorpus(values.out, Number(values.seed), count, split, (s) => process.stderr.write(`${s}\n`));
   const frames = m.clips.reduce((a, c) => a + c.frames, 0);

@@ -3,6 +3,11 @@
  *   npx tsx scripts/corpus/leave-one-out.ts --out /tmp/loo --steps 500
  *     [--rows pocketsphinx-test,asterisk-allison,...] [--all]   (--all: also the reference row, trained on every source)
  *     [--frames 5000]   (measure each source on evenly spaced clips up to about this many frames)
+ *     [--extra /tmp/r2c16/wide[,...]]   (more training corpora, e.g. make-corpus's `wide` split; a clip whose source is the
+ *       held-out one is left out of that row like the rest: the wide eSpeak NG split is `espeak-ng`)
+ *     [--corpora <dir>,...]   (the training corpora instead of TRAIN, e.g. eSpeak NG's train split replaced by a
+ *       mix-corpus.ts folder of half train, half wide split: other voices, the same share of eSpeak NG clips)
+ *     [--warp 0.2]   (VTLP warp half-range for every row; 13e's recipe: 0.12)
  *     [--dry-run]   (print the commands only)
  * For every training source (its corpus folder is in TRAIN), trains candidate 13e's loss and augmentation recipe FROM SCRATCH
  * (no --init: nothing of the held-out source can reach its model through a parent) on the other
@@ -79,6 +84,9 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '31' },
       frames: { type: 'string', default: '5000' },
       rows: { type: 'string', default: '' },
+      extra: { type: 'string', default: '' },
+      corpora: { type: 'string', default: TRAIN.join(',') },
+      warp: { type: 'string', default: '0.12' },
       all: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
     },
@@ -86,6 +94,9 @@ async function main(): Promise<void> {
   const out = path.resolve(values.out);
   await mkdir(out, { recursive: true });
   const wanted = values.rows.split(',').filter(Boolean);
+  const extra = values.extra.split(',').filter(Boolean).map((d) => path.resolve(d));
+  const train = values.corpora.split(',').filter(Boolean).map((d) => path.resolve(d));
+  for (const d of [...train, ...extra]) if (!existsSync(path.join(d, 'manifest.json'))) throw new Error(`--corpora/--extra: ${d} has no manifest.json`);
   for (const w of wanted) if (!SOURCES.some((s) => s.source === w)) throw new Error(`--rows: unknown source ${w} (have ${SOURCES.map((s) => s.source).join(', ')})`);
   const rows = SOURCES.filter((s) => wanted.length === 0 || wanted.includes(s.source)).map((s) => ({ ...s, held: s.source }));
   // reference row: the same schedule on every source, measured on every source's measuring set
@@ -99,8 +110,8 @@ async function main(): Promise<void> {
     }
     const t0 = Date.now();
     if (!existsSync(model)) {
-      const cmd = ['npx', 'tsx', 'scripts/corpus/train-default.ts', '--corpus', TRAIN.join(','), '--out', `${model}.part.onnx`,
-        '--seed', values.seed, '--max-steps', values.steps, ...RECIPE, '--snapshot-every', '100',
+      const cmd = ['npx', 'tsx', 'scripts/corpus/train-default.ts', '--corpus', [...train, ...extra].join(','), '--out', `${model}.part.onnx`,
+        '--seed', values.seed, '--max-steps', values.steps, ...RECIPE, '--warp', values.warp, '--snapshot-every', '100',
         ...(row.held === 'espeak-ng' ? [] : ['--retime', 'espeak-ng:-0.03']),
         ...(row.held ? ['--exclude-source', row.held] : [])];
       process.stderr.write(`${row.source}: ${cmd.join(' ')}\n`);

@@ -3,7 +3,7 @@
  * scripts/make-aligned-corpus.ts and writes it as ONNX:
  *   npx tsx scripts/corpus/train-default.ts --corpus <dir>[,<dir>...] --out assets/generator/default.onnx
  *     [--epochs N] [--channels N] [--seed N] [--max-steps N] [--augment] [--speed 0.15] [--gain-db 10] [--non-speech 0.08] [--quiet-room 0.1] [--tones 0.05]
- *     [--augment-probability 0.7] [--min-snr 10] [--mouth-weight 2]
+ *     [--augment-probability 0.7] [--min-snr 10] [--warp 0.12] [--mouth-weight 2]   (--warp: VTLP mel-axis warp half-range, 0..0.3)
  *     [--init <onnx>]   (fine-tune that generator: keeps its architecture and normalisation)
  *     [--exclude-source <name>[,<name>]]   (leave-one-out: train without these sources)
  *     [--closure-weight 1] [--closure-radius 1]   (mouth loss weight near bilabial closures)
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       init: { type: 'string' },
       'augment-probability': { type: 'string', default: String(AUGMENT_DEFAULTS.probability) },
       'min-snr': { type: 'string', default: String(AUGMENT_DEFAULTS.snrDb[0]) },
+      warp: { type: 'string', default: String(AUGMENT_DEFAULTS.warp) },
       'mouth-weight': { type: 'string', default: '2' },
       'exclude-source': { type: 'string', default: '' },
       'closure-weight': { type: 'string', default: '1' },
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   const sourceList = [...sources].map(([k, v]) => `${k}:${v}`).join(' ');
   process.stderr.write(`loaded ${pairs.length} clips (${sourceList}), ${frames} frames in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const augment = values.augment
-    ? { ...AUGMENT_DEFAULTS, probability: Number(values['augment-probability']), snrDb: [Number(values['min-snr']), Math.max(Number(values['min-snr']), AUGMENT_DEFAULTS.snrDb[1])] as [number, number] }
+    ? { ...AUGMENT_DEFAULTS, probability: Number(values['augment-probability']), warp: Number(values.warp), snrDb: [Number(values['min-snr']), Math.max(Number(values['min-snr']), AUGMENT_DEFAULTS.snrDb[1])] as [number, number] }
     : AUGMENT_OFF;
   let last = Date.now();
   const t1 = Date.now();

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../../worker/io/npy.ts';
 import { readWav } from '../../worker/io/wav.ts';
-import { makeCorpus } from '../../scripts/make-corpus.ts';
-import { makeUtterances, sentencesOf } from '../../scripts/corpus/sentences.ts';
+import { WIDE_VARIANTS, makeCorpus } from '../../scripts/make-corpus.ts';
+import { heldoutUtterances, makeUtterances, sentencesOf, trainUtterances } from '../../scripts/corpus/sentences.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -63,5 +63,31 @@ describe('corpus recipe', () => {
     const held = makeUtterances(3 * 2 + 2 + 1_000_003, 100, train);
     expect(held).toHaveLength(100);
     for (const s of sentencesOf(held)) expect(train.has(s)).toBe(false);
+  });
+
+  it('the wide split (issue 12: more speakers) never uses a held-out voice, variant or sentence, nor the training split\'s utterances', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'corpus-wide-'));
+    dirs.push(dir);
+    const m = await makeCorpus(dir, 1, 12, 'wide');
+    expect(m.split).toBe('wide');
+    expect(m.clips).toHaveLength(12);
+    const heldVoice = /^(en-gb-scotland|en-gb-x-gbclan|en-us-nyc)(\+|$)/;
+    const heldVariant = /\+(m6|m7|f4|f5)$/;
+    for (const c of m.clips) {
+      expect(c.source).toBe('espeak-ng'); // left out with eSpeak NG in a leave-one-out row
+      expect(c.voice).not.toMatch(heldVoice);
+      expect(c.voice).not.toMatch(heldVariant);
+      expect(c.rate).toBeGreaterThanOrEqual(110);
+      expect(c.rate).toBeLessThanOrEqual(240);
+      expect(c.phonemes.filter((p) => p.id !== '').length).toBeGreaterThan(5);
+    }
+    for (const v of ['m6', 'm7', 'f4', 'f5']) expect(WIDE_VARIANTS).not.toContain(v);
+    // many more named variants than the train split's 10, each a distinct voice
+    expect(new Set(WIDE_VARIANTS).size).toBe(WIDE_VARIANTS.length);
+    expect(WIDE_VARIANTS.length).toBeGreaterThan(60);
+    const heldout = sentencesOf(heldoutUtterances(1, 200));
+    expect([...sentencesOf(m.clips.map((c) => c.text))].filter((s) => heldout.has(s))).toEqual([]);
+    const train = new Set(trainUtterances(1, 600));
+    expect(m.clips.filter((c) => train.has(c.text))).toEqual([]);
   });
 });

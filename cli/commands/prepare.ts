@@ -98,6 +98,8 @@ async function run(opts: PrepareCliOptions, frames: FrameSource, audio: PcmAudio
       relief: positive('R2T_PREPARE_RELIEF', process.env.R2T_PREPARE_RELIEF || undefined, false),
       // Ablation only (PROOF_HEAD_SHELL=0): the photometric refinement textures the face alone.
       ...(process.env.R2T_PREPARE_HEAD_SHELL === '0' ? { headShell: false } : {}),
+      // Ablation only: each frame's own eye ratio, not held at the open level between blinks.
+      ...(process.env.R2T_PREPARE_STEADY_EYES === '0' ? { steadyEyes: false } : {}),
       decoder,
       signal: ctl.signal,
       onProgress: (stage, done, total) => bar.update(done, total, labels[stage]),

@@ -82,6 +82,11 @@ describe('prepareSubject', () => {
       expect(f.eyeRatio).toBeGreaterThan(0.15);
       expect(f.eyeRatio).toBeLessThan(0.5);
     }
+    // This head never blinks: every frame, train and held out, gets the one open level
+    // (face/eye-steady.ts; eye-steady.test.ts checks blinks).
+    expect(report.eyeRatio.method).toBe('steady');
+    expect(report.eyeRatio.blinks).toBe(0);
+    for (const f of [...subject.splits.train!.frames, ...subject.splits.val!.frames]) expect(f.eyeRatio).toBeCloseTo(report.eyeRatio.open, 5);
   });
 
   it('labels head, neck, torso and background where they are, and composes gt over bc', async () => {

@@ -10,6 +10,7 @@ import { resample } from '../audio/resample.ts';
 import { writeWav } from '../io/wav.ts';
 import { eulerXYZ } from '../model/poses.ts';
 import type { RgbFrame } from '../face/crop.ts';
+import { steadyEyeRatio } from '../face/eye-steady.ts';
 import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, TYPICAL_CAMERA_DISTANCE_CM } from '../face/fit-video.ts';
 import { FaceTracker, type FaceModels } from '../face/tracker.ts';
 import type { SubjectSink } from '../subject/files.ts';
@@ -68,6 +69,9 @@ export interface PrepareOptions {
   /** Ablation only: false textures the face alone in the photometric pose refinement, as before
    * the head's outline joined it (default true; fit-video.ts PhotometricOptions.headMask). */
   headShell?: boolean;
+  /** Ablation only: false writes each frame's own eye ratio, as before the open eye was held at
+   * one level (default true; face/eye-steady.ts steadyEyeRatio). */
+  steadyEyes?: boolean;
   onProgress?: (stage: PrepareStage, done: number, total: number) => void;
   signal?: AbortSignal;
   /** How the frames and sound were decoded, copied into prepare.json (absent for a folder of frames). */
@@ -110,6 +114,10 @@ export interface PrepareReport {
   /** `eyeLids`: where eye_ratio's eyelids came from: the attention model (tracker.ts FaceModels.eyes),
    * or the face mesh's own when that model was not loaded (blinks read shallower). */
   landmarks: { meanScore: number; minScore: number; meanReprojectionPx: number; maxReprojectionPx: number; eyeLids: 'attention' | 'face mesh' };
+  /** eye_ratio as written (face/eye-steady.ts): 'steady' holds every frame outside a blink at the
+   * `open` level (the lids' reading wanders by `noise` around it) and keeps the `blinks`' own
+   * readings on `blinkFrames` frames; 'per frame' (ablation) is each frame's own reading. */
+  eyeRatio: { method: 'steady' | 'per frame'; open: number; noise: number; blinks: number; blinkFrames: number };
   /** How the head poses were found: 'photometric' (landmark poses refined on the pixels; `fallbacks`
    * frames kept their landmark pose) or 'landmarks'. */
   poses: { method: 'photometric' | 'landmarks'; fallbacks: number };
@@ -306,6 +314,10 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
   if (opts.valSeconds !== undefined && !(opts.valSeconds > 0 && valStart < kept.length)) throw FormatError.input('valSeconds', `expected a positive number of seconds shorter than the ${usableSeconds.toFixed(1)} s usable, got ${opts.valSeconds}`);
   const writer = new SubjectWriter(sink, codec, { width: size, height: size, focal: fit.intrinsics.f });
   const gtEdge = Math.max(1, Math.round(GT_EDGE_SHARE * size));
+  // The open eye at one level, blinks kept: the lids' frame-to-frame wander is no eye motion, and
+  // the trainer would fit it over the whole head (face/eye-steady.ts).
+  const steadyEyes = opts.steadyEyes ?? true;
+  const eyes = steadyEyeRatio(kept.map((k) => fit.frames[k]!.eyeRatio));
   await writer.writeBackground({ width: size, height: size, channels: 3, data: bc.rgb });
   for (let j = 0; j < kept.length; j++) {
     aborted(opts.signal);
@@ -319,7 +331,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       imgId: k,
       audId: k,
       transform: f.transform.flat(),
-      eyeRatio: f.eyeRatio,
+      eyeRatio: steadyEyes ? eyes.values[j] : f.eyeRatio,
       lms: f.lms,
       condition: f.idexp,
       ori: rgb(img.rgb),
@@ -356,6 +368,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       eyeLids: models.eyes ? 'attention' : 'face mesh',
       maxReprojectionPx: Math.max(...fitted.map((f) => f.rmsPx)),
     },
+    eyeRatio: { method: steadyEyes ? 'steady' : 'per frame', open: eyes.open, noise: eyes.noise, blinks: eyes.blinks, blinkFrames: eyes.blinkFrames },
     poses: { method: photometric ? 'photometric' : 'landmarks', fallbacks },
     warnings,
     timingsMs: { track: tTrack - t0, fit: tFit - tTrack, background: tBg - tFit, write: tWrite - tBg, total: 0 },

@@ -5,6 +5,7 @@
  */
 import { ConfigError, FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
+import { median } from '../util/stats.ts';
 
 /** The reference's default eye value when a frame has none ("opened eye"). */
 export const DEFAULT_EYE = 0.25;
@@ -163,10 +164,7 @@ export function poseInput(pose: ArrayLike<number>, out: Float32Array): void {
  */
 export function eyeOpenLevel(eye: Float32Array | null | undefined): number {
   if (!eye || eye.length === 0) return DEFAULT_EYE;
-  const s = Array.from(eye).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (s.length === 0) return DEFAULT_EYE;
-  const m = s.length >> 1;
-  const open = s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const open = median(Array.from(eye).filter((v) => Number.isFinite(v)));
   return open > 0 ? Math.fround(open) : DEFAULT_EYE;
 }
 

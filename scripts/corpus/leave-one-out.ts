@@ -8,6 +8,7 @@
  *     [--corpora <dir>,...]   (the training corpora instead of TRAIN, e.g. eSpeak NG's train split replaced by a
  *       mix-corpus.ts folder of half train, half wide split: other voices, the same share of eSpeak NG clips)
  *     [--warp 0.2]   (VTLP warp half-range for every row; 13e's recipe: 0.12)
+ *     [--tau 1.5]   (the online normaliser's time constant in seconds for every row; 13e's recipe: 3)
  *     [--dry-run]   (print the commands only)
  * For every training source (its corpus folder is in TRAIN), trains candidate 13e's loss and augmentation recipe FROM SCRATCH
  * (no --init: nothing of the held-out source can reach its model through a parent) on the other
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
       extra: { type: 'string', default: '' },
       corpora: { type: 'string', default: TRAIN.join(',') },
       warp: { type: 'string', default: '0.12' },
+      tau: { type: 'string', default: '3' },
       all: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
     },
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     if (!existsSync(model)) {
       const cmd = ['npx', 'tsx', 'scripts/corpus/train-default.ts', '--corpus', [...train, ...extra].join(','), '--out', `${model}.part.onnx`,
-        '--seed', values.seed, '--max-steps', values.steps, ...RECIPE, '--warp', values.warp, '--snapshot-every', '100',
+        '--seed', values.seed, '--max-steps', values.steps, ...RECIPE.map((a, i) => (RECIPE[i - 1] === '--feature-norm-tau' ? values.tau : a)), '--warp', values.warp, '--snapshot-every', '100',
         ...(row.held === 'espeak-ng' ? [] : ['--retime', 'espeak-ng:-0.03']),
         ...(row.held ? ['--exclude-source', row.held] : [])];
       process.stderr.write(`${row.source}: ${cmd.join(' ')}\n`);

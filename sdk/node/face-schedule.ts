@@ -18,6 +18,7 @@
  * When the cap binds, the residual lateness shows in `offsetMs()`, which the worker reports.
  */
 import { ConfigError } from '../../worker/errors.ts';
+import { median } from '../../worker/util/stats.ts';
 
 export interface FaceScheduleOptions {
   /** The frame interval assumed before two frames have been published (ms; 1000 / max fps). */
@@ -32,12 +33,6 @@ export interface FaceScheduleOptions {
   audioPathMs?: number;
   /** Frames the medians look back over. */
   window?: number;
-}
-
-function median(v: number[]): number {
-  const s = v.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export class FaceSchedule {

@@ -16,7 +16,7 @@ import { GpuError } from '../errors.ts';
 import { computeFilm, LandmarkConditioner } from '../model/conditioning.ts';
 import { CpuRenderer, toRgba8 } from '../model/cpu-renderer.ts';
 import { landmarkStatistics, normaliseClamp, type LandmarkStatistics } from '../model/landmarks.ts';
-import { DEFAULT_EYE, pingPongIndex, smoothEye, smoothPoses } from '../model/poses.ts';
+import { DEFAULT_EYE, eyeOpenLevel, pingPongIndex, smoothEye, smoothPoses } from '../model/poses.ts';
 import { loadModelWeights, type ModelWeights } from '../model/weights.ts';
 import { GpuRenderer, type GpuRendererOptions } from '../render/renderer.ts';
 import { GpuFastRenderer } from '../render/fast-renderer.ts';
@@ -197,6 +197,8 @@ export class AvatarRenderer implements FrameRenderer {
   private readonly poses: Float32Array;
   private readonly poseCount: number;
   private readonly eyes: Float32Array | null;
+  /** Blink values (interfaces.ts RenderInput.eye, DEFAULT_EYE = open) times this give the avatar's own eye value. */
+  private readonly eyeScale: number;
   private readonly points: Float32Array;
   private readonly neutral: Float32Array;
   private readonly scratch: Float32Array;
@@ -230,6 +232,7 @@ export class AvatarRenderer implements FrameRenderer {
     this.poses = smoothPoses(poses.data, this.poseCount, 3);
     const eye = avatar.tensors.get('eye');
     this.eyes = eye && eye.data instanceof Float32Array ? eye.data : null;
+    this.eyeScale = eyeOpenLevel(this.eyes) / DEFAULT_EYE;
     this.points = new Float32Array(this.window * this.numbers);
     this.scratch = new Float32Array(this.numbers);
     this.running = stats instanceof RunningStats ? stats : null;
@@ -444,7 +447,7 @@ export class AvatarRenderer implements FrameRenderer {
     const index = Math.max(0, Math.floor(input.poseIndex));
     const p = pingPongIndex(this.cpu?.speechRegion && this.cpu.governor.quality === 'fast' ? index - (index % CPU_POSE_HOLD) : index, this.poseCount);
     const pose = this.poses.slice(p * 16, p * 16 + 16);
-    const eye = input.eye ?? (this.eyes ? smoothEye(this.eyes, this.poseCount, p) : DEFAULT_EYE);
+    const eye = input.eye !== null && input.eye !== undefined ? Math.fround(input.eye * this.eyeScale) : this.eyes ? smoothEye(this.eyes, this.poseCount, p) : DEFAULT_EYE;
     const { width, height } = this.avatar.camera;
     if (this.gpu) {
       const wanted = this.gpuGovernor?.next() ?? 'exact';

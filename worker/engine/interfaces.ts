@@ -15,7 +15,11 @@ export interface RenderInput {
   landmarks: Float32Array | null;
   /** Index into the avatar's pose track (idle head motion), or 0 when motion is off. */
   poseIndex: number;
-  /** Eye-openness value for blinks, or null to use the avatar's own. */
+  /**
+   * Eye value for blinks on the reference's scale (DEFAULT_EYE = the open eye, 0 = shut; see
+   * blinks.ts), or null to use the avatar's own track. The renderer scales it to the avatar's own
+   * open level (poses.ts eyeOpenLevel).
+   */
   eye: number | null;
   /** RMS level of the most recent mic audio in [0, 1]. Only placeholder sources use it. */
   audioLevel: number;

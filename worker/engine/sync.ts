@@ -10,6 +10,7 @@
  * pause, one slow render) without chasing them, and the delay moves only in steps larger
  * than `STEP_MS` so the voice is not resampled constantly.
  */
+import { median } from '../util/stats.ts';
 
 export const SYNC = {
   /** Lags outside this range (seconds) are not a measurement: idle content, a restarted stream. */
@@ -87,10 +88,4 @@ export class SyncMeter {
   get appliedMs(): number {
     return this.applied;
   }
-}
-
-function median(values: number[]): number {
-  const v = values.slice().sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
 }

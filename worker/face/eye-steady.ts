@@ -17,6 +17,7 @@
  * reading scaled by the open level over the local one (the median of the non-blink frames within
  * LOCAL_RADIUS), so that a blink seen while the level wandered keeps its depth.
  */
+import { median } from '../util/stats.ts';
 
 /** A dip is a blink when it is this many noise spreads below the open level. */
 export const BLINK_CORE = 4;
@@ -41,13 +42,6 @@ export interface SteadyEyes {
   blinkFrames: number;
   /** Separate blinks found. */
   blinks: number;
-}
-
-function median(v: number[]): number {
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function level(v: number[]): { open: number; noise: number } {

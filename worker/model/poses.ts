@@ -5,6 +5,7 @@
  */
 import { ConfigError, FormatError } from '../errors.ts';
 import { LIMITS } from '../avatar/config.ts';
+import { median } from '../util/stats.ts';
 
 /** The reference's default eye value when a frame has none ("opened eye"). */
 export const DEFAULT_EYE = 0.25;
@@ -153,6 +154,18 @@ export function poseInput(pose: ArrayLike<number>, out: Float32Array): void {
   out[3] = pose[3];
   out[4] = pose[7];
   out[5] = pose[11];
+}
+
+/**
+ * The avatar's open-eye value: the median of its eye track (a subject blinks a few per cent of
+ * the time, and prepare writes the open eye at one level), DEFAULT_EYE when it has none. Idle
+ * blinks are scaled to it: a person's open eye is their own value, not the reference's 0.25
+ * (the built-in avatar's is 0.365; at 0.25 its eyes showed two thirds open between blinks).
+ */
+export function eyeOpenLevel(eye: Float32Array | null | undefined): number {
+  if (!eye || eye.length === 0) return DEFAULT_EYE;
+  const open = median(Array.from(eye).filter((v) => Number.isFinite(v)));
+  return open > 0 ? Math.fround(open) : DEFAULT_EYE;
 }
 
 /** Eye value of pose i: mean over frames i-1..i+1 clipped to the track; DEFAULT_EYE when no track. */

@@ -354,7 +354,6 @@ export function joinTextures(a: FaceTexture, b: FaceTexture): FaceTexture {
   return { points: cat(a.points, b.points), normals: cat(a.normals, b.normals), uv: cat(a.uv, b.uv) };
 }
 
-
 /** The reference's grey value of every texture sample at every level (NaN outside the image). */
 export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float64Array[] {
   const n = tex.uv.length / 2;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Harness } from './helpers/browser.ts';
-import { call, eventually, openWebGpuCamera } from './helpers/app.ts';
+import { call, deliveredRate, eventually, openWebGpuCamera } from './helpers/app.ts';
 import { openPopup, popupStatus } from './helpers/popup.ts';
 
 let h: Harness;
@@ -41,8 +41,9 @@ describe('a lost GPU device', () => {
     );
     expect(resumed?.renders).toBeGreaterThanOrEqual((lostAt?.renders ?? 0) + 3);
     expect(resumed?.source).toBe('webgpu');
-    const seconds = (Date.now() - t0) / 1000;
-    const delivered = ((resumed?.framesWritten ?? 0) + (resumed?.framesRepeated ?? 0) - (lostAt?.framesWritten ?? 0) - (lostAt?.framesRepeated ?? 0)) / seconds;
+    if (!lostAt || !resumed) throw new Error('no stats');
+    const seconds = (resumed.at - lostAt.at) / 1000;
+    const delivered = deliveredRate(lostAt, resumed);
     console.log(`[gpu-device-loss] recovered: ${(resumed?.renders ?? 0) - (lostAt?.renders ?? 0)} renders in ${seconds.toFixed(1)} s, ${delivered.toFixed(1)} frames/s delivered meanwhile`);
     expect(delivered).toBeGreaterThanOrEqual(27);
     expect((await call(page, 'info', i)).readyState).toBe('live');

@@ -44,6 +44,18 @@ export interface CameraStats {
   framesWritten: number;
   framesRepeated: number;
   problem: string | null;
+  /** The page's performance.now() when these counters were read (ms). */
+  at: number;
+}
+
+/**
+ * Frames the track delivered (new + repeated) per second between two readings, timed by the
+ * page's clock: a round trip to a loaded page can take hundreds of ms, which a test-side clock
+ * would count as seconds without frames.
+ */
+export function deliveredRate(a: CameraStats, b: CameraStats): number {
+  const frames = b.framesWritten + b.framesRepeated - a.framesWritten - a.framesRepeated;
+  return (frames * 1000) / (b.at - a.at);
 }
 
 export type R2t = {

@@ -1,15 +1,15 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
- * Run: [SHAPE=photo] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+ * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [REF=frame] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fitVideo, refineVideoPhotometric, searchFocalPhotometric, searchRelief } from '../../worker/face/fit-video.ts';
+import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../../worker/face/fit-video.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { astronautHead, backgroundWithTorso, gentlePose } from '../../tests/helpers/face-video.ts';
+import { astronautHead, backgroundWithTorso, gentlePose, type HeadShape } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
@@ -39,9 +39,14 @@ async function run(name: string, meshes: (Float32Array | null)[], read: (i: numb
   console.log(`${name}: landmark focal ${fit.intrinsics.f.toFixed(1)} (${((fit.intrinsics.f / trueF - 1) * 100).toFixed(1)}%) ${(performance.now() - t0).toFixed(0)} ms`);
   t0 = performance.now();
   const c0 = process.cpuUsage();
-  const s = await searchFocalPhotometric(fit, meshes, models.canonical, { read, minMotionDeg: process.env.MIN_MOTION ? Number(process.env.MIN_MOTION) : undefined });
+  const s = await searchFocalPhotometric(fit, meshes, models.canonical, { read, minMotionDeg: process.env.MIN_MOTION ? Number(process.env.MIN_MOTION) : undefined, ref: process.env.REF ? Number(process.env.REF) : undefined });
   const cpu = process.cpuUsage(c0);
   console.log(`  search ${(performance.now() - t0).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU: f ${s.f.toFixed(1)} (${((s.f / trueF - 1) * 100).toFixed(1)}%), observed ${s.observed} ${s.reason ?? ''}, motion ${s.motionDeg.toFixed(1)} deg`);
+  console.log('  references', s.references.map((r) => `${r.frame}: ${r.observed ? `${r.f.toFixed(1)} (${((r.f / trueF - 1) * 100).toFixed(1)}%)` : r.reason}`).join('; '));
+  if (!s.observed) {
+    const prior = focalAtDistance(fit);
+    console.log(`  the pipeline's distance prior (${TYPICAL_CAMERA_DISTANCE_CM} cm): ${prior.toFixed(1)} (${((prior / trueF - 1) * 100).toFixed(1)}%)`);
+  }
   console.log('  curve', s.curve.map((c) => `${c.f.toFixed(0)}:${c.cost.toFixed(3)}`).join(' '));
   if (!truth) return;
   const valid = meshes.flatMap((m, i) => (m ? [i] : []));
@@ -84,8 +89,8 @@ if (process.env.GENTLE) {
   const mesh = new FaceTracker(models).track(photo).mesh!;
   const uv = new Float32Array(468 * 2);
   for (let i = 0; i < 468; i++) { uv[i * 2] = mesh.points[i * 3]; uv[i * 2 + 1] = mesh.points[i * 3 + 1]; }
-  // SHAPE=photo|photo-mouth: the head shaped as the mesh model reads the photo (tests/helpers/face-video.ts).
-  const head = process.env.SHAPE ? astronautHead(models, { shape: process.env.SHAPE as 'photo' }) : { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
+  // SHAPE: tests/helpers/face-video.ts astronautHead's shapes (photo: as the mesh model reads the photo).
+  const head = process.env.SHAPE ? astronautHead(models, { shape: process.env.SHAPE as HeadShape }) : { vertices: models.canonical.vertices, triangles: models.canonical.triangles, uv, texture: photo };
   const bg = testBackground(SIZE, SIZE);
   const tracker = new FaceTracker(models);
   const frames: RgbFrame[] = [];

@@ -22,12 +22,12 @@ import { liftToHead, type HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { roiFromMesh, runFaceMesh } from '../../worker/face/mesh.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { articulatedHead, astronautHead, meshInTemplate, talkingState } from '../../tests/helpers/face-video.ts';
+import { articulatedHead, astronautHead, meshInTemplate, talkingState, type HeadShape } from '../../tests/helpers/face-video.ts';
 import { eyeRatio } from '../../worker/face/ibug68.ts';
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
 const DEG = Math.PI / 180, SIZE = 512, FOCAL = 1.3 * SIZE, FRAMES = 24;
 const PHASE = Number(process.env.PHASE ?? 0), AMP = Number(process.env.AMP ?? 1);
-const SHAPE = (process.env.SHAPE ?? 'canonical') as 'canonical' | 'photo' | 'photo-mouth' | 'articulated';
+const SHAPE = (process.env.SHAPE ?? 'canonical') as HeadShape | 'articulated';
 const angles = (i: number) => {
   const s = i / FRAMES;
   return { yaw: AMP * 22 * Math.sin(2 * Math.PI * s + PHASE), pitch: AMP * 9 * Math.sin(4 * Math.PI * s + 1 + PHASE), roll: 6 * Math.sin(2 * Math.PI * s + 2 + PHASE) };
@@ -44,11 +44,11 @@ const models = await loadFaceModels(nodeFaceModelSource);
  * slide over a mouth interior and whose lids blink, on the helper's talking trajectory
  * (talkingState: the lips closed on about one frame in eight, up to 2 cm open, a blink every 12
  * frames); PHASE shifts it too; MOUTH=cm [BLINK=0-1] holds the mouth and lids still instead. */
-const art = SHAPE === 'articulated' ? articulatedHead(models) : null;
+const art = SHAPE === 'articulated' ? articulatedHead(models, (process.env.ART_SHAPE ?? 'photo') as HeadShape) : null;
 const stateAt = (i: number) => (process.env.MOUTH ? { mouth: Number(process.env.MOUTH), blink: Number(process.env.BLINK ?? 0) } : talkingState(i, PHASE));
 const mouthAt = (i: number) => stateAt(i).mouth;
 const blinkAt = (i: number) => stateAt(i).blink;
-const head = art ? art.head : astronautHead(models, { shape: SHAPE as 'canonical' | 'photo' | 'photo-mouth' });
+const head = art ? art.head : astronautHead(models, { shape: SHAPE as HeadShape });
 const verts = Array.from({ length: FRAMES }, (_, i) => (art ? art.at({ mouth: mouthAt(i), blink: blinkAt(i) }) : head.vertices));
 const uv = head.uv;
 const bg = testBackground(SIZE, SIZE);

@@ -24,8 +24,10 @@ export interface HeadShapeOptions {
   /** 'canonical' (default): MediaPipe's canonical face, a closed mouth. 'photo': the mesh model's
    * own 3-D reading of the photograph (its mouth open in a smile, as the texture shows), placed
    * on the canonical face by a similarity on MediaPipe's stable (Procrustes) points. */
-  shape?: 'canonical' | 'photo' | 'photo-mouth';
+  shape?: HeadShape;
 }
+
+export type HeadShape = 'canonical' | 'photo' | 'photo-mouth' | 'canonical-mouth';
 
 /** The canonical face (or the photo's own face shape) textured with the photo: each vertex takes
  * the photo's pixel where the mesh model puts that vertex. */
@@ -38,8 +40,15 @@ export function astronautHead(models: FaceModels, opts: HeadShapeOptions = {}): 
     uv[i * 2] = mesh.points[i * 3];
     uv[i * 2 + 1] = mesh.points[i * 3 + 1];
   }
+  const C = models.canonical;
   const vertices =
-    opts.shape === 'photo' ? meshInTemplate(mesh.points, models.canonical) : opts.shape === 'photo-mouth' ? withMouthOf(meshInTemplate(mesh.points, models.canonical), models.canonical) : models.canonical.vertices;
+    opts.shape === 'photo'
+      ? meshInTemplate(mesh.points, C)
+      : opts.shape === 'photo-mouth'
+        ? withMouthOf(meshInTemplate(mesh.points, C), C)
+        : opts.shape === 'canonical-mouth'
+          ? withMouthOf(meshInTemplate(mesh.points, C), C, aboveSubnasale(C))
+          : C.vertices;
   return { vertices, triangles: models.canonical.triangles, uv, texture: photo };
 }
 
@@ -144,12 +153,20 @@ export const LIP_VERTICES = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 
  * (Procrustes) points and the face's outline stay, and every other vertex moves by the harmonic
  * interpolation of those offsets over the mesh's edges (each the mean of its neighbours), so the
  * skin around the mouth follows it with no seam and no radius to choose. */
-export function withMouthOf(shaped: Float32Array, canonical: CanonicalFace): Float32Array {
+export function withMouthOf(shaped: Float32Array, canonical: CanonicalFace, alsoFixed: readonly number[] = []): Float32Array {
   const C = canonical.vertices;
   const set = new Map<number, number[]>();
   for (const v of LIP_VERTICES) set.set(v, [0, 1, 2].map((d) => shaped[v * 3 + d] - C[v * 3 + d]));
-  const off = harmonicOffsets(canonical, set);
+  const off = harmonicOffsets(canonical, set, alsoFixed);
   return Float32Array.from(C, (c, k) => c + off[k]);
+}
+
+/** The canonical face's vertices above its subnasale (vertex 2): the part a pose fit may take as
+ * rigid (worker/face/photometric.ts textures only those). */
+export function aboveSubnasale(canonical: CanonicalFace): number[] {
+  const V = canonical.vertices;
+  const y = V[2 * 3 + 1];
+  return Array.from({ length: V.length / 3 }, (_, v) => v).filter((v) => V[v * 3 + 1] > y);
 }
 
 /** The lower lip's vertices (outer and inner contours, without the corners). */
@@ -312,8 +329,8 @@ export interface ArticulatedHead {
  * lid's skin also slides: each vertex the lid moves down shows the photo's skin half as far above it
  * as it moved (a lid unfolding; stretching alone drags the lid's dark fold over the whole eye).
  */
-export function articulatedHead(models: FaceModels): ArticulatedHead {
-  const base = astronautHead(models, { shape: 'photo' });
+export function articulatedHead(models: FaceModels, shape: HeadShape = 'photo'): ArticulatedHead {
+  const base = astronautHead(models, { shape });
   const V = base.vertices;
   const { texture: photo, uv } = base;
   const C = models.canonical;

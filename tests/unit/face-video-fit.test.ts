@@ -29,10 +29,13 @@
  * the render's mouth contradicted its texture").
  * Session 11: a head whose lips close over its teeth and open wide and whose eyes blink (lips and
  * lids slide over interiors of their own), checked through the landmarks and prepare's eye_ratio.
+ * Session 14: session 6's +2.9% came from one reference frame; another near the middle of the
+ * motion gives +23.9%. The search now needs two references to agree, so on this render the
+ * focal written is the distance prior's (docs/prepare.md "Focal: one reference frame is not enough").
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../../worker/face/crop.ts';
-import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
+import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
 import { steadyEyeRatio } from '../../worker/face/eye-steady.ts';
 import { eyeRatio, IBUG68_FROM_MESH, meshToIbug68 } from '../../worker/face/ibug68.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
@@ -103,7 +106,7 @@ describe('focal and head poses from a rendered video', () => {
     background = testBackground(SIZE, SIZE);
   });
 
-  it('recovers the focal within 5% and every rotation within 2 degrees (photometric)', async () => {
+  it('writes a focal within 5% (the distance prior: two references do not confirm the searched one) and every rotation within 2 degrees (photometric)', async () => {
     const tracker = new FaceTracker(models);
     const meshes: (Float32Array | null)[] = [];
     const frames: RgbFrame[] = [];
@@ -153,24 +156,36 @@ describe('focal and head poses from a rendered video', () => {
     expect(ph.axis[0]).toBeLessThan(3.5);
     expect(ph.axis[2]).toBeLessThan(1);
     expect(ph.axis[0]).toBeLessThan(lm.axis[0] - 2);
-    // What the pipeline writes: the focal searched on the pixels (this head turns +-22 degrees,
-    // enough to observe it), the landmark fit redone at that focal, then refined on the pixels.
+    // What the pipeline writes (worker/prepare/pipeline.ts): the focal searched on the pixels when
+    // two reference frames agree on it, else the focal that puts the head 50 cm from the camera;
+    // then the landmark fit redone at that focal and refined on the pixels.
     const search = await searchFocalPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
-    const searchErr = Math.abs(search.f - FOCAL) / FOCAL;
-    console.log(`photometric focal: ${search.f.toFixed(1)} (${(searchErr * 100).toFixed(2)}%), observed ${search.observed}, motion ${search.motionDeg.toFixed(1)} deg, ${search.curve.length} focals tried`);
-    expect(search.observed).toBe(true);
+    const focal = search.observed ? search.f : focalAtDistance(fit);
+    const focalErrUsed = Math.abs(focal - FOCAL) / FOCAL;
+    const refs = search.references.map((r) => `frame ${r.frame}: ${r.observed ? `${r.f.toFixed(1)} (${((r.f / FOCAL - 1) * 100).toFixed(2)}%)` : r.reason}`).join(', ');
+    console.log(`photometric focal: ${refs}; observed ${search.observed}${search.reason ? ` (${search.reason})` : ''}, motion ${search.motionDeg.toFixed(1)} deg; written ${focal.toFixed(1)} (${(focalErrUsed * 100).toFixed(2)}%)`);
     expect(search.landmarkF).toBe(fit.intrinsics.f);
     expect(search.motionDeg).toBeGreaterThan(15);
-    // Issue 10: focal within 5%. Measured 07:33 UTC session 6: 685.0 px, +2.9% (-0.8% with the middle
-    // frame as the reference, which failed on bench/prepare.ts's one-sided turn: docs/prepare.md).
-    expect(searchErr).toBeLessThan(0.04);
-    const atF = fitVideo(meshes, SIZE, SIZE, models.canonical, { focal: search.f });
+    // From the frame nearest the middle of the motion the search finds 685.0 px (+2.9%, session 6),
+    // but from the next such frame (13) 824.7 px (+23.9%): the cost is flat near its minimum and
+    // where it falls depends on the reference's tracked points, even on this head, which IS the
+    // template (docs/prepare.md "Focal: one reference frame is not enough"). So the focal is not
+    // confirmed and the distance prior is written: 664.1 px (-0.2%). This head sits 44-52 cm from
+    // the camera, so here the prior is right by construction; it measures nothing.
+    expect(search.references[0].observed).toBe(true);
+    expect(Math.abs(search.references[0].f - FOCAL) / FOCAL).toBeLessThan(0.04);
+    expect(search.references).toHaveLength(2);
+    const [a, b] = search.references;
+    expect(search.observed).toBe(b.observed && Math.abs(Math.log(a.f / b.f)) <= Math.log(1.1));
+    expect(focalErrUsed).toBeLessThan(0.05);
+    const atF = fitVideo(meshes, SIZE, SIZE, models.canonical, { focal });
     const final = await refineVideoPhotometric(atF, meshes, models.canonical, { read: (i) => frames[i] });
     const fin = errors(final.fit.frames.map((fr) => fr!.pose));
-    console.log(`photometric at the searched focal: ${final.fallbacks} fallbacks, rotation error max ${fin.max.toFixed(2)} mean ${fin.mean.toFixed(2)} deg, max |pitch| ${fin.axis[0].toFixed(2)} |yaw| ${fin.axis[1].toFixed(2)} |roll| ${fin.axis[2].toFixed(2)} deg`);
+    console.log(`photometric at the written focal: ${final.fallbacks} fallbacks, rotation error max ${fin.max.toFixed(2)} mean ${fin.mean.toFixed(2)} deg, max |pitch| ${fin.axis[0].toFixed(2)} |yaw| ${fin.axis[1].toFixed(2)} |roll| ${fin.axis[2].toFixed(2)} deg`);
     expect(final.fallbacks).toBe(0);
-    // Issue 10: rotation within 2 degrees after one global alignment. Measured 06:30 UTC session 6:
-    // max pitch / yaw / roll 0.46 / 0.39 / 0.46 deg, mean 0.46 (0.57 / 0.27 / 0.40 at the true focal).
+    // Issue 10: rotation within 2 degrees after one global alignment. Measured 06:30 UTC session 6 at
+    // the searched 685.0 px: max pitch / yaw / roll 0.46 / 0.39 / 0.46 deg, mean 0.46 (0.57 / 0.27 /
+    // 0.40 at the true focal).
     expect(Math.max(...fin.axis)).toBeLessThan(1.5);
     expect(fin.max).toBeLessThan(1.5);
     expect(fin.mean).toBeLessThan(1);

@@ -257,6 +257,12 @@ export function focalAtDistance(fit: VideoFit, distanceCm = TYPICAL_CAMERA_DISTA
   return (fit.intrinsics.f * distanceCm) / depths[depths.length >> 1];
 }
 
+/** The focal search's second reference frame: the one nearest the middle of the rotations at
+ * least this far (degrees) from the first. */
+const SECOND_REFERENCE_MIN_DEG = 5;
+/** The two references' focals must agree within this (relative) for the focal to count as
+ * observed; their geometric mean is taken. */
+const FOCAL_AGREEMENT = 0.1;
 /** Frames the photometric focal search fits at every candidate focal (a spread of head poses). */
 const FOCAL_SEARCH_FRAMES = 12;
 /** The search's grid: the landmark focal times 2^(k/3), k = -3..5 (0.5x .. 3.2x). */
@@ -286,8 +292,10 @@ export interface FocalSearch {
   motionDeg: number;
   /** How much the cost rises from the grid's best focal to its next grid points (relative). */
   rise?: number;
-  /** Every evaluated focal and its mean photometric cost (ascending f). */
+  /** Every evaluated focal and its mean photometric cost (ascending f), from the first reference. */
   curve: { f: number; cost: number }[];
+  /** What the search found from each reference frame it textured from (at most two). */
+  references: { frame: number; f: number; observed: boolean; reason?: string }[];
 }
 
 /**
@@ -299,32 +307,53 @@ export interface FocalSearch {
  * model's pose errors (22% low on the astronaut render); the pixels are not, but they pin the
  * focal only where the head turns enough (perspective is what changes with the focal):
  * `observed` is false, and the landmark focal kept, when the motion or the cost's curvature is
- * too small.
+ * too small, or when a second reference frame does not confirm the first's focal.
  */
 export interface FocalSearchOptions extends PhotometricOptions {
   /** Least head rotation, degrees, to attempt the search (default MIN_FOCAL_MOTION_DEG). */
   minMotionDeg?: number;
+  /** Search from this reference frame alone (labs: how much the focal depends on the reference). */
+  ref?: number;
 }
 
 export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions): Promise<FocalSearch> {
   const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
   if (valid.length === 0) throw new Error('searchFocalPhotometric: no fitted frame');
-  const k0 = fit.intrinsics;
-  // The reference is the frame nearest the middle of the head's rotations (per-axis median),
-  // so the others turn both ways from it: textured from a frame at one end of the motion (a
-  // head turned 15 degrees), its far side is foreshortened and the cost leans to short focals.
+  if (opts.ref !== undefined) {
+    if (!valid.includes(opts.ref)) throw new Error(`searchFocalPhotometric: reference frame ${opts.ref} has no fit`);
+    return searchFromReference(fit, meshes, canonical, opts, valid, opts.ref);
+  }
+  // References nearest the middle of the head's rotations (per-axis median), so the others turn
+  // both ways from them: textured from a frame at one end of the motion (a head turned 15
+  // degrees), its far side is foreshortened and the cost leans to short focals.
   const mid = fit.frames[valid[valid.length >> 1]]!.pose.R;
   const rv = valid.map((i) => rotationVector(mat3Mul(fit.frames[i]!.pose.R, mat3T(mid))));
   const med = [0, 1, 2].map((d) => rv.map((v) => v[d]).sort((a, b) => a - b)[rv.length >> 1]);
-  let ref = valid[0];
-  let refDist = Infinity;
-  rv.forEach((v, j) => {
-    const dd = Math.hypot(v[0] - med[0], v[1] - med[1], v[2] - med[2]);
-    if (dd < refDist) {
-      refDist = dd;
-      ref = valid[j];
-    }
-  });
+  const byMiddle = valid.map((i, j) => ({ i, d: Math.hypot(rv[j][0] - med[0], rv[j][1] - med[1], rv[j][2] - med[2]) })).sort((a, b) => a.d - b.d);
+  const ref = byMiddle[0].i;
+  const first = await searchFromReference(fit, meshes, canonical, opts, valid, ref);
+  if (!first.observed) return first;
+  // The same search from a second view must agree. The cost is flat near its minimum, and where
+  // that minimum falls depends on the reference's tracked points: on the astronaut render, whose
+  // head IS the template, frames near the middle of the motion give +2.9%, -0.8%, +0.3%, -1.4%
+  // and +23.9% (docs/prepare.md "Focal: one reference frame is not enough"). A confident wrong
+  // focal is worse than the distance prior the caller falls back to.
+  const refR = fit.frames[ref]!.pose.R;
+  const second = byMiddle.find(({ i }) => rotationAngle(fit.frames[i]!.pose.R, refR) >= (SECOND_REFERENCE_MIN_DEG * Math.PI) / 180);
+  const unconfirmed = (reason: string, references: FocalSearch['references']): FocalSearch => ({ ...first, f: first.landmarkF, observed: false, reason, references });
+  if (!second) return unconfirmed(`no second reference frame ${SECOND_REFERENCE_MIN_DEG} degrees from the first to confirm ${first.f.toFixed(0)} px`, first.references);
+  const other = await searchFromReference(fit, meshes, canonical, opts, valid, second.i);
+  const references = [...first.references, ...other.references];
+  if (!other.observed) return unconfirmed(`not confirmed from a second reference frame (${other.reason})`, references);
+  if (Math.abs(Math.log(first.f / other.f)) > Math.log(1 + FOCAL_AGREEMENT)) {
+    return unconfirmed(`two reference frames disagree: ${first.f.toFixed(0)} px from frame ${ref}, ${other.f.toFixed(0)} px from frame ${second.i}`, references);
+  }
+  return { ...first, f: Math.sqrt(first.f * other.f), motionDeg: Math.max(first.motionDeg, other.motionDeg), ...(other.rise !== undefined ? { rise: Math.min(first.rise ?? Infinity, other.rise) } : {}), references };
+}
+
+/** searchFocalPhotometric from one reference frame. */
+async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions, valid: number[], ref: number): Promise<FocalSearch> {
+  const k0 = fit.intrinsics;
   const refR = fit.frames[ref]!.pose.R;
   const angle = (i: number) => rotationVector(mat3Mul(fit.frames[i]!.pose.R, mat3T(refR)));
   // Farthest-point spread of landmark rotations, starting from the reference.
@@ -340,7 +369,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
     for (const i of valid) dist.set(i, Math.min(dist.get(i)!, Math.hypot(vec.get(i)![0] - b[0], vec.get(i)![1] - b[1], vec.get(i)![2] - b[2])));
   }
   const motionDeg = Math.max(0, ...chosen.map((i) => (Math.hypot(...vec.get(i)!) * 180) / Math.PI));
-  const keep = (reason: string, curve: { f: number; cost: number }[] = []): FocalSearch => ({ f: k0.f, landmarkF: k0.f, observed: false, reason, motionDeg, curve });
+  const keep = (reason: string, curve: { f: number; cost: number }[] = []): FocalSearch => ({ f: k0.f, landmarkF: k0.f, observed: false, reason, motionDeg, curve, references: [{ frame: ref, f: k0.f, observed: false, reason }] });
   if (chosen.length < 3) return keep('too few frames');
   const minMotion = opts.minMotionDeg ?? MIN_FOCAL_MOTION_DEG;
   if (motionDeg < minMotion) return keep(`head turns ${motionDeg.toFixed(1)} deg at most; ${minMotion} or more are needed to observe the focal`);
@@ -392,7 +421,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   if (!(rise >= MIN_FOCAL_CURVATURE)) return { ...keep(`the photometric cost is flat around its minimum (${(rise * 100).toFixed(1)}% rise)`, sortedCurve()), rise };
   // Golden-section on log f inside (grid[b-1], grid[b+1]).
   const f = Math.exp(goldenSection((l) => at(Math.exp(l)), Math.log(grid[b - 1]), Math.log(grid[b + 1]), FOCAL_REFINE_STEPS).best);
-  return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve() };
+  return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve(), references: [{ frame: ref, f, observed: true }] };
 }
 
 /** Depth reliefs the search tries (the canonical face's depth times these). Only flatter than the

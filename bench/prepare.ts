@@ -33,7 +33,9 @@ const ms = performance.now() - t0;
 const fps = (n: number, t: number): string => ((n * 1000) / t).toFixed(1);
 console.log(`prepare (Node, tfjs ${await faceBackend()}), ${frames} frames ${W}x${H} -> ${size}x${size}:`);
 console.log(`  track       ${fps(frames, r.timingsMs.track)} fps`);
-console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses, ${r.poses.method}; focal ${r.focal.toFixed(1)} from ${r.focalSource.method}${r.focalSource.reason ? `: ${r.focalSource.reason}` : ''})`);
+// The render's focal in the subject's pixels (the crop is scaled to `size`).
+const trueFocal = (0.9 * W * size) / r.crop.side;
+console.log(`  fit         ${r.timingsMs.fit.toFixed(0)} ms (focal search + poses, ${r.poses.method}; focal ${r.focal.toFixed(1)} for ${trueFocal.toFixed(1)} (${((r.focal / trueFocal - 1) * 100).toFixed(1)}%) from ${r.focalSource.method}${r.focalSource.reason ? `: ${r.focalSource.reason}` : ''})`);
 console.log(`  background  ${r.timingsMs.background.toFixed(0)} ms`);
 console.log(`  write       ${fps(r.frames.kept, r.timingsMs.write)} fps (crop, masks, JPEG/PNG encode)`);
 console.log(`  overall     ${fps(frames, ms)} fps; a 3-minute video (4500 frames) ~ ${((4500 / ((frames * 1000) / ms)) / 60).toFixed(1)} min`);

@@ -27,6 +27,10 @@ export interface HeadShapeOptions {
   shape?: HeadShape;
 }
 
+/** Besides 'canonical' and 'photo' (HeadShapeOptions): 'photo-mouth', the canonical face wearing the
+ * photo's lips, the skin between following harmonically; 'canonical-mouth', the same with every
+ * vertex above the subnasale held canonical, so the part a pose fit textures is exactly the
+ * template (docs/prepare.md "Focal: one reference frame is not enough"). */
 export type HeadShape = 'canonical' | 'photo' | 'photo-mouth' | 'canonical-mouth';
 
 /** The canonical face (or the photo's own face shape) textured with the photo: each vertex takes

@@ -1,6 +1,6 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
- * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [REF=frame] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+ * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../../worker/face/fit-video.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
@@ -96,6 +96,22 @@ if (process.env.GENTLE) {
   const frames: RgbFrame[] = [];
   const meshes: (Float32Array | null)[] = [];
   for (let i = 0; i < FRAMES; i++) { frames.push(renderHead(head, truePose(i), FOCAL, bg)); meshes.push(tracker.track(frames[i]).mesh?.points ?? null); }
+  if (process.env.TRUE_REF) {
+    // Oracle (with REF=n): frame n's 468 points exactly where the render put the head's vertices,
+    // as if the tracker were perfect on the reference frame alone.
+    const r = Number(process.env.REF);
+    const { R, t } = truePose(r);
+    const m = Float32Array.from(meshes[r]!);
+    let err = 0;
+    for (let v = 0; v < 468; v++) {
+      const c = [0, 1, 2].map((k) => R[k * 3] * head.vertices[v * 3] + R[k * 3 + 1] * head.vertices[v * 3 + 1] + R[k * 3 + 2] * head.vertices[v * 3 + 2] + t[k]);
+      const [x, y] = [(FOCAL * c[0]) / c[2] + SIZE / 2, (FOCAL * c[1]) / c[2] + SIZE / 2];
+      err += Math.hypot(x - m[v * 3], y - m[v * 3 + 1]) / 468;
+      [m[v * 3], m[v * 3 + 1]] = [x, y];
+    }
+    console.log(`reference ${r}: its tracked points lay ${err.toFixed(2)} px from the true projections (mean); replaced by them`);
+    meshes[r] = m;
+  }
   await run('astronaut', meshes, (i) => frames[i], SIZE, FOCAL, frames.map((_, i) => truePose(i).R));
 }
 if (process.argv[2]) {

@@ -45,6 +45,8 @@ export interface AlignJob {
   rawRate?: number;
   /** the transcript as written (normalised here) */
   text: string;
+  /** pronunciations (ARPAbet, no stress) of words the CMU dictionary lacks */
+  lexicon?: Record<string, string>;
 }
 
 export interface AlignedClip {
@@ -77,7 +79,7 @@ export interface AlignedManifest {
 }
 
 export type AlignResult = { id: string; ok: true; phones: AlignedPhone[]; score: number } | { id: string; ok: false; error: string };
-export type Aligner = (jobs: { id: string; raw: string; text: string }[]) => Promise<AlignResult[]>;
+export type Aligner = (jobs: { id: string; raw: string; text: string; lexicon?: Record<string, string> }[]) => Promise<AlignResult[]>;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ASTERISK_SOUNDS = '/usr/share/asterisk/sounds/en_US_f_Allison';
@@ -172,7 +174,7 @@ export async function makeAlignedCorpus(jobs: AlignJob[], out: string, seed: num
       padded.push({ job, id, text, pcm: p, sampleRate });
     }
     log(`aligning ${padded.length} recordings (${skipped.length} skipped before alignment)`);
-    const results = padded.length > 0 ? await aligner(padded.map((c) => ({ id: c.id, raw: path.join(tmp, `${c.id}.raw`), text: c.text }))) : [];
+    const results = padded.length > 0 ? await aligner(padded.map((c) => ({ id: c.id, raw: path.join(tmp, `${c.id}.raw`), text: c.text, ...(c.job.lexicon ? { lexicon: c.job.lexicon } : {}) }))) : [];
     const clips: AlignedClip[] = [];
     for (let i = 0; i < padded.length; i++) {
       const c = padded[i];

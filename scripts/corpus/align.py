@@ -5,8 +5,10 @@ Used only by scripts/make-aligned-corpus.ts to time the phones of real recording
 ships runs or imports it. PocketSphinx (PyPI `pocketsphinx`, BSD-2-Clause, acoustic model and
 CMU dictionary inside the wheel) is installed with `pip install pocketsphinx==5.1.1`.
 
-Input (stdin): JSON list of jobs {"id", "raw", "text"}: `raw` is a file of 16 kHz mono
-signed 16-bit little-endian PCM, `text` lower-case words separated by single spaces.
+Input (stdin): JSON list of jobs {"id", "raw", "text", "lexicon"?}: `raw` is a file of 16 kHz
+mono signed 16-bit little-endian PCM, `text` lower-case words separated by single spaces,
+`lexicon` an optional {word: "ARPABET PHONES"} for words the CMU dictionary lacks (added to
+the decoder's dictionary, so they stay for the rest of the batch; dictionary words keep theirs).
 Output (stdout): JSON list, one result per job, in order:
   {"id", "ok": true, "phones": [{"p": ARPAbet or "SIL", "start": s, "end": s}],
    "words": [{"w", "start", "end"}], "score": per-frame acoustic score}
@@ -41,6 +43,16 @@ def align(decoder, words, job):
     raw_path = job.get("raw")
     if not isinstance(text, str) or not text or not isinstance(raw_path, str):
         return fail(job_id, "expected text and raw")
+    lexicon = job.get("lexicon") or {}
+    if not isinstance(lexicon, dict):
+        return fail(job_id, "lexicon: expected {word: phones}")
+    for word, phones in lexicon.items():
+        if word in words:
+            continue
+        if not isinstance(phones, str) or not phones.strip():
+            return fail(job_id, f"lexicon: expected phones for {word!r}")
+        decoder.add_word(word, phones.strip(), True)  # RuntimeError for a phone the model lacks
+        words.add(word)
     oov = [w for w in text.split(" ") if w not in words]
     if oov:
         return fail(job_id, "words not in the CMU dictionary: " + ", ".join(sorted(set(oov))))

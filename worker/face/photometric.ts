@@ -18,22 +18,22 @@ import { convexHull, fillPolygon } from '../util/polygon.ts';
 /** Blur radii (box, applied twice) of the coarse-to-fine levels, in pixels at 512 px. */
 const LEVELS_512 = [4, 2, 1];
 /** Gauss-Newton iterations per level. */
-const ITERATIONS = 8;
+export const ITERATIONS = 8;
 /** At most this many texture samples (spread evenly over the face). */
 const MAX_SAMPLES = 4000;
 /** A triangle is used only where it faces the camera at least this much (cosine) in the reference. */
-const MIN_FACING = 0.3;
+export const MIN_FACING = 0.3;
 /** Huber threshold in robust standard deviations. */
-const HUBER = 1.345;
+export const HUBER = 1.345;
 /** Fewest samples a frame must see for its refinement to count. */
-const MIN_USED = 200;
+export const MIN_USED = 200;
 /** A level has converged when a step turns less than this (radians, 0.006 deg) and moves less
  * than STEP_T (cm): far below what the pose needs, and it ends most levels early. */
-const STEP_ROT = 1e-4;
-const STEP_T = 1e-3;
+export const STEP_ROT = 1e-4;
+export const STEP_T = 1e-3;
 
 /** The k-th smallest of a[0..n) (quickselect; reorders a). */
-function select(a: Float64Array, n: number, k: number): number {
+export function select(a: Float64Array, n: number, k: number): number {
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
@@ -110,9 +110,9 @@ export function pyramid(img: GrayImage, radii: number[]): GrayImage[] {
   return radii.map((r) => blur(img, r));
 }
 
-const sampled = new Float64Array(3);
+export const sampled = new Float64Array(3);
 /** Bilinear sample and its gradient into `sampled`; false outside the image. Pixel centres at +0.5. */
-function sample(img: GrayImage, u: number, v: number): boolean {
+export function sample(img: GrayImage, u: number, v: number): boolean {
   const x = u - 0.5;
   const y = v - 0.5;
   if (!(x >= 1 && y >= 1 && x < img.width - 2 && y < img.height - 2)) return false;
@@ -519,7 +519,7 @@ export function photometricCost(tex: FaceTexture, refVals: Float64Array, img: Gr
  * The frame's lighting against the reference: least-squares gain and offset of the first
  * `used` observed samples on the reference values (gain 1 when the reference is flat).
  */
-function gainOffset(
+export function gainOffset(
   refs: ArrayLike<number>,
   obs: ArrayLike<number>,
   used: number,

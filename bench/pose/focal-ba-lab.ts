@@ -3,6 +3,7 @@
  * pose (not from its tracked points), and that pose is chosen (Nelder-Mead, 6 parameters) to
  * explain a spread of frames best. The astronaut render of focal-lab.ts.
  * Run: [SHAPE=photo|canonical-mouth] [REF=n] [MULTS=0.8,0.9,1,1.1,1.25] npx tsx bench/pose/focal-ba-lab.ts */
+import { DEG, FLIP, FOCAL, FRAMES, SIZE, truePose } from './astronaut-trajectory.ts';
 import { fitVideo } from '../../worker/face/fit-video.ts';
 import { fitStructure } from '../../worker/face/structure.ts';
 import { adjustJointPhotometric, projectPoints } from '../../worker/face/joint-photometric.ts';
@@ -15,17 +16,6 @@ import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
 import { astronautHead, type HeadShape } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
-const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
-const DEG = Math.PI / 180;
-const SIZE = 512;
-const FOCAL = 1.3 * SIZE;
-const FRAMES = 24;
-function truePose(i: number): HeadPose {
-  const s = i / FRAMES;
-  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG, pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG, roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
-  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
-  return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
-}
 
 function nelderMead(fn: (x: number[]) => number, x0: number[], steps: number[], iters: number): { x: number[]; v: number } {
   const n = x0.length;

@@ -1,6 +1,7 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
  * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+import { DEG, FLIP, FOCAL, FRAMES, SIZE, truePose } from './astronaut-trajectory.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../../worker/face/fit-video.ts';
 import { mat3Mul, mat3T, rodrigues, rotationAngle, rotationVector, type Mat3 } from '../../worker/face/linalg.ts';
@@ -12,17 +13,6 @@ import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
 import { astronautHead, backgroundWithTorso, gentlePose, type HeadShape } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
-const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
-const DEG = Math.PI / 180;
-const SIZE = 512;
-const FOCAL = 1.3 * SIZE;
-const FRAMES = 24;
-function truePose(i: number): HeadPose {
-  const s = i / FRAMES;
-  const yaw = 22 * Math.sin(2 * Math.PI * s) * DEG, pitch = 9 * Math.sin(4 * Math.PI * s + 1) * DEG, roll = 6 * Math.sin(2 * Math.PI * s + 2) * DEG;
-  const R = mat3Mul(FLIP, mat3Mul(rodrigues([0, yaw, 0]), mat3Mul(rodrigues([pitch, 0, 0]), rodrigues([0, 0, roll]))));
-  return { R, t: [2 * Math.sin(2 * Math.PI * s), 1.5 * Math.cos(2 * Math.PI * s), 48 + 4 * Math.sin(2 * Math.PI * s)] };
-}
 function rotErr(est: HeadPose[], truth: Mat3[]) {
   const N = est.length;
   const g = [0, 0, 0];

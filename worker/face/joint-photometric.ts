@@ -7,7 +7,7 @@
  * pose projects them, so that pose is a parameter like the others, pinned by every frame's pixels.
  */
 import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
-import { gainOffset, HUBER, ITERATIONS, MIN_FACING, MIN_USED, sample, sampled, select, STEP_ROT, STEP_T, type GrayImage } from './photometric.ts';
+import { gainOffset, HUBER, ITERATIONS, MIN_USED, seeSample, select, STEP_ROT, STEP_T, type GrayImage } from './photometric.ts';
 import type { HeadPose, Intrinsics } from './pose-solver.ts';
 
 /** Head-space surface samples (n x 3 points and unit normals), as photometric.ts FaceTexture. */
@@ -35,44 +35,6 @@ export function projectPoints(points: ArrayLike<number>, pose: HeadPose, k: Intr
     xy[v * 2 + 1] = (k.f * (R[3] * X + R[4] * Y + R[5] * Z + t[1])) / z + k.cy;
   }
   return xy;
-}
-
-/**
- * Seen through `pose`, the sample's grey value at `img` and its derivative by the pose's six
- * parameters (a left rotation increment, then translation) into `row`; false when the sample is
- * behind the camera, turned away from it, or outside the image.
- */
-function look(tex: SurfaceSamples, s: number, pose: HeadPose, img: GrayImage, k: Intrinsics, row: Float64Array, at: number): number | null {
-  const { R, t } = pose;
-  const X0 = tex.points[s * 3];
-  const X1 = tex.points[s * 3 + 1];
-  const X2 = tex.points[s * 3 + 2];
-  const p0 = R[0] * X0 + R[1] * X1 + R[2] * X2;
-  const p1 = R[3] * X0 + R[4] * X1 + R[5] * X2;
-  const p2 = R[6] * X0 + R[7] * X1 + R[8] * X2;
-  const c0 = p0 + t[0];
-  const c1 = p1 + t[1];
-  const c2 = p2 + t[2];
-  if (!(c2 > 1e-3)) return null;
-  const N0 = tex.normals[s * 3];
-  const N1 = tex.normals[s * 3 + 1];
-  const N2 = tex.normals[s * 3 + 2];
-  const n0 = R[0] * N0 + R[1] * N1 + R[2] * N2;
-  const n1 = R[3] * N0 + R[4] * N1 + R[5] * N2;
-  const n2 = R[6] * N0 + R[7] * N1 + R[8] * N2;
-  if (-(n0 * c0 + n1 * c1 + n2 * c2) / Math.hypot(c0, c1, c2) < MIN_FACING) return null;
-  const iz = 1 / c2;
-  if (!sample(img, k.f * c0 * iz + k.cx, k.f * c1 * iz + k.cy)) return null;
-  const d0 = sampled[1] * k.f * iz;
-  const d1 = sampled[2] * k.f * iz;
-  const d2 = -(sampled[1] * k.f * c0 + sampled[2] * k.f * c1) * iz * iz;
-  row[at] = p1 * d2 - p2 * d1;
-  row[at + 1] = p2 * d0 - p0 * d2;
-  row[at + 2] = p0 * d1 - p1 * d0;
-  row[at + 3] = d0;
-  row[at + 4] = d1;
-  row[at + 5] = d2;
-  return sampled[0];
 }
 
 function applyStep(p: HeadPose, step: ArrayLike<number>): HeadPose {
@@ -109,7 +71,7 @@ export function adjustJointPhotometric(tex: SurfaceSamples, refLevels: GrayImage
   const lostFrames = new Set<number>();
   for (let level = 0; level < refLevels.length; level++) {
     for (let it = 0; it < ITERATIONS; it++) {
-      for (let s = 0; s < n; s++) refVals[s] = look(tex, s, ref, refLevels[level], k, refRows, s * 6) ?? NaN;
+      for (let s = 0; s < n; s++) refVals[s] = seeSample(tex, s, ref.R, ref.t, refLevels[level], k, refRows, s * 6);
       const Hrr = new Float64Array(36);
       const gr = new Float64Array(6);
       const blocks: { Hjj: Float64Array; Hjr: Float64Array; gj: Float64Array }[] = [];
@@ -117,8 +79,8 @@ export function adjustJointPhotometric(tex: SurfaceSamples, refLevels: GrayImage
         let used = 0;
         for (let s = 0; s < n; s++) {
           if (Number.isNaN(refVals[s])) continue;
-          const v = look(tex, s, poses[j], levels[j][level], k, rows, used * 6);
-          if (v === null) continue;
+          const v = seeSample(tex, s, poses[j].R, poses[j].t, levels[j][level], k, rows, used * 6);
+          if (Number.isNaN(v)) continue;
           seenAt[used] = s;
           obs[used] = v;
           refs[used] = refVals[s];

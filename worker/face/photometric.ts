@@ -22,7 +22,7 @@ export const ITERATIONS = 8;
 /** At most this many texture samples (spread evenly over the face). */
 const MAX_SAMPLES = 4000;
 /** A triangle is used only where it faces the camera at least this much (cosine) in the reference. */
-export const MIN_FACING = 0.3;
+const MIN_FACING = 0.3;
 /** Huber threshold in robust standard deviations. */
 export const HUBER = 1.345;
 /** Fewest samples a frame must see for its refinement to count. */
@@ -110,9 +110,9 @@ export function pyramid(img: GrayImage, radii: number[]): GrayImage[] {
   return radii.map((r) => blur(img, r));
 }
 
-export const sampled = new Float64Array(3);
+const sampled = new Float64Array(3);
 /** Bilinear sample and its gradient into `sampled`; false outside the image. Pixel centres at +0.5. */
-export function sample(img: GrayImage, u: number, v: number): boolean {
+function sample(img: GrayImage, u: number, v: number): boolean {
   const x = u - 0.5;
   const y = v - 0.5;
   if (!(x >= 1 && y >= 1 && x < img.width - 2 && y < img.height - 2)) return false;
@@ -364,6 +364,47 @@ export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float
   });
 }
 
+/**
+ * Texture sample `s` seen through the pose (R, t) in `img`: its grey value, NaN when it is behind
+ * the camera, turned away from it or outside the image; and into rows[at..at+6) the value's
+ * derivative by the pose's six parameters (a left rotation increment, then translation).
+ */
+export function seeSample(tex: Pick<FaceTexture, 'points' | 'normals'>, s: number, R: Mat3, t: readonly number[], img: GrayImage, k: Intrinsics, rows: Float64Array, at: number): number {
+  const X0 = tex.points[s * 3];
+  const X1 = tex.points[s * 3 + 1];
+  const X2 = tex.points[s * 3 + 2];
+  const p0 = R[0] * X0 + R[1] * X1 + R[2] * X2;
+  const p1 = R[3] * X0 + R[4] * X1 + R[5] * X2;
+  const p2 = R[6] * X0 + R[7] * X1 + R[8] * X2;
+  const c0 = p0 + t[0];
+  const c1 = p1 + t[1];
+  const c2 = p2 + t[2];
+  if (!(c2 > 1e-3)) return NaN;
+  const N0 = tex.normals[s * 3];
+  const N1 = tex.normals[s * 3 + 1];
+  const N2 = tex.normals[s * 3 + 2];
+  const n0 = R[0] * N0 + R[1] * N1 + R[2] * N2;
+  const n1 = R[3] * N0 + R[4] * N1 + R[5] * N2;
+  const n2 = R[6] * N0 + R[7] * N1 + R[8] * N2;
+  if (-(n0 * c0 + n1 * c1 + n2 * c2) / Math.hypot(c0, c1, c2) < MIN_FACING) return NaN;
+  const iz = 1 / c2;
+  if (!sample(img, k.f * c0 * iz + k.cx, k.f * c1 * iz + k.cy)) return NaN;
+  const gx = sampled[1];
+  const gy = sampled[2];
+  // dI/d(cam): d(u,v)/d(cam) chained with the image gradient.
+  const d0 = gx * k.f * iz;
+  const d1 = gy * k.f * iz;
+  const d2 = -(gx * k.f * c0 + gy * k.f * c1) * iz * iz;
+  // cam = exp(omega) R X + t: dI/d omega = p x dI, dI/dt = dI.
+  rows[at] = p1 * d2 - p2 * d1;
+  rows[at + 1] = p2 * d0 - p0 * d2;
+  rows[at + 2] = p0 * d1 - p1 * d0;
+  rows[at + 3] = d0;
+  rows[at + 4] = d1;
+  rows[at + 5] = d2;
+  return sampled[0];
+}
+
 export interface PhotometricResult {
   pose: HeadPose;
   /** Robust RMS photometric residual at the finest level (grey levels). */
@@ -397,40 +438,9 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
       used = 0;
       for (let s = 0; s < n; s++) {
         if (Number.isNaN(refVals[s])) continue;
-        const X0 = tex.points[s * 3];
-        const X1 = tex.points[s * 3 + 1];
-        const X2 = tex.points[s * 3 + 2];
-        const p0 = R[0] * X0 + R[1] * X1 + R[2] * X2;
-        const p1 = R[3] * X0 + R[4] * X1 + R[5] * X2;
-        const p2 = R[6] * X0 + R[7] * X1 + R[8] * X2;
-        const c0 = p0 + t[0];
-        const c1 = p1 + t[1];
-        const c2 = p2 + t[2];
-        if (!(c2 > 1e-3)) continue;
-        const N0 = tex.normals[s * 3];
-        const N1 = tex.normals[s * 3 + 1];
-        const N2 = tex.normals[s * 3 + 2];
-        const n0 = R[0] * N0 + R[1] * N1 + R[2] * N2;
-        const n1 = R[3] * N0 + R[4] * N1 + R[5] * N2;
-        const n2 = R[6] * N0 + R[7] * N1 + R[8] * N2;
-        if (-(n0 * c0 + n1 * c1 + n2 * c2) / Math.hypot(c0, c1, c2) < MIN_FACING) continue;
-        const iz = 1 / c2;
-        if (!sample(img, k.f * c0 * iz + k.cx, k.f * c1 * iz + k.cy)) continue;
-        const gx = sampled[1];
-        const gy = sampled[2];
-        // dI/d(cam): d(u,v)/d(cam) chained with the image gradient.
-        const d0 = gx * k.f * iz;
-        const d1 = gy * k.f * iz;
-        const d2 = -(gx * k.f * c0 + gy * k.f * c1) * iz * iz;
-        // cam = exp(omega) R X + t: dI/d omega = p x dI, dI/dt = dI.
-        const r = used * 6;
-        rows[r] = p1 * d2 - p2 * d1;
-        rows[r + 1] = p2 * d0 - p0 * d2;
-        rows[r + 2] = p0 * d1 - p1 * d0;
-        rows[r + 3] = d0;
-        rows[r + 4] = d1;
-        rows[r + 5] = d2;
-        obs[used] = sampled[0];
+        const v = seeSample(tex, s, R, t, img, k, rows, used * 6);
+        if (Number.isNaN(v)) continue;
+        obs[used] = v;
         refs[used] = refVals[s];
         used++;
       }

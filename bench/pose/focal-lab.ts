@@ -1,6 +1,6 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
- * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+ * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [ARTICULATED=1] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { DEG, FLIP, FOCAL, FRAMES, SIZE, truePose } from './astronaut-trajectory.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../../worker/face/fit-video.ts';
@@ -10,7 +10,7 @@ import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import { renderHead, testBackground } from '../../tests/helpers/face-render.ts';
-import { astronautHead, backgroundWithTorso, gentlePose, type HeadShape } from '../../tests/helpers/face-video.ts';
+import { articulatedHead, astronautHead, backgroundWithTorso, gentlePose, talkingState, type HeadShape } from '../../tests/helpers/face-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 
 function rotErr(est: HeadPose[], truth: Mat3[]) {
@@ -85,7 +85,10 @@ if (process.env.GENTLE) {
   const tracker = new FaceTracker(models);
   const frames: RgbFrame[] = [];
   const meshes: (Float32Array | null)[] = [];
-  for (let i = 0; i < FRAMES; i++) { frames.push(renderHead(head, truePose(i), FOCAL, bg)); meshes.push(tracker.track(frames[i]).mesh?.points ?? null); }
+  // ARTICULATED=1: the same shape talking (tests/helpers/face-video.ts articulatedHead: lips over a
+  // mouth interior, blinking lids, talkingState's trajectory), as the proof video moves.
+  const art = process.env.ARTICULATED ? articulatedHead(models, (process.env.SHAPE ?? 'canonical') as HeadShape) : null;
+  for (let i = 0; i < FRAMES; i++) { frames.push(renderHead(art ? art.frame(talkingState(i)) : head, truePose(i), FOCAL, bg)); meshes.push(tracker.track(frames[i]).mesh?.points ?? null); }
   if (process.env.TRUE_REF) {
     // Oracle (with REF=n): frame n's 468 points exactly where the render put the head's vertices,
     // as if the tracker were perfect on the reference frame alone.

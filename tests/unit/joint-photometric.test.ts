@@ -9,7 +9,9 @@ import { mat3Mul, mat3T, rodrigues, rotationAngle, type Mat3 } from '../../worke
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { buildTexture, levelRadii, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from '../../worker/face/photometric.ts';
 import type { HeadPose, Intrinsics } from '../../worker/face/pose-solver.ts';
-import { loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
+import { FaceTracker, loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
+import { fitVideo, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
+import type { RgbFrame } from '../../worker/face/crop.ts';
 import { renderHead, testBackground } from '../helpers/face-render.ts';
 import { astronautHead } from '../helpers/face-video.ts';
 
@@ -34,13 +36,15 @@ describe('joint photometric adjustment of the reference pose', () => {
   let truths: HeadPose[];
   let levels: GrayImage[][];
   let template: Float64Array;
+  let frames: RgbFrame[];
   beforeAll(async () => {
     models = await loadFaceModels(nodeFaceModelSource);
     const head = astronautHead(models);
     const bg = testBackground(SIZE, SIZE);
     truths = YAWS.map((y, i) => pose(y, 4 * Math.sin(i)));
     const radii = levelRadii(SIZE);
-    levels = truths.map((p) => pyramid(toGray(renderHead(head, p, K.f, bg)), radii));
+    frames = truths.map((p) => renderHead(head, p, K.f, bg));
+    levels = frames.map((f) => pyramid(toGray(f), radii));
     template = Float64Array.from(models.canonical.vertices);
   });
 
@@ -85,5 +89,24 @@ describe('joint photometric adjustment of the reference pose', () => {
     expect(rotationAngle(adj.poses[0].R, away.R)).toBe(0);
     // Measured 0.63 deg (from 2) on the three frames left.
     expect(rotationAngle(adj.ref.R, truths[0].R) / DEG).toBeLessThan(0.8);
+  });
+
+  it('lets the focal search be cancelled between candidate focals, none of which reads a frame', async () => {
+    const tracker = new FaceTracker(models);
+    const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
+    expect(meshes.every((m) => m !== null)).toBe(true);
+    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
+    let checks = 0;
+    let reads = 0;
+    const search = searchFocalPhotometric(fit, meshes, models.canonical, {
+      read: (i) => (reads++, frames[i]),
+      check: () => {
+        if (++checks === 4) throw new Error('cancelled at the fourth focal');
+      },
+    });
+    await expect(search).rejects.toThrow('cancelled at the fourth focal');
+    // Every frame was read before the first focal: the reads alone could not have stopped it.
+    expect(reads).toBe(frames.length);
+    expect(checks).toBe(4);
   });
 });

@@ -137,6 +137,9 @@ export interface PhotometricOptions {
    * throw to cancel. */
   read: (i: number) => Promise<RgbFrame> | RgbFrame;
   onProgress?: (done: number, total: number) => void;
+  /** Called between units of work that read no frame (each candidate focal of the focal search:
+   * about a second each at 512 px); may throw to cancel. */
+  check?: () => void;
   /** Smoothing radius of the refined poses, frames (default PHOTOMETRIC_SMOOTH_RADIUS). */
   smoothRadius?: number;
   /** Depth relief of the textured face relative to the canonical face (default 1; searchRelief). */
@@ -420,6 +423,7 @@ async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[
   };
   const curve = new Map<number, number>();
   const at = (f: number) => {
+    opts.check?.();
     if (!curve.has(f)) curve.set(f, evaluate(f));
     return curve.get(f)!;
   };

@@ -257,7 +257,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       return cropFrame(await frames.read(sourceIndex(k)), crop);
     };
     if (!opts.focal) {
-      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief });
+      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief, check: () => aborted(opts.signal) });
       const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
       if (search.observed) {
         focalSource = { method: 'photometric', ...seen };

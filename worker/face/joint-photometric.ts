@@ -7,14 +7,9 @@
  * pose projects them, so that pose is a parameter like the others, pinned by every frame's pixels.
  */
 import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
-import { gainOffset, HUBER, ITERATIONS, MIN_USED, seeSample, select, STEP_ROT, STEP_T, type GrayImage } from './photometric.ts';
+import { gainOffset, HUBER, ITERATIONS, MIN_USED, seeSample, select, STEP_ROT, STEP_T, type GrayImage, type SurfaceSamples } from './photometric.ts';
 import type { HeadPose, Intrinsics } from './pose-solver.ts';
 
-/** Head-space surface samples (n x 3 points and unit normals), as photometric.ts FaceTexture. */
-export interface SurfaceSamples {
-  points: Float64Array;
-  normals: Float64Array;
-}
 
 export interface JointAdjustment {
   ref: HeadPose;

@@ -364,12 +364,15 @@ export function referenceValues(tex: FaceTexture, refLevels: GrayImage[]): Float
   });
 }
 
+/** Head-space surface samples: a texture's points and unit normals (n x 3), without its pixels. */
+export type SurfaceSamples = Pick<FaceTexture, 'points' | 'normals'>;
+
 /**
  * Texture sample `s` seen through the pose (R, t) in `img`: its grey value, NaN when it is behind
  * the camera, turned away from it or outside the image; and into rows[at..at+6) the value's
  * derivative by the pose's six parameters (a left rotation increment, then translation).
  */
-export function seeSample(tex: Pick<FaceTexture, 'points' | 'normals'>, s: number, R: Mat3, t: readonly number[], img: GrayImage, k: Intrinsics, rows: Float64Array, at: number): number {
+export function seeSample(tex: SurfaceSamples, s: number, R: Mat3, t: readonly number[], img: GrayImage, k: Intrinsics, rows: Float64Array, at: number): number {
   const X0 = tex.points[s * 3];
   const X1 = tex.points[s * 3 + 1];
   const X2 = tex.points[s * 3 + 2];

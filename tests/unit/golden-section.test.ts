@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goldenSection } from '../../worker/util/golden-section.ts';
+import { goldenSection, goldenSectionAsync } from '../../worker/util/golden-section.ts';
 
 describe('goldenSection', () => {
   it('brackets the minimum of a unimodal function, one evaluation a step after the first two', () => {
@@ -17,5 +17,15 @@ describe('goldenSection', () => {
     const r = goldenSection((x) => x, 1, 3, 20);
     expect(r.lo).toBeGreaterThanOrEqual(1);
     expect(r.best - 1).toBeLessThan(1e-3);
+  });
+
+  it('takes an asynchronous objective through the same points to the same bracket', async () => {
+    const f = (x: number) => Math.cos(x) + 0.1 * x;
+    const seen: number[] = [];
+    const sync = goldenSection((x) => (seen.push(x), f(x)), 2, 5, 25);
+    const seenAsync: number[] = [];
+    const async = await goldenSectionAsync(async (x) => (seenAsync.push(x), await Promise.resolve(f(x))), 2, 5, 25);
+    expect(seenAsync).toEqual(seen);
+    expect(async).toEqual(sync);
   });
 });

@@ -109,4 +109,24 @@ describe('joint photometric adjustment of the reference pose', () => {
     expect(reads).toBe(frames.length);
     expect(checks).toBe(4);
   });
+
+  it('lets a cancel from another task stop the focal search at the next focal (the search yields to the event loop)', async () => {
+    // In a worker a cancel arrives as a message, handled only when the running code gives the
+    // event loop a turn: here a timer set before the search plays that message.
+    const tracker = new FaceTracker(models);
+    const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
+    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
+    let cancelled = false;
+    setTimeout(() => (cancelled = true), 0);
+    let checks = 0;
+    const search = searchFocalPhotometric(fit, meshes, models.canonical, {
+      read: (i) => frames[i],
+      check: () => {
+        checks++;
+        if (cancelled) throw new Error('cancelled from another task');
+      },
+    });
+    await expect(search).rejects.toThrow('cancelled from another task');
+    expect(checks).toBe(1);
+  });
 });

@@ -4,7 +4,8 @@
  * landmarks, the pose-free 3-D condition (idexp) and the eye ratio.
  */
 import { smoothPoses } from '../model/poses.ts';
-import { goldenSection } from '../util/golden-section.ts';
+import { goldenSectionAsync } from '../util/golden-section.ts';
+import { nextTask } from '../util/next-task.ts';
 import type { CanonicalFace } from './canonical.ts';
 import { eyeRatio, eyeRatioOfLids, IBUG68_FROM_MESH, meshToIbug68 } from './ibug68.ts';
 import { MESH_POINTS } from './mesh.ts';
@@ -137,8 +138,9 @@ export interface PhotometricOptions {
    * throw to cancel. */
   read: (i: number) => Promise<RgbFrame> | RgbFrame;
   onProgress?: (done: number, total: number) => void;
-  /** Called between units of work that read no frame (each candidate focal of the focal search:
-   * about a second each at 512 px); may throw to cancel. */
+  /** Called between units of work, after yielding a task to the event loop (each candidate focal
+   * of the focal search, about a second each at 512 px; each shell depth; each refined frame); may
+   * throw to cancel. */
   check?: () => void;
   /** Smoothing radius of the refined poses, frames (default PHOTOMETRIC_SMOOTH_RADIUS). */
   smoothRadius?: number;
@@ -213,8 +215,12 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     const levels: GrayImage[][] = [];
     for (const i of sel) levels.push(i === ref ? refLevels : pyramid(toGray(await opts.read(i)), radii));
     const scan = photometricScan(refLevels, levels, sel.map((i) => fit.frames[i]!.pose), k);
-    const cost = (dz: number) => scan(shell(dz)).cost;
-    shellDepth = goldenSection(cost, SHELL_DEPTH_RANGE_CM[0], SHELL_DEPTH_RANGE_CM[1], SHELL_SEARCH_STEPS).best;
+    const cost = async (dz: number) => {
+      await nextTask();
+      opts.check?.();
+      return scan(shell(dz)).cost;
+    };
+    shellDepth = (await goldenSectionAsync(cost, SHELL_DEPTH_RANGE_CM[0], SHELL_DEPTH_RANGE_CM[1], SHELL_SEARCH_STEPS)).best;
     tex = shell(shellDepth);
   }
   const refValues = referenceValues(tex, refLevels);
@@ -225,6 +231,9 @@ export async function refineVideoPhotometric(fit: VideoFit, meshes: (Float32Arra
     const i = valid[j];
     const init = fit.frames[i]!.pose;
     const img = i === ref ? refImg : await opts.read(i);
+    // A frame read from memory resolves at once; yield a task so a cancel can land between frames.
+    await nextTask();
+    opts.check?.();
     const r = refinePosePhotometric(tex, refValues, pyramid(toGray(img), radii), k, init);
     const ok = Number.isFinite(r.rms) && rotationAngle(r.pose.R, init.R) <= MAX_PHOTOMETRIC_TURN;
     if (!ok) fallbacks++;
@@ -422,24 +431,28 @@ async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[
     return sum / chosen.length;
   };
   const curve = new Map<number, number>();
-  const at = (f: number) => {
+  // Each focal costs about a second and reads no frame: yield a task before it, so that a cancel
+  // posted to the worker is seen by the next check rather than after the whole search.
+  const at = async (f: number) => {
+    await nextTask();
     opts.check?.();
     if (!curve.has(f)) curve.set(f, evaluate(f));
     return curve.get(f)!;
   };
-  at(k0.f);
+  await at(k0.f);
   const grid = FOCAL_GRID.map((m) => k0.f * m);
-  const costs = grid.map(at);
+  const costs: number[] = [];
+  for (const f of grid) costs.push(await at(f));
   const sortedCurve = () => [...curve].sort((a, b) => a[0] - b[0]).map(([f, cost]) => ({ f, cost }));
   const b = costs.indexOf(Math.min(...costs));
   if (!Number.isFinite(costs[b])) return keep('the photometric fit failed at every focal', sortedCurve());
   if (b === 0 || b === grid.length - 1) return keep(`the photometric cost is lowest at the end of the searched range (${grid[b].toFixed(0)} px)`, sortedCurve());
   // Golden-section on log f inside (grid[b-1], grid[b+1]).
-  const f = Math.exp(goldenSection((l) => at(Math.exp(l)), Math.log(grid[b - 1]), Math.log(grid[b + 1]), FOCAL_REFINE_STEPS).best);
+  const f = Math.exp((await goldenSectionAsync((l) => at(Math.exp(l)), Math.log(grid[b - 1]), Math.log(grid[b + 1]), FOCAL_REFINE_STEPS)).best);
   // The rise a grid step either side of the minimum found, not of the grid's best point: with the
   // minimum between two grid points, the nearer one sits barely above it however sharp the
   // minimum is (the talking canonical-mouth head: 1.3% there, 11.1% read this way).
-  const rise = Math.min(at(f / FOCAL_STEP), at(f * FOCAL_STEP)) / at(f) - 1;
+  const rise = Math.min(await at(f / FOCAL_STEP), await at(f * FOCAL_STEP)) / (await at(f)) - 1;
   if (!(rise >= MIN_FOCAL_CURVATURE)) return { ...keep(`the photometric cost is flat around its minimum (${(rise * 100).toFixed(1)}% rise)`, sortedCurve()), rise };
   return { f, landmarkF: k0.f, observed: true, motionDeg, rise, curve: sortedCurve(), references: [{ frame: ref, f, observed: true }] };
 }

@@ -1,6 +1,6 @@
 /** Photometric focal search (fit-video.ts searchFocalPhotometric) on the astronaut render and,
  * given a synth subject and its mesh cache (fit-lab.ts), on that subject. docs/prepare.md.
- * Run: [SHAPE=photo|photo-mouth|canonical-mouth] [ARTICULATED=1] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
+ * Run: [SHAPE=photo|photo-mouth|canonical-mouth|canonical-upper] [ARTICULATED=1] [REF=frame [TRUE_REF=1]] npx tsx bench/pose/focal-lab.ts [<synth subject dir> <mesh cache>] */
 import { DEG, FLIP, FOCAL, FRAMES, SIZE, truePose } from './astronaut-trajectory.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fitVideo, focalAtDistance, refineVideoPhotometric, searchFocalPhotometric, searchRelief, TYPICAL_CAMERA_DISTANCE_CM } from '../../worker/face/fit-video.ts';

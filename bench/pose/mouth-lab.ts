@@ -7,9 +7,11 @@
  * re-detection, the attention mesh's lips). docs/prepare.md "Mouth landmarks".
  * SHAPE: the rendered head (tests/helpers/face-video.ts astronautHead): canonical (the closed
  * canonical mouth under the photo's open smile), photo (the mesh model's own reading of the
- * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips).
+ * photo: the head of the test's mouth check), photo-mouth (canonical face, the photo's lips),
+ * canonical-mouth (the same, the face above the subnasale held canonical), canonical-upper (the
+ * canonical face above the subnasale, the photo's shape below it).
  * articulated (the photo's shape, lips and lids sliding over a mouth interior and the eyes, on a
- * talking trajectory with closures and blinks: also prints the opening and eye_ratio, tracked vs true;
+ * talking trajectory with closures and blinks; ART_SHAPE picks another head shape to articulate: also prints the opening and eye_ratio, tracked vs true;
  * with ATTN=1 also eye_ratio from the attention model's eye outputs).
  * PHASE / AMP: another trajectory (phase offset in radians, yaw and pitch amplitude factor).
  * Also the 3-D condition's mouth (fit-video.ts idexp) at the true pose, and the mesh's own 3-D instead.

@@ -30,8 +30,11 @@ export interface HeadShapeOptions {
 /** Besides 'canonical' and 'photo' (HeadShapeOptions): 'photo-mouth', the canonical face wearing the
  * photo's lips, the skin between following harmonically; 'canonical-mouth', the same with every
  * vertex above the subnasale held canonical, so the part a pose fit textures is exactly the
- * template (docs/prepare.md "Focal: one reference frame is not enough"). */
-export type HeadShape = 'canonical' | 'photo' | 'photo-mouth' | 'canonical-mouth';
+ * template (docs/prepare.md "Focal: one reference frame is not enough"); 'canonical-upper', the
+ * canonical face above the subnasale and the photo's shape from 1 cm below it down (lips, cheeks,
+ * chin, jaw), so the mouth's surroundings match their texture too (docs/prepare.md "One render for
+ * the focal, the rotations and the mouth"). */
+export type HeadShape = 'canonical' | 'photo' | 'photo-mouth' | 'canonical-mouth' | 'canonical-upper';
 
 /** The canonical face (or the photo's own face shape) textured with the photo: each vertex takes
  * the photo's pixel where the mesh model puts that vertex. */
@@ -52,7 +55,9 @@ export function astronautHead(models: FaceModels, opts: HeadShapeOptions = {}): 
         ? withMouthOf(meshInTemplate(mesh.points, C), C)
         : opts.shape === 'canonical-mouth'
           ? withMouthOf(meshInTemplate(mesh.points, C), C, aboveSubnasale(C))
-          : C.vertices;
+          : opts.shape === 'canonical-upper'
+            ? withLowerFaceOf(meshInTemplate(mesh.points, C), C)
+            : C.vertices;
   return { vertices, triangles: models.canonical.triangles, uv, texture: photo };
 }
 
@@ -162,6 +167,18 @@ export function withMouthOf(shaped: Float32Array, canonical: CanonicalFace, also
   const set = new Map<number, number[]>();
   for (const v of LIP_VERTICES) set.set(v, [0, 1, 2].map((d) => shaped[v * 3 + d] - C[v * 3 + d]));
   const off = harmonicOffsets(canonical, set, alsoFixed);
+  return Float32Array.from(C, (c, k) => c + off[k]);
+}
+
+/** The canonical face above its subnasale, `shaped`'s whole face more than `band` cm below it (lips,
+ * cheeks, chin and jaw alike), the band between following harmonically. */
+export function withLowerFaceOf(shaped: Float32Array, canonical: CanonicalFace, band = 1): Float32Array {
+  const C = canonical.vertices;
+  const y2 = C[2 * 3 + 1];
+  const set = new Map<number, number[]>();
+  for (let v = 0; v < C.length / 3; v++) if (C[v * 3 + 1] < y2 - band) set.set(v, [0, 1, 2].map((d) => shaped[v * 3 + d] - C[v * 3 + d]));
+  for (const v of aboveSubnasale(canonical)) set.set(v, [0, 0, 0]);
+  const off = harmonicOffsets(canonical, set);
   return Float32Array.from(C, (c, k) => c + off[k]);
 }
 

@@ -34,6 +34,8 @@
  * focal written is the distance prior's (docs/prepare.md "Focal: one reference frame is not enough").
  * Session 15: with the reference frame's pose adjusted jointly with the others' (joint-photometric.ts),
  * both references land within 1.5% and the searched focal is written again (+1.2%).
+ * Session 16: one talking render meets the focal, the rotations and the mouth together: the
+ * canonical face above the subnasale, the photo's shape below it (`canonical-upper`).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbFrame } from '../../worker/face/crop.ts';
@@ -98,6 +100,21 @@ function mouthError(head: TexturedMesh | TexturedMesh[], meshes: (Float32Array |
   return { mean: sum / (meshes.length * 20), worst, height, opening: { truth, tracked } };
 }
 
+/** Rotation errors of estimated poses against the trajectory's. The estimate's head frame may
+ * differ from the truth's by one fixed rotation G (R_est = R_true G): G is estimated as the mean
+ * relative rotation, then frames are compared one by one. Unsmoothed per-frame poses: this
+ * trajectory is far faster than a talking head moves, so the 5-frame smoothing written to the
+ * transforms would attenuate it. `axis`: the worst per axis in head coordinates (x = pitch, the
+ * nod; y = yaw, the turn; z = roll, the tilt). */
+function rotationErrors(est: HeadPose[]): { align: number; max: number; mean: number; axis: number[] } {
+  const g = [0, 0, 0];
+  est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), p.R)).forEach((v, d) => (g[d] += v / FRAMES)));
+  const G = rodrigues(g);
+  const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truePose(i).R) / DEG);
+  const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
+  return { align: Math.hypot(...g) / DEG, max: Math.max(...errs), mean: errs.reduce((a, b) => a + b) / FRAMES, axis: [0, 1, 2].map((d) => Math.max(...axis.map((a) => a[d]))) };
+}
+
 describe('focal and head poses from a rendered video', () => {
   let models: FaceModels;
   let head: TexturedMesh;
@@ -129,20 +146,7 @@ describe('focal and head poses from a rendered video', () => {
     expect(mouth.worst).toBeLessThan(0.06);
     const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
     const focalErr = Math.abs(fit.intrinsics.f - FOCAL) / FOCAL;
-    // Rotations: the estimate's head frame may differ from the truth's by one fixed rotation G
-    // (R_est = R_true G); estimate G as the mean relative rotation, then compare frame by frame.
-    // Unsmoothed per-frame poses: this trajectory is far faster than a talking head moves, so the
-    // 5-frame smoothing written to the transforms would attenuate it.
-    const errors = (est: HeadPose[]) => {
-      const g = [0, 0, 0];
-      est.forEach((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), p.R)).forEach((v, d) => (g[d] += v / FRAMES)));
-      const G = rodrigues(g);
-      const errs = est.map((p, i) => rotationAngle(mat3Mul(p.R, mat3T(G)), truePose(i).R) / DEG);
-      // Per axis in head coordinates: x = pitch (nod), y = yaw (turn), z = roll (tilt).
-      const axis = est.map((p, i) => rotationVector(mat3Mul(mat3T(truePose(i).R), mat3Mul(p.R, mat3T(G)))).map((v) => Math.abs(v) / DEG));
-      return { align: Math.hypot(...g) / DEG, max: Math.max(...errs), mean: errs.reduce((a, b) => a + b) / FRAMES, axis: [0, 1, 2].map((d) => Math.max(...axis.map((a) => a[d]))) };
-    };
-    const lm = errors(fit.frames.map((fr) => fr!.pose));
+    const lm = rotationErrors(fit.frames.map((fr) => fr!.pose));
     console.log(`landmarks: focal ${fit.intrinsics.f.toFixed(1)} (true ${FOCAL}, ${(focalErr * 100).toFixed(2)}%), alignment ${lm.align.toFixed(2)} deg, rotation error max ${lm.max.toFixed(2)} mean ${lm.mean.toFixed(2)} deg, rms ${(fit.frames.reduce((s, f) => s + f!.rmsPx, 0) / FRAMES).toFixed(2)} px, max |pitch| ${lm.axis[0].toFixed(2)} |yaw| ${lm.axis[1].toFixed(2)} |roll| ${lm.axis[2].toFixed(2)} deg`);
     expect(lm.axis[1]).toBeLessThan(3);
     expect(lm.axis[2]).toBeLessThan(3);
@@ -151,7 +155,7 @@ describe('focal and head poses from a rendered video', () => {
     expect(focalErr).toBeLessThan(0.3);
     // The landmark poses refined on the pixels at the landmark focal (photometric.ts).
     const refined = await refineVideoPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
-    const ph = errors(refined.fit.frames.map((fr) => fr!.pose));
+    const ph = rotationErrors(refined.fit.frames.map((fr) => fr!.pose));
     console.log(`photometric at the landmark focal: ${refined.fallbacks} fallbacks, alignment ${ph.align.toFixed(2)} deg, rotation error max ${ph.max.toFixed(2)} mean ${ph.mean.toFixed(2)} deg, max |pitch| ${ph.axis[0].toFixed(2)} |yaw| ${ph.axis[1].toFixed(2)} |roll| ${ph.axis[2].toFixed(2)} deg`);
     expect(refined.fallbacks).toBe(0);
     // Measured 03:45 UTC session 5: pitch 2.24, yaw 2.47, roll 0.32 (landmark poses: 7.11 / 2.27 / 2.17).
@@ -183,7 +187,7 @@ describe('focal and head poses from a rendered video', () => {
     expect(focalErrUsed).toBeLessThan(0.05);
     const atF = fitVideo(meshes, SIZE, SIZE, models.canonical, { focal });
     const final = await refineVideoPhotometric(atF, meshes, models.canonical, { read: (i) => frames[i] });
-    const fin = errors(final.fit.frames.map((fr) => fr!.pose));
+    const fin = rotationErrors(final.fit.frames.map((fr) => fr!.pose));
     console.log(`photometric at the written focal: ${final.fallbacks} fallbacks, rotation error max ${fin.max.toFixed(2)} mean ${fin.mean.toFixed(2)} deg, max |pitch| ${fin.axis[0].toFixed(2)} |yaw| ${fin.axis[1].toFixed(2)} |roll| ${fin.axis[2].toFixed(2)} deg`);
     expect(final.fallbacks).toBe(0);
     // Issue 10: rotation within 2 degrees after one global alignment. Measured session 15 at the
@@ -195,25 +199,47 @@ describe('focal and head poses from a rendered video', () => {
     // ~10 s on a quiet 2-core machine, 51 s at load average 20: room for a loaded CI run.
   }, 300_000);
 
-  it('measures the focal within 5% on a talking, blinking head of the template\'s shape', async () => {
-    // The `canonical-mouth` head (the canonical face above the subnasale, the photo's lips below)
-    // articulated: lips over a mouth interior and blinking lids on talkingState's trajectory. The
-    // focal's texture is the rigid face only, so speech and blinks must not move it. Measured: frames
-    // 0 / 23 give 681.2 / 667.9 px (+2.3% / +0.4%), written 674.6 (+1.3%). Its minimum fell between
-    // two grid points, where the nearer one rose 1.3% above it: flat by the grid's test, which is
-    // why the rise is now read a grid step either side of the minimum found.
-    const art = articulatedHead(models, 'canonical-mouth');
+  it('meets the focal, rotation and mouth bounds together on one talking, blinking head', async () => {
+    // Issue 10's proof on one render: the `canonical-upper` head (the canonical face above the
+    // subnasale, so the rigid part the focal search textures is exactly the template; below it the
+    // photo's own shape, lips, cheeks and jaw, so the mouth's geometry matches its texture)
+    // articulated: lips over a mouth interior and blinking lids on talkingState's trajectory.
+    // The `canonical-mouth` head before it (only the lips the photo's) met the focal and rotations
+    // but read its mouth 0.90x as wide as its vertices (2.00% / 2.12% on the two trajectories):
+    // its cheeks were the canonical face's while their texture is the photo's smile
+    // (docs/prepare.md "One render for the focal, the rotations and the mouth").
+    const art = articulatedHead(models, 'canonical-upper');
     const tracker = new FaceTracker(models);
     const frames = Array.from({ length: FRAMES }, (_, i) => renderHead(art.frame(talkingState(i)), truePose(i), FOCAL, background));
     const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
     expect(meshes.every((m) => m !== null)).toBe(true);
     const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
     const search = await searchFocalPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i] });
-    console.log(`talking canonical-mouth head: ${search.references.map((r) => `frame ${r.frame}: ${r.observed ? `${r.f.toFixed(1)} (${((r.f / FOCAL - 1) * 100).toFixed(2)}%)` : r.reason}`).join(', ')}; observed ${search.observed}${search.reason ? ` (${search.reason})` : ''}; ${search.f.toFixed(1)} (${((search.f / FOCAL - 1) * 100).toFixed(2)}%), rise ${((search.rise ?? NaN) * 100).toFixed(1)}%`);
+    console.log(`talking canonical-upper head: ${search.references.map((r) => `frame ${r.frame}: ${r.observed ? `${r.f.toFixed(1)} (${((r.f / FOCAL - 1) * 100).toFixed(2)}%)` : r.reason}`).join(', ')}; observed ${search.observed}${search.reason ? ` (${search.reason})` : ''}; ${search.f.toFixed(1)} (${((search.f / FOCAL - 1) * 100).toFixed(2)}%), rise ${((search.rise ?? NaN) * 100).toFixed(1)}%`);
+    // Measured: frames 0 / 23 give 672.3 / 692.4 px (+1.0% / +4.0%), written 682.3 (+2.5%).
     expect(search.observed).toBe(true);
     for (const r of search.references) expect(Math.abs(r.f - FOCAL) / FOCAL).toBeLessThan(0.05);
     expect(Math.abs(search.f - FOCAL) / FOCAL).toBeLessThan(0.05);
-  });
+    const final = await refineVideoPhotometric(fitVideo(meshes, SIZE, SIZE, models.canonical, { focal: search.f }), meshes, models.canonical, { read: (i) => frames[i] });
+    const rot = rotationErrors(final.fit.frames.map((fr) => fr!.pose));
+    console.log(`  rotations at the written focal: max |pitch| ${rot.axis[0].toFixed(2)} |yaw| ${rot.axis[1].toFixed(2)} |roll| ${rot.axis[2].toFixed(2)} deg, mean ${rot.mean.toFixed(2)}`);
+    // Measured 0.73 / 0.94 / 0.21 deg, mean 0.68 (issue: 2).
+    expect(final.fallbacks).toBe(0);
+    expect(rot.max).toBeLessThan(1.5);
+    // The mouth on the same frames, and on a second trajectory no choice here was made on.
+    const heads = (phase: number) => Array.from({ length: FRAMES }, (_, i) => ({ ...art.head, vertices: art.at(talkingState(i, phase)) }));
+    const mouth = mouthError(heads(0), meshes, (i) => truePose(i));
+    const tracker2 = new FaceTracker(models);
+    const meshes2 = Array.from({ length: FRAMES }, (_, i) => tracker2.track(renderHead(art.frame(talkingState(i, 2.5)), truePose(i, 2.5, 0.7), FOCAL, background)).mesh?.points ?? null);
+    expect(meshes2.every((m) => m !== null)).toBe(true);
+    const mouth2 = mouthError(heads(2.5), meshes2, (i) => truePose(i, 2.5, 0.7));
+    const pc = (x: number) => `${(x * 100).toFixed(2)}%`;
+    console.log(`  mouth landmarks: mean ${pc(mouth.mean)}, worst ${pc(mouth.worst)} (second trajectory ${pc(mouth2.mean)}, ${pc(mouth2.worst)}) of the face width; read ${mouth.height.toFixed(3)}x as tall`);
+    // Measured 1.79% / 5.66% and 1.80% / 4.90% (issue: 2%).
+    expect(mouth.mean).toBeLessThan(0.02);
+    expect(mouth2.mean).toBeLessThan(0.02);
+    expect(Math.max(mouth.worst, mouth2.worst)).toBeLessThan(0.065);
+  }, 300_000);
 
   it('places the mouth landmarks within 2% of the face width on a head whose mouth matches its texture, still and opening', () => {
     // Issue 10: mouth landmarks within 2% of the face width. The same photo and texture map on the

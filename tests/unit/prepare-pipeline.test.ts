@@ -40,6 +40,7 @@ describe('prepareSubject', () => {
   let report: PrepareReport;
   let subject: Subject;
   const stages = new Set<string>();
+  const fitBar: number[] = [];
 
   beforeAll(async () => {
     models = await loadFaceModels(nodeFaceModelSource);
@@ -50,7 +51,10 @@ describe('prepareSubject', () => {
       size: SIZE,
       minSeconds: 1,
       valSeconds: 0.4,
-      onProgress: (s) => stages.add(s),
+      onProgress: (s, done, total) => {
+        stages.add(s);
+        if (s === 'fit') fitBar.push(done / total);
+      },
     });
     subject = await openSubject(target, nodeImageCodec);
   });
@@ -61,6 +65,13 @@ describe('prepareSubject', () => {
     expect(subject.splits.train!.frames.map((f) => f.imgId)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(subject.splits.val!.frames.map((f) => f.imgId)).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
     expect([...stages].sort()).toEqual(['background', 'fit', 'track', 'write']);
+    // The fit stage's bar moves through the focal search (its first half), one step per focal,
+    // then through the refined frames, never back, and ends full.
+    console.log(`fit stage progress: ${fitBar.length} updates, ${fitBar.filter((x) => x > 0 && x < 0.5).length} inside the focal search`);
+    expect(fitBar.every((x, k) => k === 0 || x >= fitBar[k - 1])).toBe(true);
+    expect(fitBar.filter((x) => x > 0 && x < 0.5).length).toBeGreaterThanOrEqual(10);
+    expect(fitBar.filter((x) => x > 0.5 && x < 1).length).toBeGreaterThanOrEqual(30);
+    expect(fitBar.at(-1)).toBe(1);
     expect(report.warnings.some((w) => w.includes('usable frames'))).toBe(true);
     const json = JSON.parse(new TextDecoder().decode(target.files.get('prepare.json')));
     expect(json).toEqual(JSON.parse(JSON.stringify(report)));

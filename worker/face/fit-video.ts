@@ -285,6 +285,9 @@ const FOCAL_GRID = Array.from({ length: 9 }, (_, j) => 2 ** ((j - 3) / 3));
 const FOCAL_STEP = 2 ** (1 / 3);
 /** Golden-section steps inside the grid's best bracket. */
 const FOCAL_REFINE_STEPS = 8;
+/** Most focals one reference evaluates: the landmark focal, the grid, the golden section's two
+ * starting points and its steps, and the three of the rise test (repeats are cached). */
+const FOCAL_EVALUATIONS_PER_REFERENCE = 1 + FOCAL_GRID.length + 2 + FOCAL_REFINE_STEPS + 3;
 /** Least head rotation (degrees, the searched frames against the reference frame) for the focal
  * to be observable: a face turning less looks the same at every focal to within the template's
  * shape error (the training proof's subject, +-4 degrees, gives a flat cost over 250..2000 px). */
@@ -330,14 +333,26 @@ export interface FocalSearchOptions extends PhotometricOptions {
   minMotionDeg?: number;
   /** Search from this reference frame alone (labs: how much the focal depends on the reference). */
   ref?: number;
+  /** `onProgress(done, total)` here counts candidate focals evaluated (about a second each at
+   * 512 px) out of the most the search can take; it reaches total when the search returns. */
 }
 
 export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions): Promise<FocalSearch> {
+  // Progress: focals evaluated out of the most two references can take; done when it returns.
+  const total = (opts.ref === undefined ? 2 : 1) * FOCAL_EVALUATIONS_PER_REFERENCE;
+  let done = 0;
+  const tick = () => opts.onProgress?.(Math.min(++done, total - 1), total);
+  const result = await searchFromReferences(fit, meshes, canonical, opts, tick);
+  opts.onProgress?.(total, total);
+  return result;
+}
+
+async function searchFromReferences(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions, tick: () => void): Promise<FocalSearch> {
   const valid = meshes.flatMap((m, i) => (m && fit.frames[i] ? [i] : []));
   if (valid.length === 0) throw new Error('searchFocalPhotometric: no fitted frame');
   if (opts.ref !== undefined) {
     if (!valid.includes(opts.ref)) throw new Error(`searchFocalPhotometric: reference frame ${opts.ref} has no fit`);
-    return searchFromReference(fit, meshes, canonical, opts, valid, opts.ref);
+    return searchFromReference(fit, meshes, canonical, opts, valid, opts.ref, tick);
   }
   // References nearest the middle of the head's rotations (per-axis median), so the others turn
   // both ways from them: textured from a frame at one end of the motion (a head turned 15
@@ -347,7 +362,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   const med = [0, 1, 2].map((d) => rv.map((v) => v[d]).sort((a, b) => a - b)[rv.length >> 1]);
   const byMiddle = valid.map((i, j) => ({ i, d: Math.hypot(rv[j][0] - med[0], rv[j][1] - med[1], rv[j][2] - med[2]) })).sort((a, b) => a.d - b.d);
   const ref = byMiddle[0].i;
-  const first = await searchFromReference(fit, meshes, canonical, opts, valid, ref);
+  const first = await searchFromReference(fit, meshes, canonical, opts, valid, ref, tick);
   if (!first.observed) return first;
   // The same search from a second view must agree. With the texture lifted from one frame's
   // tracked points, frames near the middle of the motion gave +2.9%, -0.8%, +0.3%, -1.4% and
@@ -359,7 +374,7 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   const second = byMiddle.find(({ i }) => rotationAngle(fit.frames[i]!.pose.R, refR) >= (SECOND_REFERENCE_MIN_DEG * Math.PI) / 180);
   const unconfirmed = (reason: string, references: FocalSearch['references']): FocalSearch => ({ ...first, f: first.landmarkF, observed: false, reason, references });
   if (!second) return unconfirmed(`no second reference frame ${SECOND_REFERENCE_MIN_DEG} degrees from the first to confirm ${first.f.toFixed(0)} px`, first.references);
-  const other = await searchFromReference(fit, meshes, canonical, opts, valid, second.i);
+  const other = await searchFromReference(fit, meshes, canonical, opts, valid, second.i, tick);
   const references = [...first.references, ...other.references];
   if (!other.observed) return unconfirmed(`not confirmed from a second reference frame (${other.reason})`, references);
   if (Math.abs(Math.log(first.f / other.f)) > Math.log(1 + FOCAL_AGREEMENT)) {
@@ -368,8 +383,8 @@ export async function searchFocalPhotometric(fit: VideoFit, meshes: (Float32Arra
   return { ...first, f: Math.sqrt(first.f * other.f), motionDeg: Math.max(first.motionDeg, other.motionDeg), ...(other.rise !== undefined ? { rise: Math.min(first.rise ?? Infinity, other.rise) } : {}), references };
 }
 
-/** searchFocalPhotometric from one reference frame. */
-async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions, valid: number[], ref: number): Promise<FocalSearch> {
+/** searchFocalPhotometric from one reference frame; `tick` once per focal evaluated. */
+async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[], canonical: CanonicalFace, opts: FocalSearchOptions, valid: number[], ref: number, tick: () => void): Promise<FocalSearch> {
   const k0 = fit.intrinsics;
   const refR = fit.frames[ref]!.pose.R;
   const angle = (i: number) => rotationVector(mat3Mul(fit.frames[i]!.pose.R, mat3T(refR)));
@@ -436,7 +451,10 @@ async function searchFromReference(fit: VideoFit, meshes: (Float32Array | null)[
   const at = async (f: number) => {
     await nextTask();
     opts.check?.();
-    if (!curve.has(f)) curve.set(f, evaluate(f));
+    if (!curve.has(f)) {
+      curve.set(f, evaluate(f));
+      tick();
+    }
     return curve.get(f)!;
   };
   await at(k0.f);

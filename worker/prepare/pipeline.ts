@@ -256,8 +256,11 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
       aborted(opts.signal);
       return cropFrame(await frames.read(sourceIndex(k)), crop);
     };
-    if (!opts.focal) {
-      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief, check: () => aborted(opts.signal) });
+    const searched = !opts.focal;
+    if (searched) {
+      // The fit stage's bar: the focal search its first half (it takes about as long as refining
+      // a few hundred frames), the refinement the second.
+      const search = await searchFocalPhotometric(fit, cropMeshes, models.canonical, { read, relief: opts.relief, check: () => aborted(opts.signal), onProgress: (done, n) => progress('fit', done, 2 * n) });
       const seen = { landmarkFocal: search.landmarkF, motionDeg: search.motionDeg, ...(search.rise !== undefined ? { rise: search.rise } : {}) };
       if (search.observed) {
         focalSource = { method: 'photometric', ...seen };
@@ -282,7 +285,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
               return m.map((v) => (v === LABEL.head ? 1 : 0));
             },
           }),
-      onProgress: (done, n) => progress('fit', done, n + 1),
+      onProgress: (done, n) => (searched ? progress('fit', n + 1 + done, 2 * (n + 1)) : progress('fit', done, n + 1)),
     });
     fit = refined.fit;
     fallbacks = refined.fallbacks;

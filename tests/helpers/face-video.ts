@@ -11,6 +11,7 @@ import type { CanonicalFace } from '../../worker/face/canonical.ts';
 import { FaceTracker, type FaceModels } from '../../worker/face/tracker.ts';
 import { decodeImage } from '../../worker/io/image.node.ts';
 import type { FrameSource } from '../../worker/prepare/pipeline.ts';
+import { PARSING_LABEL } from '../../worker/subject/layout.ts';
 import { renderHead, testBackground, type TexturedMesh } from './face-render.ts';
 
 const FLIP: Mat3 = Float64Array.of(1, 0, 0, 0, -1, 0, 0, 0, -1);
@@ -259,11 +260,85 @@ export function gentlePose(i: number, period = 100): HeadPose {
 /** The static background with a torso (a shirt-coloured trapezoid) under where the head sits. */
 export function backgroundWithTorso(w: number, h: number): RgbFrame {
   const bg = testBackground(w, h);
-  for (let y = Math.round(h * 0.72); y < h; y++) {
-    const half = w * (0.2 + (0.25 * (y - h * 0.72)) / (h * 0.28));
-    for (let x = Math.max(0, Math.round(w / 2 - half)); x < Math.min(w, Math.round(w / 2 + half)); x++) bg.rgb.set([40, 60, 110], (y * w + x) * 3);
+  for (let y = Math.round(h * TORSO_TOP); y < h; y++) {
+    const half = w * (0.2 + (0.25 * (y - h * TORSO_TOP)) / (h * (1 - TORSO_TOP)));
+    for (let x = Math.max(0, Math.round(w / 2 - half)); x < Math.min(w, Math.round(w / 2 + half)); x++) bg.rgb.set(TORSO_RGB, (y * w + x) * 3);
   }
   return bg;
+}
+
+/** The torso's top row and colour in `backgroundWithTorso`. */
+export const TORSO_TOP = 0.72;
+export const TORSO_RGB = [40, 60, 110] as const;
+
+/**
+ * `backgroundWithTorso` with a neck: a column of the face's skin colour from behind the chin (where
+ * the head sits at `pose`) down to the torso, darker towards its sides and under the jaw, and
+ * shoulders rising to its base. A person
+ * segmenter joins head and torso through it, as on a real person; without it, the gap under the
+ * floating face reads as a neck anyway. Returns the frame and the neck's pixels (1) so a test can
+ * label its truth.
+ */
+export function backgroundWithNeck(w: number, h: number, head: TexturedMesh, pose: HeadPose, focal: number): { frame: RgbFrame; neck: Uint8Array } {
+  const frame = backgroundWithTorso(w, h);
+  const V = head.vertices;
+  const proj = (v: number): [number, number] => {
+    const p = [0, 1, 2].map((r) => pose.R[r * 3] * V[v * 3] + pose.R[r * 3 + 1] * V[v * 3 + 1] + pose.R[r * 3 + 2] * V[v * 3 + 2] + pose.t[r]);
+    return [(focal * p[0]) / p[2] + w / 2, (focal * p[1]) / p[2] + h / 2];
+  };
+  // Chin (152), jaw corners (172, 397), forehead (10): the neck's column, width and tuck.
+  const [chin, left, right, top] = [proj(152), proj(172), proj(397), proj(10)];
+  const half = 0.4 * Math.abs(right[0] - left[0]);
+  const y0 = Math.round(chin[1] - 0.2 * (chin[1] - top[1]));
+  const y1 = Math.round(h * TORSO_TOP);
+  // Skin: the photo's mean colour at the cheeks and chin (texture coordinates of those vertices).
+  const skin = [0, 0, 0];
+  const at = [50, 280, 199, 419, 175];
+  for (const v of at) {
+    const o = (Math.round(head.uv[v * 2 + 1]) * head.texture.width + Math.round(head.uv[v * 2])) * 3;
+    for (let c = 0; c < 3; c++) skin[c] += head.texture.rgb[o + c] / at.length;
+  }
+  // Shoulders sloping up to the neck's base (a person's trapezius), in the shirt's colour, the
+  // segmenter's idea of a person rather than the torso's flat top.
+  const shoulder = 0.2 * w;
+  const rise = 0.045 * h;
+  for (let y = Math.max(0, Math.floor(y1 - rise)); y < y1; y++) {
+    for (let x = Math.max(0, Math.ceil(chin[0] - shoulder)); x < Math.min(w, Math.floor(chin[0] + shoulder)); x++) {
+      const out = Math.max(0, Math.abs(x + 0.5 - chin[0]) - half) / (shoulder - half);
+      if (y1 - y <= rise * (1 - out * out)) frame.rgb.set(TORSO_RGB, (y * w + x) * 3);
+    }
+  }
+  const neck = new Uint8Array(w * h);
+  for (let y = Math.max(0, y0); y < Math.min(h, y1); y++) {
+    for (let x = Math.max(0, Math.ceil(chin[0] - half)); x < Math.min(w, Math.floor(chin[0] + half)); x++) {
+      const side = Math.abs(x + 0.5 - chin[0]) / half;
+      const shade = (1 - 0.35 * side * side) * (0.75 + (0.2 * (y - y0)) / Math.max(1, y1 - y0));
+      frame.rgb.set(skin.map((c) => Math.min(255, Math.round(c * shade))), (y * w + x) * 3);
+      neck[y * w + x] = 1;
+    }
+  }
+  return { frame, neck };
+}
+
+/**
+ * Per-pixel truth (PARSING_LABEL values) of a head drawn by `renderHead` over a background from
+ * `backgroundWithNeck`: head where the head covers the frame (the frame drawn over two different
+ * plain backgrounds differs only off the head), else neck on the neck's pixels, torso on the
+ * shirt's colour, background elsewhere.
+ */
+export function renderTruthLabels(head: TexturedMesh, pose: HeadPose, focal: number, scene: { frame: RgbFrame; neck: Uint8Array }): Uint8Array {
+  const { width: w, height: h } = scene.frame;
+  const plain = (v: number): RgbFrame => ({ width: w, height: h, rgb: new Uint8Array(w * h * 3).fill(v) });
+  const a = renderHead(head, pose, focal, plain(0));
+  const b = renderHead(head, pose, focal, plain(255));
+  const labels = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const o = i * 3;
+    const covered = a.rgb[o] === b.rgb[o] && a.rgb[o + 1] === b.rgb[o + 1] && a.rgb[o + 2] === b.rgb[o + 2];
+    const shirt = scene.frame.rgb[o] === TORSO_RGB[0] && scene.frame.rgb[o + 1] === TORSO_RGB[1] && scene.frame.rgb[o + 2] === TORSO_RGB[2];
+    labels[i] = covered ? PARSING_LABEL.head : scene.neck[i] ? PARSING_LABEL.neck : shirt ? PARSING_LABEL.torso : PARSING_LABEL.background;
+  }
+  return labels;
 }
 
 export interface VideoOptions {

@@ -23,7 +23,9 @@
 # run's time); PROOF_TRUTH_ONLY=1 stops after the truth half (to cache it ahead of a prepare change);
 # PROOF_FOCAL passes --focal to prepare (ablation: a known focal); PROOF_RELIEF forces the depth
 # relief of prepare's textured face (R2T_PREPARE_RELIEF; ablation: the synthetic head's true relief,
-# 0.534 seed 1, 0.566 seed 2, bench/pose/relief-lab.ts).
+# 0.534 seed 1, 0.566 seed 2, bench/pose/relief-lab.ts); PROOF_SOURCE=photo makes the truth from the
+# photograph's test video instead (bench/pose/photo-subject.ts: the talking astronaut head whose
+# focal, rotations, mouth and masks the unit tests check; PROOF_ZOOM and PROOF_SEED do not apply to it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-.cache/prepare-proof}"
@@ -37,7 +39,9 @@ r2t() { node bin/r2talker.js "$@"; }
 
 mkdir -p "$work"
 start=$SECONDS
-recipe="size=${size} frames=${frames} val=${val} zoom=${zoom} seed=${seed} iters=${iters} code=$(git rev-parse HEAD:trainer/nerf HEAD:worker/model HEAD:worker/synth 2>/dev/null | tr "\n" " ")"
+source="${PROOF_SOURCE:-synth}"
+case "$source" in synth | photo) ;; *) echo "prepare-proof: PROOF_SOURCE must be synth or photo, got $source" >&2; exit 2 ;; esac
+recipe="source=${source} size=${size} frames=${frames} val=${val} zoom=${zoom} seed=${seed} iters=${iters} code=$(git rev-parse HEAD:trainer/nerf HEAD:worker/model HEAD:worker/synth HEAD:tests/helpers 2>/dev/null | tr "\n" " ")"
 truth_cached=""
 if [ -n "${PROOF_KEEP_TRUTH:-}" ] && [ -f "$work/truth.recipe" ] && [ "$(cat "$work/truth.recipe")" = "$recipe" ] && [ -f "$work/truth.r2t" ] && [ -f "$work/eval-truth.json" ]; then
   truth_cached=1
@@ -45,7 +49,11 @@ if [ -n "${PROOF_KEEP_TRUTH:-}" ] && [ -f "$work/truth.recipe" ] && [ "$(cat "$w
 else
   rm -f "$work/truth.recipe"
   echo "prepare-proof: 1/5 ground-truth subject ${size}px, ${frames} frames (${val} held out), zoom ${zoom}, seed ${seed}"
-  r2t synth-subject --out "$work/truth" --size "$size" --frames "$frames" --val-frames "$val" --zoom "$zoom" --seed "$seed" --overwrite
+  if [ "$source" = photo ]; then
+    npx tsx bench/pose/photo-subject.ts --out "$work/truth" --size "$size" --frames "$frames" --val-frames "$val" --overwrite
+  else
+    r2t synth-subject --out "$work/truth" --size "$size" --frames "$frames" --val-frames "$val" --zoom "$zoom" --seed "$seed" --overwrite
+  fi
 fi
 if [ -n "${PROOF_TRUTH_ONLY:-}" ]; then
   if [ -z "$truth_cached" ]; then

@@ -257,11 +257,12 @@ export function gentlePose(i: number, period = 100): HeadPose {
   return { R, t: [1.5 * Math.sin(s), -2 + Math.cos(s), 50] };
 }
 
-/** The static background with a torso (a shirt-coloured trapezoid) under where the head sits. */
-export function backgroundWithTorso(w: number, h: number): RgbFrame {
+/** The static background with a torso (a shirt-coloured trapezoid) under where the head sits, its
+ * top `top` of the way down. */
+export function backgroundWithTorso(w: number, h: number, top = TORSO_TOP): RgbFrame {
   const bg = testBackground(w, h);
-  for (let y = Math.round(h * TORSO_TOP); y < h; y++) {
-    const half = w * (0.2 + (0.25 * (y - h * TORSO_TOP)) / (h * (1 - TORSO_TOP)));
+  for (let y = Math.round(h * top); y < h; y++) {
+    const half = w * (0.2 + (0.25 * (y - h * top)) / (h * (1 - top)));
     for (let x = Math.max(0, Math.round(w / 2 - half)); x < Math.min(w, Math.round(w / 2 + half)); x++) bg.rgb.set(TORSO_RGB, (y * w + x) * 3);
   }
   return bg;
@@ -274,13 +275,13 @@ export const TORSO_RGB = [40, 60, 110] as const;
 /**
  * `backgroundWithTorso` with a neck: a column of the face's skin colour from behind the chin (where
  * the head sits at `pose`) down to the torso, darker towards its sides and under the jaw, and
- * shoulders rising to its base. A person
+ * shoulders rising to its base (the torso's top `torsoTop` of the way down). A person
  * segmenter joins head and torso through it, as on a real person; without it, the gap under the
  * floating face reads as a neck anyway. Returns the frame and the neck's pixels (1) so a test can
  * label its truth.
  */
-export function backgroundWithNeck(w: number, h: number, head: TexturedMesh, pose: HeadPose, focal: number): { frame: RgbFrame; neck: Uint8Array } {
-  const frame = backgroundWithTorso(w, h);
+export function backgroundWithNeck(w: number, h: number, head: TexturedMesh, pose: HeadPose, focal: number, torsoTop = TORSO_TOP): { frame: RgbFrame; neck: Uint8Array } {
+  const frame = backgroundWithTorso(w, h, torsoTop);
   const V = head.vertices;
   const proj = (v: number): [number, number] => {
     const p = [0, 1, 2].map((r) => pose.R[r * 3] * V[v * 3] + pose.R[r * 3 + 1] * V[v * 3 + 1] + pose.R[r * 3 + 2] * V[v * 3 + 2] + pose.t[r]);
@@ -290,7 +291,7 @@ export function backgroundWithNeck(w: number, h: number, head: TexturedMesh, pos
   const [chin, left, right, top] = [proj(152), proj(172), proj(397), proj(10)];
   const half = 0.4 * Math.abs(right[0] - left[0]);
   const y0 = Math.round(chin[1] - 0.2 * (chin[1] - top[1]));
-  const y1 = Math.round(h * TORSO_TOP);
+  const y1 = Math.round(h * torsoTop);
   // Skin: the photo's mean colour at the cheeks and chin (texture coordinates of those vertices).
   const skin = [0, 0, 0];
   const at = [50, 280, 199, 419, 175];

@@ -14,6 +14,7 @@ import { MemorySubjectFiles, MemorySubjectSink } from '../../worker/subject/file
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
 import { parsingLabels } from '../../worker/subject/layout.ts';
 import { renderHead } from '../../tests/helpers/face-render.ts';
+import { ClassIoU } from '../../tests/helpers/mask-iou.ts';
 import { articulatedHead, backgroundWithNeck, backgroundWithTorso, gentlePose, renderTruthLabels, talkingState } from '../../tests/helpers/face-video.ts';
 
 const N = Number(process.env.N ?? 30), SRC = Number(process.env.SRC ?? 512), SIZE = Number(process.env.SIZE ?? 256), FOCAL = SRC;
@@ -27,7 +28,7 @@ const target = new MemorySubjectFiles();
 const report = await prepareSubject(video, speech, new MemorySubjectSink(target), nodeImageCodec, models, { size: SIZE, minSeconds: 0.5, valSeconds: 0.2 });
 const { x, y, side } = report.crop;
 const names = ['background', 'head', 'neck', 'torso'];
-const inter = [0, 0, 0, 0], union = [0, 0, 0, 0];
+const acc = new ClassIoU();
 const confusion = Array.from({ length: 4 }, () => [0, 0, 0, 0, 0]);
 const errImg = new Uint8Array(SIZE * SIZE * 3);
 const perFrame: string[] = [];
@@ -40,13 +41,13 @@ for (let k = 0; k < N; k++) {
   for (let v = 0; v < SIZE; v++) for (let u = 0; u < SIZE; u++) {
     const sx = Math.min(SRC - 1, Math.floor(x + ((u + 0.5) * side) / SIZE)), sy = Math.min(SRC - 1, Math.floor(y + ((v + 0.5) * side) / SIZE));
     const t = truth[sy * SRC + sx], p = pred[v * SIZE + u];
-    for (let c = 0; c < 4; c++) { if (t === c && p === c) inter[c]++; if (t === c || p === c) union[c]++; }
+    acc.add(t, p);
     confusion[t][p === 255 ? 4 : p]++;
     if (k === Number(process.env.ERRF ?? 0)) errImg.set(t === p ? [t * 60, t * 60, t * 60] : t === 0 && p === 2 ? [255, 0, 0] : t === 2 && p === 0 ? [0, 255, 0] : [0, 0, 255], (v * SIZE + u) * 3);
   }
   perFrame.push(`${k}:${confusion[0][2] - before[0][2]}/${confusion[2][0] - before[2][0]}/${confusion[1][2] - before[1][2]}`);
 }
-console.log(`frames kept ${report.frames.kept}/${N}, crop ${side.toFixed(0)} px; IoU ${[0, 1, 2, 3].map((c) => `${names[c]} ${union[c] ? (inter[c] / union[c]).toFixed(3) : '-'} (${union[c]} px)`).join(', ')}`);
+console.log(`frames kept ${report.frames.kept}/${N}, crop ${side.toFixed(0)} px; IoU ${acc} (union px ${acc.unions.join(' / ')})`);
 console.log('per frame background->neck / neck->background / head->neck: ' + perFrame.join(' '));
 console.log('confusion (rows truth, columns prepared: background head neck torso other)\n' + confusion.map((r, t) => `  ${names[t]}: ${r.join(' ')}`).join('\n'));
 if (process.env.DUMP) {

@@ -6,21 +6,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
 import { parsingLabels } from '../../worker/subject/layout.ts';
+import { ClassIoU } from '../../tests/helpers/mask-iou.ts';
 
 const [truth, prep] = process.argv.slice(2);
 if (!truth || !prep) throw new Error('usage: parsing-iou.ts <truth subject> <prepared subject>');
 const ids = (dir: string, split: string) => (JSON.parse(readFileSync(join(dir, `transforms_${split}.json`), 'utf8')).frames as { img_id: number }[]).map((f) => f.img_id);
-const names = ['background', 'head', 'neck', 'torso'];
 for (const [label, frames] of [['all', [...ids(truth, 'train'), ...ids(truth, 'val')]], ['held out', ids(truth, 'val')]] as const) {
-  const inter = [0, 0, 0, 0], union = [0, 0, 0, 0];
+  const acc = new ClassIoU();
   let n = 0;
   for (const id of frames) {
     const [a, b] = [truth, prep].map((d) => join(d, 'parsing', `${id}.png`));
     if (!existsSync(a) || !existsSync(b)) continue;
     const [t, p] = [a, b].map((f) => parsingLabels(nodeImageCodec.decode(readFileSync(f), f).data, 3));
     if (t.length !== p.length) throw new Error(`frame ${id}: parsing sizes differ`);
-    for (let i = 0; i < t.length; i++) for (let c = 0; c < 4; c++) { if (t[i] === c && p[i] === c) inter[c]++; if (t[i] === c || p[i] === c) union[c]++; }
+    for (let i = 0; i < t.length; i++) acc.add(t[i], p[i]);
     n++;
   }
-  console.log(`${label} (${n} frames): ${names.map((m, c) => `${m} ${(inter[c] / union[c]).toFixed(3)}`).join(', ')}`);
+  console.log(`${label} (${n} frames): ${acc}`);
 }

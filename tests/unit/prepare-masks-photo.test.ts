@@ -16,6 +16,7 @@ import { MemorySubjectFiles, MemorySubjectSink } from '../../worker/subject/file
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
 import { parsingLabels, PARSING_LABEL } from '../../worker/subject/layout.ts';
 import { renderHead } from '../helpers/face-render.ts';
+import { ClassIoU } from '../helpers/mask-iou.ts';
 import { articulatedHead, backgroundWithNeck, gentlePose, renderTruthLabels, talkingState } from '../helpers/face-video.ts';
 
 const SRC = 512;
@@ -37,28 +38,14 @@ describe('prepared masks on the photograph\'s test video', () => {
     const speech = { samples: Float32Array.from({ length: Math.round((N / 25) * rate) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / rate) * (1 + Math.sin(i / 900))), sampleRate: rate };
     const target = new MemorySubjectFiles();
     report = await prepareSubject(video, speech, new MemorySubjectSink(target), nodeImageCodec, models, { size: SIZE, minSeconds: 0.5, valSeconds: 0.2 });
-    const { x, y, side } = report.crop;
-    const inter = [0, 0, 0, 0];
-    const union = [0, 0, 0, 0];
+    const acc = new ClassIoU();
     for (let k = 0; k < N; k++) {
       const png = target.files.get(`parsing/${k}.png`);
       if (!png) continue;
-      const pred = parsingLabels(nodeImageCodec.decode(png, `parsing/${k}.png`).data, 3);
       const truth = renderTruthLabels(headAt(k), gentlePose(k), FOCAL, scene);
-      for (let v = 0; v < SIZE; v++) {
-        for (let u = 0; u < SIZE; u++) {
-          const sx = Math.min(SRC - 1, Math.floor(x + ((u + 0.5) * side) / SIZE));
-          const sy = Math.min(SRC - 1, Math.floor(y + ((v + 0.5) * side) / SIZE));
-          const t = truth[sy * SRC + sx];
-          const p = pred[v * SIZE + u];
-          for (let c = 0; c < 4; c++) {
-            if (t === c && p === c) inter[c]++;
-            if (t === c || p === c) union[c]++;
-          }
-        }
-      }
+      acc.addCropped(parsingLabels(nodeImageCodec.decode(png, `parsing/${k}.png`).data, 3), SIZE, report.crop, { width: SRC, height: SRC }, (x, y) => truth[y * SRC + x]);
     }
-    iou = inter.map((v, c) => v / union[c]);
+    iou = acc.iou;
     console.log(`mask IoU on the photograph's video: background ${iou[0].toFixed(3)}, head ${iou[1].toFixed(3)}, neck ${iou[2].toFixed(3)}, torso ${iou[3].toFixed(3)}`);
   }, 240_000);
 

@@ -23,6 +23,7 @@ import { MemorySubjectFiles, MemorySubjectSink } from '../../worker/subject/file
 import { nodeImageCodec } from '../../worker/subject/images.node.ts';
 import { parsingLabels, PARSING_LABEL } from '../../worker/subject/layout.ts';
 import { GT_CLASS } from '../../worker/synth/paint.ts';
+import { ClassIoU } from '../helpers/mask-iou.ts';
 import { writeSynthSubject } from '../helpers/synth-fixture.ts';
 
 const SIZE = 256;
@@ -46,28 +47,14 @@ describe('prepared masks vs the synthetic subject\'s ground truth', () => {
     const target = new MemorySubjectFiles();
     report = await prepareSubject(await frameDirectory(join(dir, 'ori_imgs'), 25), { samples: wav.samples, sampleRate: wav.sampleRate }, new MemorySubjectSink(target), nodeImageCodec, models, { size: SIZE, minSeconds: 0.5 });
     const labels = readNpy(new Uint8Array(readFileSync(join(dir, 'ground_truth/labels.npy')))).data as Uint8Array;
-    const { x, y, side } = report.crop;
-    const inter = [0, 0, 0, 0];
-    const union = [0, 0, 0, 0];
+    const acc = new ClassIoU();
     for (let k = 0; k < N; k++) {
       const png = target.files.get(`parsing/${k}.png`);
       if (!png) continue;
-      const pred = parsingLabels(nodeImageCodec.decode(png, `parsing/${k}.png`).data, 3);
-      for (let v = 0; v < SIZE; v++) {
-        for (let u = 0; u < SIZE; u++) {
-          // The output pixel's centre, back in the synthetic frame.
-          const sx = Math.min(SIZE - 1, Math.floor(x + ((u + 0.5) * side) / SIZE));
-          const sy = Math.min(SIZE - 1, Math.floor(y + ((v + 0.5) * side) / SIZE));
-          const t = truthClass(labels[k * SIZE * SIZE + sy * SIZE + sx]);
-          const p = pred[v * SIZE + u];
-          for (let c = 0; c < 4; c++) {
-            if (t === c && p === c) inter[c]++;
-            if (t === c || p === c) union[c]++;
-          }
-        }
-      }
+      // The synthetic frame is the output size; the crop maps each output pixel's centre back into it.
+      acc.addCropped(parsingLabels(nodeImageCodec.decode(png, `parsing/${k}.png`).data, 3), SIZE, report.crop, { width: SIZE, height: SIZE }, (x, y) => truthClass(labels[k * SIZE * SIZE + y * SIZE + x]));
     }
-    iou = inter.map((v, c) => v / union[c]);
+    iou = acc.iou;
     console.log(`mask IoU: background ${iou[0].toFixed(3)}, head ${iou[1].toFixed(3)}, neck ${iou[2].toFixed(3)}, torso ${iou[3].toFixed(3)}`);
   }, 240_000);
 

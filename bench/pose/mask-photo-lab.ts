@@ -5,7 +5,7 @@
  * NECK=0: the plain torso with no neck (the gap under the chin is background in the truth).
  * Run: [N=30] [SRC=512] [SIZE=256] [NECK=0] [ERRF=frame DUMP=1] npx tsx bench/pose/mask-photo-lab.ts
  * (DUMP writes /tmp/mpl-err.png: frame ERRF's errors, red background->neck, green neck->background,
- * blue the rest; and frame 0's ori/parsing). tests/unit/prepare-masks-photo.test.ts asserts it. */
+ * blue the rest; and frame 0's ori/parsing). tests/unit/prepare-masks.test.ts asserts it. */
 import { writeFileSync } from 'node:fs';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { loadFaceModels } from '../../worker/face/tracker.ts';

@@ -6,10 +6,9 @@
  * texture is a fixed set of template surface points; the reference's pixels are read where its
  * pose projects them, so that pose is a parameter like the others, pinned by every frame's pixels.
  */
-import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
+import { solveSpd } from './linalg.ts';
 import { gainOffset, HUBER, ITERATIONS, MIN_USED, seeSample, select, STEP_ROT, STEP_T, type GrayImage, type SurfaceSamples } from './photometric.ts';
-import type { HeadPose, Intrinsics } from './pose-solver.ts';
-
+import { applyPoseStep, type HeadPose, type Intrinsics } from './pose-solver.ts';
 
 export interface JointAdjustment {
   ref: HeadPose;
@@ -30,11 +29,6 @@ export function projectPoints(points: ArrayLike<number>, pose: HeadPose, k: Intr
     xy[v * 2 + 1] = (k.f * (R[3] * X + R[4] * Y + R[5] * Z + t[1])) / z + k.cy;
   }
   return xy;
-}
-
-function applyStep(p: HeadPose, step: ArrayLike<number>): HeadPose {
-  const R: Mat3 = mat3Mul(rodrigues([step[0], step[1], step[2]]), p.R);
-  return { R, t: [p.t[0] + step[3], p.t[1] + step[4], p.t[2] + step[5]] };
 }
 
 /** x = A^-1 b for a 6 x 6 SPD `a` (not modified); null when singular. */
@@ -151,7 +145,7 @@ export function adjustJointPhotometric(tex: SurfaceSamples, refLevels: GrayImage
       if (!dr) break;
       for (let p = 0; p < 6; p++) dr[p] = -dr[p];
       let moved = Math.hypot(dr[0], dr[1], dr[2]) >= STEP_ROT || Math.hypot(dr[3], dr[4], dr[5]) >= STEP_T;
-      ref = applyStep(ref, dr);
+      ref = applyPoseStep(ref, dr);
       poses = poses.map((p, j) => {
         if (!inv[j]) return p;
         // Hjj dj = -(gj + Hjr dr)
@@ -163,7 +157,7 @@ export function adjustJointPhotometric(tex: SurfaceSamples, refLevels: GrayImage
         const dj = solve6(blocks[j].Hjj, rhs);
         if (!dj) return p;
         if (Math.hypot(dj[0], dj[1], dj[2]) >= STEP_ROT || Math.hypot(dj[3], dj[4], dj[5]) >= STEP_T) moved = true;
-        return applyStep(p, dj);
+        return applyPoseStep(p, dj);
       });
       if (!moved) break;
     }

@@ -11,8 +11,8 @@
  * residual through the cameras drops from ~0.5 px (landmark poses) to ~0.3 px.
  */
 import type { RgbFrame } from './crop.ts';
-import { mat3Mul, rodrigues, solveSpd, type Mat3 } from './linalg.ts';
-import { liftToHead, type HeadPose, type Intrinsics } from './pose-solver.ts';
+import { solveSpd, type Mat3 } from './linalg.ts';
+import { applyPoseStep, liftToHead, type HeadPose, type Intrinsics } from './pose-solver.ts';
 import { convexHull, fillPolygon } from '../util/polygon.ts';
 
 /** Blur radii (box, applied twice) of the coarse-to-fine levels, in pixels at 512 px. */
@@ -473,8 +473,7 @@ export function refinePosePhotometric(tex: FaceTexture, refValues: Float64Array[
       for (let a = 0; a < 6; a++) H[a * 7] *= 1.001;
       const step = Float64Array.from(g, (v) => -v);
       if (!solveSpd(H, step, 6)) break;
-      R = mat3Mul(rodrigues([step[0], step[1], step[2]]), R);
-      t = [t[0] + step[3], t[1] + step[4], t[2] + step[5]];
+      ({ R, t } = applyPoseStep({ R, t }, step));
       if (Math.hypot(step[0], step[1], step[2]) < STEP_ROT && Math.hypot(step[3], step[4], step[5]) < STEP_T) break;
     }
   }

@@ -22,6 +22,12 @@ export interface HeadPose {
   t: [number, number, number];
 }
 
+/** The pose moved by a Gauss-Newton step: a left rotation increment (step 0-2, axis-angle) and a
+ * translation (step 3-5). */
+export function applyPoseStep(pose: HeadPose, step: ArrayLike<number>): HeadPose {
+  return { R: mat3Mul(rodrigues([step[0], step[1], step[2]]), pose.R), t: [pose.t[0] + step[3], pose.t[1] + step[4], pose.t[2] + step[5]] };
+}
+
 export interface PoseTemplate {
   /** n x 3, centimetres, template axes (x subject's left, y up, z out of the face). */
   points: Float64Array;
@@ -113,10 +119,7 @@ export function refinePose(tpl: PoseTemplate, obs: Float64Array, k: Intrinsics, 
         lambda *= 10;
         continue;
       }
-      const cand: HeadPose = {
-        R: mat3Mul(rodrigues([step[0], step[1], step[2]]), pose.R),
-        t: [pose.t[0] + step[3], pose.t[1] + step[4], pose.t[2] + step[5]],
-      };
+      const cand = applyPoseStep(pose, step);
       const c = reprojectionCost(tpl, obs, k, cand);
       if (c < cost) {
         const gain = cost - c;

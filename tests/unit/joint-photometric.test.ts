@@ -10,7 +10,7 @@ import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { buildTexture, levelRadii, pyramid, referenceValues, refinePosePhotometric, rigidVertices, toGray, type GrayImage } from '../../worker/face/photometric.ts';
 import type { HeadPose, Intrinsics } from '../../worker/face/pose-solver.ts';
 import { FaceTracker, loadFaceModels, type FaceModels } from '../../worker/face/tracker.ts';
-import { fitVideo, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
+import { fitVideo, refineVideoPhotometric, searchFocalPhotometric } from '../../worker/face/fit-video.ts';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 import { renderHead, testBackground } from '../helpers/face-render.ts';
 import { astronautHead } from '../helpers/face-video.ts';
@@ -128,5 +128,23 @@ describe('joint photometric adjustment of the reference pose', () => {
     });
     await expect(search).rejects.toThrow('cancelled from another task');
     expect(checks).toBe(1);
+  });
+
+  it('lets a cancel from another task stop the pose refinement between frames', async () => {
+    const tracker = new FaceTracker(models);
+    const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
+    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
+    let cancelled = false;
+    setTimeout(() => (cancelled = true), 0);
+    let refined = 0;
+    const run = refineVideoPhotometric(fit, meshes, models.canonical, {
+      read: (i) => frames[i],
+      onProgress: (done) => (refined = done),
+      check: () => {
+        if (cancelled) throw new Error('cancelled from another task');
+      },
+    });
+    await expect(run).rejects.toThrow('cancelled from another task');
+    expect(refined).toBe(0);
   });
 });

@@ -276,6 +276,7 @@ async function run(frames: FrameSource, audioIn: PcmAudio | null, sink: SubjectS
     }
     const refined = await refineVideoPhotometric(fit, cropMeshes, models.canonical, {
       read,
+      check: () => aborted(opts.signal),
       relief: opts.relief,
       ...(opts.headShell === false
         ? {}

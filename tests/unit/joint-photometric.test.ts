@@ -110,40 +110,33 @@ describe('joint photometric adjustment of the reference pose', () => {
     expect(checks).toBe(4);
   });
 
-  it('lets a cancel from another task stop the focal search at the next focal (the search yields to the event loop)', async () => {
-    // In a worker a cancel arrives as a message, handled only when the running code gives the
-    // event loop a turn: here a timer set before the search plays that message.
+  /** The frames' landmark fit, and an abort check that throws once a timer set now has fired. In
+   * a worker a cancel arrives as a message, handled only when the running code gives the event
+   * loop a turn: the timer plays that message. */
+  function fitAndTimerCancel(): { meshes: (Float32Array | null)[]; fit: ReturnType<typeof fitVideo>; check: () => void; checks: () => number } {
     const tracker = new FaceTracker(models);
     const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
-    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
     let cancelled = false;
-    setTimeout(() => (cancelled = true), 0);
     let checks = 0;
-    const search = searchFocalPhotometric(fit, meshes, models.canonical, {
-      read: (i) => frames[i],
-      check: () => {
-        checks++;
-        if (cancelled) throw new Error('cancelled from another task');
-      },
-    });
+    setTimeout(() => (cancelled = true), 0);
+    const check = () => {
+      checks++;
+      if (cancelled) throw new Error('cancelled from another task');
+    };
+    return { meshes, fit: fitVideo(meshes, SIZE, SIZE, models.canonical), check, checks: () => checks };
+  }
+
+  it('lets a cancel from another task stop the focal search at the next focal (the search yields to the event loop)', async () => {
+    const { meshes, fit, check, checks } = fitAndTimerCancel();
+    const search = searchFocalPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i], check });
     await expect(search).rejects.toThrow('cancelled from another task');
-    expect(checks).toBe(1);
+    expect(checks()).toBe(1);
   });
 
   it('lets a cancel from another task stop the pose refinement between frames', async () => {
-    const tracker = new FaceTracker(models);
-    const meshes = frames.map((f) => tracker.track(f).mesh?.points ?? null);
-    const fit = fitVideo(meshes, SIZE, SIZE, models.canonical);
-    let cancelled = false;
-    setTimeout(() => (cancelled = true), 0);
+    const { meshes, fit, check } = fitAndTimerCancel();
     let refined = 0;
-    const run = refineVideoPhotometric(fit, meshes, models.canonical, {
-      read: (i) => frames[i],
-      onProgress: (done) => (refined = done),
-      check: () => {
-        if (cancelled) throw new Error('cancelled from another task');
-      },
-    });
+    const run = refineVideoPhotometric(fit, meshes, models.canonical, { read: (i) => frames[i], onProgress: (done) => (refined = done), check });
     await expect(run).rejects.toThrow('cancelled from another task');
     expect(refined).toBe(0);
   });

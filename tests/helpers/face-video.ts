@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { RgbFrame } from '../../worker/face/crop.ts';
 import { mat3Mul, rodrigues, type Mat3 } from '../../worker/face/linalg.ts';
+import { projectPoints } from '../../worker/face/joint-photometric.ts';
 import type { HeadPose } from '../../worker/face/pose-solver.ts';
 import type { CanonicalFace } from '../../worker/face/canonical.ts';
 import { FaceTracker, type FaceModels } from '../../worker/face/tracker.ts';
@@ -282,11 +283,8 @@ export const TORSO_RGB = [40, 60, 110] as const;
  */
 export function backgroundWithNeck(w: number, h: number, head: TexturedMesh, pose: HeadPose, focal: number, torsoTop = TORSO_TOP): { frame: RgbFrame; neck: Uint8Array } {
   const frame = backgroundWithTorso(w, h, torsoTop);
-  const V = head.vertices;
-  const proj = (v: number): [number, number] => {
-    const p = [0, 1, 2].map((r) => pose.R[r * 3] * V[v * 3] + pose.R[r * 3 + 1] * V[v * 3 + 1] + pose.R[r * 3 + 2] * V[v * 3 + 2] + pose.t[r]);
-    return [(focal * p[0]) / p[2] + w / 2, (focal * p[1]) / p[2] + h / 2];
-  };
+  const xy = projectPoints(head.vertices, pose, { f: focal, cx: w / 2, cy: h / 2 });
+  const proj = (v: number): [number, number] => [xy[v * 2], xy[v * 2 + 1]];
   // Chin (152), jaw corners (172, 397), forehead (10): the neck's column, width and tuck.
   const [chin, left, right, top] = [proj(152), proj(172), proj(397), proj(10)];
   const half = 0.4 * Math.abs(right[0] - left[0]);

@@ -2,6 +2,7 @@
  * runs it for scripts/prepare-training-proof.sh (PROOF_SOURCE=photo). Test data only: the
  * photograph is a real person's, so nothing made from it ships. */
 import { eyeRatio, IBUG68_FROM_MESH } from '../../worker/face/ibug68.ts';
+import { projectPoints } from '../../worker/face/joint-photometric.ts';
 import { headTransform } from '../../worker/face/pose-solver.ts';
 import { nodeFaceModelSource } from '../../worker/face/model-source.node.ts';
 import { loadFaceModels } from '../../worker/face/tracker.ts';
@@ -30,8 +31,10 @@ export async function writePhotoSubject(out: string, { size, frames, valFrames, 
   const art = articulatedHead(models, 'canonical-upper');
   // The torso's top a third of a face height below the chin at the start (the face fills the frame
   // here; at backgroundWithTorso's usual 72% the chin would sit on the shoulders and hide the neck).
-  const at0 = (v: number) => { const p = gentlePose(0), V = art.head.vertices; const c = [0, 1, 2].map((r) => p.R[r * 3] * V[v * 3] + p.R[r * 3 + 1] * V[v * 3 + 1] + p.R[r * 3 + 2] * V[v * 3 + 2] + p.t[r]); return (focal * c[1]) / c[2] + size / 2; };
-  const torsoTop = Math.min(0.92, (at0(152) + (at0(152) - at0(10)) / 3) / size);
+  const camera = { f: focal, cx: size / 2, cy: size / 2 };
+  const start = projectPoints(art.head.vertices, gentlePose(0), camera);
+  const [chinY, browY] = [start[152 * 2 + 1], start[10 * 2 + 1]];
+  const torsoTop = Math.min(0.92, (chinY + (chinY - browY) / 3) / size);
   const scene = backgroundWithNeck(size, size, art.head, gentlePose(0), focal, torsoTop);
   const bc = testBackground(size, size);
   const C = models.canonical.vertices;
@@ -53,14 +56,14 @@ export async function writePhotoSubject(out: string, { size, frames, valFrames, 
       openings.push(state.mouth);
       const pose = gentlePose(k);
       const head = art.frame(state);
-      const V = art.at(state);
+      const V = head.vertices;
       const frame = renderHead(head, pose, focal, scene.frame);
+      const xy = projectPoints(V, pose, camera);
       const lms = new Float32Array(136);
       const condition = new Float32Array(204);
       IBUG68_FROM_MESH.forEach((v, j) => {
-        const p = [0, 1, 2].map((r) => pose.R[r * 3] * V[v * 3] + pose.R[r * 3 + 1] * V[v * 3 + 1] + pose.R[r * 3 + 2] * V[v * 3 + 2] + pose.t[r]);
-        lms[j * 2] = (focal * p[0]) / p[2] + size / 2;
-        lms[j * 2 + 1] = (focal * p[1]) / p[2] + size / 2;
+        lms[j * 2] = xy[v * 2];
+        lms[j * 2 + 1] = xy[v * 2 + 1];
         for (let d = 0; d < 3; d++) condition[j * 3 + d] = V[v * 3 + d] - C[v * 3 + d];
       });
       await writer.addFrame({
